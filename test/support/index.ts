@@ -1,0 +1,11 @@
+export { createKinesisClient, type TestClientOptions } from './kinesis-client.js';
+export {
+  createStream,
+  deleteStream,
+  isOpenShard,
+  listAllShards,
+  shardOwningHashKey,
+  uniqueStreamName,
+  waitForStreamActive,
+} from './streams.js';
+export { readAllRecords, readRecordsByShard, type StoredRecord } from './read-records.js';
