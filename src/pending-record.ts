@@ -1,0 +1,34 @@
+import type { Attempt, UserRecord, UserRecordResult } from './records.js';
+
+/**
+ * A user record between add() and its settlement: what it is, when it came, what happened to it so
+ * far, and how to tell the caller. One object per record, allocated once and reused across retries.
+ */
+export class PendingRecord {
+  /** Data plus partition key bytes, as Kinesis counts them; also what it holds of maxOutstandingBytes. */
+  bytes: number;
+  /** When it last entered the aggregator (ms): at add() or when its backoff ended. */
+  readyAt: number;
+  /** Failed attempts so far. */
+  retries = 0;
+  /** Every attempt, created at the first failure; successful first attempts never allocate it. */
+  failedAttempts: Attempt[] | undefined;
+  /** Shard index it was last predicted for, in its stream's current map. */
+  shard = -1;
+
+  constructor(
+    readonly record: UserRecord,
+    readonly data: Uint8Array,
+    readonly stream: string,
+    readonly arrivedAt: number,
+    /** When it fails as expired (ms). */
+    readonly deadline: number,
+    /** Which flush() generation it belongs to. */
+    readonly generation: number,
+    readonly resolve: (result: UserRecordResult) => void,
+    readonly reject: (error: Error) => void,
+  ) {
+    this.bytes = 0;
+    this.readyAt = arrivedAt;
+  }
+}

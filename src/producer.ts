@@ -1,0 +1,256 @@
+import { Writable } from 'node:stream';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { Registry } from 'prom-client';
+import { type ProducerConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { ProducerMetrics } from './metrics.js';
+import { PendingRecord } from './pending-record.js';
+import { createKinesisClient } from './pipeline/kinesis-client.js';
+import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
+import { StreamPipeline } from './stream-pipeline.js';
+
+/** A user record that names its own stream instead of the producer's. */
+export interface StreamUserRecord extends UserRecord {
+  /** The stream this record goes to; each stream gets its own pipeline on first use. @default the producer's stream */
+  readonly streamName?: string;
+}
+
+interface FlushWaiter {
+  readonly generation: number;
+  readonly resolve: () => void;
+}
+
+/**
+ * Buffers, aggregates and sends user records to a Kinesis data stream, as the KPL does.
+ * `add()` returns a promise that says where the record landed, or why it could not be delivered.
+ */
+export class KinesisProducer {
+  /** The prom-client registry holding this producer's metrics. */
+  readonly metrics: Registry;
+  readonly #config: ResolvedConfig;
+  readonly #client: KinesisClient;
+  readonly #ownsClient: boolean;
+  readonly #pipelines = new Map<string, StreamPipeline>();
+  readonly #defaultPipeline: StreamPipeline;
+  readonly #metrics: ProducerMetrics | undefined;
+  /** Scratch for the record being added: validation writes its hash key here, so no per-record array is allocated. */
+  readonly #hashKey = new Uint32Array(4);
+  #outstandingRecords = 0;
+  #outstandingBytes = 0;
+  /** Outstanding records per flush() generation, oldest first; flush() waits for the ones before it. */
+  #generationCounts: number[] = [0];
+  #oldestGeneration = 0;
+  #flushWaiters: FlushWaiter[] = [];
+  #readyWaiters: Array<() => void> = [];
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** @throws ValidationError when an option is unknown, of the wrong type or out of range. */
+  constructor(config: ProducerConfig) {
+    this.#config = resolveConfig(config);
+    const resolved = this.#config;
+    this.#ownsClient = resolved.client === undefined;
+    this.#client = resolved.client ?? createKinesisClient({
+      ...(resolved.region !== undefined ? { region: resolved.region } : {}),
+      ...(resolved.endpoint !== undefined ? { endpoint: resolved.endpoint } : {}),
+      ...(resolved.credentials !== undefined ? { credentials: resolved.credentials } : {}),
+      maxConnections: resolved.maxConnections,
+      requestTimeout: resolved.requestTimeout,
+      http2: resolved.http2,
+    });
+    this.metrics = resolved.metricsRegistry ?? new Registry();
+    this.#metrics = resolved.metricsLevel === 'none' ? undefined : new ProducerMetrics({
+      registry: this.metrics,
+      level: resolved.metricsLevel,
+      granularity: resolved.metricsGranularity,
+      pending: () => this.#outstandingRecords,
+    });
+    this.#defaultPipeline = this.#createPipeline(resolved.stream.streamARN ?? resolved.stream.streamName as string, resolved.stream);
+    this.#defaultPipeline.start();
+  }
+
+  /** Records accepted by add() and not yet settled. */
+  get outstandingRecords(): number {
+    return this.#outstandingRecords;
+  }
+
+  /** Payload bytes (data + partition keys) accepted and not yet settled. */
+  get outstandingBytes(): number {
+    return this.#outstandingBytes;
+  }
+
+  /**
+   * Buffers one record. Resolves when Kinesis has it, with the shard and sequence number; rejects with
+   * ValidationError (bad input, at once), BufferFullError (at maxOutstandingRecords/Bytes, at once),
+   * ProducerClosedError, or UserRecordFailedError (retries ended, recordTtl passed, or failIfThrottled).
+   */
+  add(record: StreamUserRecord): Promise<UserRecordResult> {
+    try {
+      return this.#enqueue(record);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** Sends everything buffered now and resolves when every record added before the call has settled. */
+  flush(): Promise<void> {
+    const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
+    this.#generationCounts.push(0);
+    if (this.#generationCounts[0] === 0) this.#retireGenerations();
+    for (const pipeline of this.#pipelines.values()) pipeline.flush();
+    if (this.#settledThrough(generation)) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push({ generation, resolve }));
+  }
+
+  /** Flushes, then stops timers and connections. add() after close() rejects with ProducerClosedError. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  /** Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it already is. */
+  ready(): Promise<void> {
+    if (this.#hasRoom(0)) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /**
+   * An object-mode Writable taking UserRecords. It holds back its write callback while the producer is
+   * full, so `pipeline(source, producer.writable())` never overfills, and it errors on the first record
+   * that fails. Its end waits until every record written has settled.
+   */
+  writable(): Writable {
+    let failed = false;
+    const stream = new Writable({
+      objectMode: true,
+      write: (record: StreamUserRecord, _encoding, callback) => {
+        const send = (): void => {
+          let delivery: Promise<UserRecordResult>;
+          try {
+            delivery = this.#enqueue(record);
+          } catch (error) {
+            if (error instanceof BufferFullError) {
+              void this.ready().then(send);
+              return;
+            }
+            callback(error as Error);
+            return;
+          }
+          delivery.catch((error: unknown) => {
+            if (failed) return;
+            failed = true;
+            stream.destroy(error as Error);
+          });
+          callback();
+        };
+        send();
+      },
+      final: (callback) => {
+        this.flush().then(() => callback(), callback);
+      },
+    });
+    return stream;
+  }
+
+  #enqueue(record: StreamUserRecord): Promise<UserRecordResult> {
+    if (this.#closed) throw new ProducerClosedError();
+    const hashKey = this.#hashKey;
+    const data = validateUserRecord(record, hashKey, 0);
+    const bytes = data.length + record.partitionKey.length;
+    const config = this.#config;
+    if (this.#outstandingRecords >= config.maxOutstandingRecords) {
+      throw new BufferFullError('maxOutstandingRecords', config.maxOutstandingRecords, this.#outstandingRecords);
+    }
+    if (this.#outstandingBytes + bytes > config.maxOutstandingBytes) {
+      throw new BufferFullError('maxOutstandingBytes', config.maxOutstandingBytes, this.#outstandingBytes);
+    }
+    const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
+    let resolve!: (result: UserRecordResult) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<UserRecordResult>((onResolve, onReject) => {
+      resolve = onResolve;
+      reject = onReject;
+    });
+    const now = performance.now();
+    const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
+    const item = new PendingRecord(record, data, pipeline.label, now, now + config.recordTtl, generation, resolve, reject);
+    item.bytes = bytes;
+    this.#outstandingRecords++;
+    this.#outstandingBytes += bytes;
+    (this.#generationCounts[this.#generationCounts.length - 1] as number)++;
+    this.#metrics?.recordReceived(pipeline.label);
+    pipeline.add(item, hashKey, 0);
+    return promise;
+  }
+
+  #pipelineFor(streamName: string): StreamPipeline {
+    const existing = this.#pipelines.get(streamName);
+    if (existing !== undefined) return existing;
+    if (typeof streamName !== 'string' || streamName.length === 0) {
+      throw new ValidationError('streamName', 'a record\'s streamName must be a non-empty string');
+    }
+    const pipeline = this.#createPipeline(streamName, { streamName });
+    pipeline.start();
+    return pipeline;
+  }
+
+  #createPipeline(label: string, stream: { streamName?: string; streamARN?: string }): StreamPipeline {
+    const pipeline = new StreamPipeline({
+      config: this.#config,
+      client: this.#client,
+      observer: this.#metrics,
+      settled: (item) => this.#settled(item),
+    }, stream);
+    this.#pipelines.set(label, pipeline);
+    return pipeline;
+  }
+
+  #settled(item: PendingRecord): void {
+    this.#outstandingRecords--;
+    this.#outstandingBytes -= item.bytes;
+    const index = item.generation - this.#oldestGeneration;
+    const left = (this.#generationCounts[index] as number) - 1;
+    this.#generationCounts[index] = left;
+    if (left === 0 && index === 0) this.#retireGenerations();
+    if (this.#readyWaiters.length > 0 && this.#hasRoom(0)) {
+      const waiters = this.#readyWaiters;
+      this.#readyWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Drops the leading generations that have fully settled and wakes the flushes waiting on them. */
+  #retireGenerations(): void {
+    const counts = this.#generationCounts;
+    let drop = 0;
+    while (drop < counts.length - 1 && counts[drop] === 0) drop++;
+    if (drop === 0) return;
+    this.#generationCounts = counts.slice(drop);
+    this.#oldestGeneration += drop;
+    if (this.#flushWaiters.length === 0) return;
+    const waiting: FlushWaiter[] = [];
+    for (const waiter of this.#flushWaiters) {
+      if (this.#settledThrough(waiter.generation)) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.#flushWaiters = waiting;
+  }
+
+  #settledThrough(generation: number): boolean {
+    const last = generation - this.#oldestGeneration;
+    for (let i = 0; i <= last && i < this.#generationCounts.length; i++) if (this.#generationCounts[i] !== 0) return false;
+    return true;
+  }
+
+  #hasRoom(bytes: number): boolean {
+    return this.#outstandingRecords < this.#config.maxOutstandingRecords
+      && this.#outstandingBytes + bytes < this.#config.maxOutstandingBytes;
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+    for (const pipeline of this.#pipelines.values()) pipeline.close();
+    for (const wake of this.#readyWaiters.splice(0)) wake();
+    if (this.#ownsClient) this.#client.destroy();
+  }
+}
