@@ -107,7 +107,7 @@ export class Aggregator<T> {
     const items: T[] = [];
     for (const aggregate of this.#open.values()) {
       for (const item of aggregate.items) items.push(item);
-      aggregate.builder.finish(aggregate.firstHashKey, 0);
+      aggregate.builder.reset();
       this.#release(aggregate);
     }
     this.#open.clear();
@@ -121,7 +121,7 @@ export class Aggregator<T> {
     const aggregate = this.#open.get(shard);
     if (aggregate === undefined) return [];
     const items = aggregate.items;
-    aggregate.builder.finish(aggregate.firstHashKey, 0);
+    aggregate.builder.reset();
     this.#open.delete(shard);
     this.#release(aggregate);
     return items;
