@@ -218,6 +218,9 @@ export class StreamPipeline {
     this.#map = map;
     const again = this.#waitingForMap;
     this.#waitingForMap = [];
+    if (previous === undefined || !sameShards(previous, map)) {
+      this.#config.logger?.info('shard map loaded', { stream: this.#label, openShards: map.size });
+    }
     if (previous !== undefined && !sameShards(previous, map)) {
       // Shard indices of the old map mean nothing in the new one: every record not yet sent is predicted again.
       this.#limiter.reset();
