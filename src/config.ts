@@ -161,7 +161,7 @@ const RETRY_RULES = {
 /** Applies defaults and checks every option; throws a ValidationError naming the option, its problem and the limit. */
 export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   if (config === null || typeof config !== 'object') {
-    throw new ValidationError('config', `config must be an object, got ${describe(config)}`);
+    throw configError('config', `config must be an object, got ${describe(config)}`);
   }
   rejectUnknownKeys(config, Object.keys(CONFIG_RULES), '');
   const options = config as Record<string, unknown>;
@@ -170,17 +170,17 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   const streamName = optionalString(options, 'streamName');
   const streamARN = optionalString(options, 'streamARN');
   if (streamName === undefined && streamARN === undefined) {
-    throw new ValidationError('streamName', 'streamName or streamARN is required');
+    throw configError('streamName', 'streamName or streamARN is required');
   }
   const endpoint = optionalString(options, 'endpoint');
   if (endpoint !== undefined) checkEndpoint(endpoint);
   const client = options['client'];
   if (client !== undefined && (client === null || typeof (client as { send?: unknown }).send !== 'function')) {
-    throw new ValidationError('client', `client must be a KinesisClient, got ${describe(client)}`);
+    throw configError('client', `client must be a KinesisClient, got ${describe(client)}`);
   }
   const credentials = options['credentials'];
   if (credentials !== undefined && credentials === null) {
-    throw new ValidationError('credentials', 'credentials must be an object or a provider function, got null');
+    throw configError('credentials', 'credentials must be an object or a provider function, got null');
   }
   const region = optionalString(options, 'region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']
     ?? (endpoint !== undefined ? 'us-east-1' : undefined);
@@ -189,11 +189,11 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   const retry = resolveRetry(options['retry']);
   const logger = options['logger'];
   if (logger !== undefined && (logger === null || typeof (logger as Logger).warn !== 'function')) {
-    throw new ValidationError('logger', 'logger must have debug, info, warn and error methods');
+    throw configError('logger', 'logger must have debug, info, warn and error methods');
   }
   const registry = options['metricsRegistry'];
   if (registry !== undefined && (registry === null || typeof (registry as Registry).registerMetric !== 'function')) {
-    throw new ValidationError('metricsRegistry', 'metricsRegistry must be a prom-client Registry');
+    throw configError('metricsRegistry', 'metricsRegistry must be a prom-client Registry');
   }
 
   return {
@@ -229,14 +229,14 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
 function resolveRetry(value: unknown): ResolvedConfig['retry'] {
   if (value === undefined) return { minDelayMs: RETRY_RULES.minDelayMs.default, maxDelayMs: RETRY_RULES.maxDelayMs.default };
   if (value === null || typeof value !== 'object') {
-    throw new ValidationError('retry', `retry must be an object like { minDelayMs, maxDelayMs }, got ${describe(value)}`);
+    throw configError('retry', `retry must be an object like { minDelayMs, maxDelayMs }, got ${describe(value)}`);
   }
   rejectUnknownKeys(value, Object.keys(RETRY_RULES), 'retry.');
   const options = value as Record<string, unknown>;
   const minDelayMs = checkRule('retry.minDelayMs', RETRY_RULES.minDelayMs, options['minDelayMs']) as number;
   const maxDelayMs = checkRule('retry.maxDelayMs', RETRY_RULES.maxDelayMs, options['maxDelayMs']) as number;
   if (maxDelayMs < minDelayMs) {
-    throw new ValidationError('retry.maxDelayMs', `retry.maxDelayMs (${maxDelayMs}) must be at least retry.minDelayMs (${minDelayMs})`, minDelayMs, maxDelayMs);
+    throw configError('retry.maxDelayMs', `retry.maxDelayMs (${maxDelayMs}) must be at least retry.minDelayMs (${minDelayMs})`, minDelayMs, maxDelayMs);
   }
   return { minDelayMs, maxDelayMs };
 }
@@ -247,18 +247,18 @@ function checkRule(field: string, rule: Rule, value: unknown): unknown {
   switch (rule.kind) {
     case 'number':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw new ValidationError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describe(value)}`, rule.max, String(value));
+        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describe(value)}`, rule.max, String(value));
       }
       if (value < rule.min || value > rule.max) {
-        throw new ValidationError(field, `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`, value < rule.min ? rule.min : rule.max, value);
+        throw configError(field, `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`, value < rule.min ? rule.min : rule.max, value);
       }
       return value;
     case 'boolean':
-      if (typeof value !== 'boolean') throw new ValidationError(field, `${field} must be true or false, got ${describe(value)}`);
+      if (typeof value !== 'boolean') throw configError(field, `${field} must be true or false, got ${describe(value)}`);
       return value;
     case 'choice':
       if (typeof value !== 'string' || !rule.choices.includes(value)) {
-        throw new ValidationError(field, `${field} must be one of ${rule.choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`);
+        throw configError(field, `${field} must be one of ${rule.choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`);
       }
       return value;
   }
@@ -268,7 +268,7 @@ function optionalString(options: Record<string, unknown>, field: string): string
   const value = options[field];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0) {
-    throw new ValidationError(field, `${field} must be a non-empty string, got ${describe(value)}`);
+    throw configError(field, `${field} must be a non-empty string, got ${describe(value)}`);
   }
   return value;
 }
@@ -278,13 +278,13 @@ function checkEndpoint(endpoint: string): void {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ValidationError('endpoint', `endpoint must be a URL like https://kinesis.us-east-1.amazonaws.com or http://127.0.0.1:4567, got '${endpoint}'`);
+    throw configError('endpoint', `endpoint must be a URL like https://kinesis.us-east-1.amazonaws.com or http://127.0.0.1:4567, got '${endpoint}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ValidationError('endpoint', `endpoint must use http:// or https://, got '${url.protocol}'`);
+    throw configError('endpoint', `endpoint must use http:// or https://, got '${url.protocol}'`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ValidationError('endpoint', 'endpoint must not carry credentials; pass them in credentials');
+    throw configError('endpoint', 'endpoint must not carry credentials; pass them in credentials');
   }
 }
 
@@ -293,7 +293,7 @@ function rejectUnknownKeys(value: object, known: readonly string[], prefix: stri
     if (known.includes(key)) continue;
     const suggestion = closest(key, known);
     const hint = suggestion !== undefined ? `; did you mean ${prefix}${suggestion}?` : `; known options are ${known.join(', ')}`;
-    throw new ValidationError(`${prefix}${key}`, `unknown option ${prefix}${key}${hint}`);
+    throw configError(`${prefix}${key}`, `unknown option ${prefix}${key}${hint}`);
   }
 }
 
@@ -333,4 +333,8 @@ function describe(value: unknown): string {
 
 function formatNumber(value: number): string {
   return value.toLocaleString('en-US');
+}
+
+function configError(field: string, message: string, limit?: number, actual?: number | string): ValidationError {
+  return new ValidationError(field, message, limit, actual, { code: 'KPL_CONFIG_INVALID' });
 }
