@@ -1,0 +1,449 @@
+/**
+ * The KPL aggregated-record format: many user records in one Kinesis record.
+ *
+ *   F3 89 9A C2 | protobuf AggregatedRecord (proto/kpl.proto) | MD5 of the protobuf bytes (16)
+ *
+ * The protobuf is written by hand, in canonical field order (partition key table, explicit hash
+ * key table, records), so that the size of the finished record is known exactly while records
+ * are added and encoding is one pass into one exact-size buffer. Decoding is hand-written too and
+ * treats any malformed input as "not an aggregate", as the KCL does.
+ */
+import * as crypto from 'node:crypto';
+import { hashKeyToDecimal } from './hash-key.js';
+import { MAX_RECORD_BYTES } from './limits.js';
+import { compressBlock, decompressBlock } from './lz4.js';
+import { readUtf8, utf8Length, writeUtf8 } from './utf8.js';
+import { varintLength, writeVarint } from './varint.js';
+
+/** The first four bytes of a KPL aggregated record. */
+export const KPL_MAGIC: Uint8Array = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
+
+/**
+ * The first four bytes of an LZ4-compressed aggregate, this library's own extension:
+ *
+ *   F5 4C 5A 34 | uint32 LE length of the protobuf | LZ4 block of the protobuf | MD5 of the bytes between magic and MD5
+ *
+ * 0xF5 never occurs in valid UTF-8, so no text or JSON record can start with it, and it differs
+ * from the KPL magic, so a KCL consumer sees such a record as plain data instead of misreading
+ * it. "LZ4" follows in ASCII for anyone reading a hex dump. Only `deaggregate()` in this package
+ * reads it, which is why compression is off by default.
+ */
+export const LZ4_AGGREGATE_MAGIC: Uint8Array = Uint8Array.of(0xf5, 0x4c, 0x5a, 0x34);
+
+/** The partition key an aggregate of more than one record is sent with; its ExplicitHashKey picks the shard. */
+export const AGGREGATE_PARTITION_KEY = 'a';
+
+/** A Kinesis record ready for PutRecords. */
+export interface KinesisRecord {
+  partitionKey: string;
+  explicitHashKey: string | undefined;
+  data: Uint8Array;
+}
+
+/** Options of {@link AggregateBuilder} and {@link encodeAggregatedRecord}. */
+export interface AggregateOptions {
+  /** 'lz4' compresses the protobuf payload when that makes the record smaller. @default 'none' */
+  compression?: 'none' | 'lz4' | undefined;
+}
+
+const MAGIC_BYTES = 4;
+const MD5_BYTES = 16;
+/** Bytes of an aggregate beyond its protobuf, as Kinesis counts them: magic, MD5 and the partition key 'a'. */
+const AGGREGATE_OVERHEAD = MAGIC_BYTES + MD5_BYTES + AGGREGATE_PARTITION_KEY.length;
+
+// Protobuf tags: field number << 3 | wire type (0 varint, 2 length-delimited).
+const TAG_PARTITION_KEY_TABLE = (1 << 3) | 2;
+const TAG_EXPLICIT_HASH_KEY_TABLE = (2 << 3) | 2;
+const TAG_RECORDS = (3 << 3) | 2;
+const TAG_PARTITION_KEY_INDEX = (1 << 3) | 0;
+const TAG_EXPLICIT_HASH_KEY_INDEX = (2 << 3) | 0;
+const TAG_DATA = (3 << 3) | 2;
+
+/** One MD5 per aggregate, natively; `crypto.hash` (Node >= 20.12) skips the Hash object. */
+const md5: (data: Uint8Array) => Uint8Array =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('md5', data, 'buffer')
+    : (data) => crypto.createHash('md5').update(data).digest();
+
+const NO_HASH_KEY = -1;
+const INITIAL_CAPACITY = 64;
+
+/** The protobuf payload of an lz4 aggregate is encoded here before compression; shared, since encoding is synchronous. */
+let scratch = Buffer.allocUnsafe(0);
+
+let appendRecord: (builder: AggregateBuilder, partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array) => void;
+let encodeAggregate: (builder: AggregateBuilder) => Uint8Array;
+
+/**
+ * Collects user records for one Kinesis record and encodes them. It keeps, per record, only two
+ * table indices and a reference to the data; the size of the finished record is kept exactly as
+ * records are added, so "does the next one fit?" never needs a trial encode. One builder is
+ * reused for aggregate after aggregate.
+ */
+export class AggregateBuilder {
+  readonly #compression: 'none' | 'lz4';
+  #count = 0;
+  /** Bytes of the protobuf AggregatedRecord holding every record added so far. */
+  #protobufLength = 0;
+
+  readonly #partitionKeyIndex = new Map<string, number>();
+  readonly #partitionKeys: string[] = [];
+  readonly #partitionKeyBytes: number[] = [];
+  readonly #explicitHashKeyIndex = new Map<string, number>();
+  readonly #explicitHashKeys: string[] = [];
+  readonly #explicitHashKeyBytes: number[] = [];
+
+  #recordPartitionKey = new Uint32Array(INITIAL_CAPACITY);
+  #recordExplicitHashKey = new Int32Array(INITIAL_CAPACITY);
+  #recordData: Uint8Array[] = [];
+
+  static {
+    appendRecord = (builder, partitionKey, explicitHashKey, data) =>
+      builder.#append(partitionKey, explicitHashKey, data, Infinity);
+    encodeAggregate = (builder) => builder.#encodeAggregate();
+  }
+
+  constructor(options?: AggregateOptions) {
+    this.#compression = options?.compression ?? 'none';
+  }
+
+  /** User records held. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * What Kinesis will count for the finished record: its data bytes plus its partition key's
+   * UTF-8 bytes. For one record, the plain record (its data and its own key); for more, the
+   * aggregate (magic, protobuf, MD5, and the key 'a'), before any compression. Exact.
+   */
+  get size(): number {
+    if (this.#count === 0) return 0;
+    if (this.#count === 1) return this.#recordData[0]!.length + this.#partitionKeyBytes[0]!;
+    return AGGREGATE_OVERHEAD + this.#protobufLength;
+  }
+
+  /**
+   * Adds the record unless the aggregate would then be larger than `maxBytes` (or than the 1 MiB
+   * Kinesis accepts); then it returns false and changes nothing. The first record is always
+   * accepted: the caller has validated it against the 1 MiB limit, and alone it is sent plain.
+   * `data` is kept by reference, not copied, until finish().
+   */
+  tryAdd(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array, maxBytes: number): boolean {
+    return this.#append(partitionKey, explicitHashKey, data, Math.min(maxBytes, MAX_RECORD_BYTES));
+  }
+
+  #append(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array, maxBytes: number): boolean {
+    let added = 0;
+    let keyIndex = this.#partitionKeyIndex.get(partitionKey);
+    let keyBytes = 0;
+    if (keyIndex === undefined) {
+      keyIndex = this.#partitionKeys.length;
+      keyBytes = utf8Length(partitionKey);
+      added += 1 + varintLength(keyBytes) + keyBytes;
+    }
+    let hashIndex = NO_HASH_KEY;
+    let hashBytes = 0;
+    if (explicitHashKey !== undefined) {
+      const known = this.#explicitHashKeyIndex.get(explicitHashKey);
+      if (known === undefined) {
+        hashIndex = this.#explicitHashKeys.length;
+        hashBytes = utf8Length(explicitHashKey);
+        added += 1 + varintLength(hashBytes) + hashBytes;
+      } else {
+        hashIndex = known;
+      }
+    }
+    const recordLength = recordMessageLength(keyIndex, hashIndex, data.length);
+    added += 1 + varintLength(recordLength) + recordLength;
+    if (this.#count > 0 && AGGREGATE_OVERHEAD + this.#protobufLength + added > maxBytes) return false;
+
+    if (keyIndex === this.#partitionKeys.length) {
+      this.#partitionKeyIndex.set(partitionKey, keyIndex);
+      this.#partitionKeys.push(partitionKey);
+      this.#partitionKeyBytes.push(keyBytes);
+    }
+    if (hashIndex === this.#explicitHashKeys.length) {
+      this.#explicitHashKeyIndex.set(explicitHashKey!, hashIndex);
+      this.#explicitHashKeys.push(explicitHashKey!);
+      this.#explicitHashKeyBytes.push(hashBytes);
+    }
+    const n = this.#count;
+    if (n === this.#recordPartitionKey.length) this.#grow();
+    this.#recordPartitionKey[n] = keyIndex;
+    this.#recordExplicitHashKey[n] = hashIndex;
+    this.#recordData.push(data);
+    this.#count = n + 1;
+    this.#protobufLength += added;
+    return true;
+  }
+
+  #grow(): void {
+    const partitionKeys = new Uint32Array(this.#recordPartitionKey.length * 2);
+    partitionKeys.set(this.#recordPartitionKey);
+    this.#recordPartitionKey = partitionKeys;
+    const hashKeys = new Int32Array(this.#recordExplicitHashKey.length * 2);
+    hashKeys.set(this.#recordExplicitHashKey);
+    this.#recordExplicitHashKey = hashKeys;
+  }
+
+  /**
+   * Encodes what the builder holds into one Kinesis record and resets it for reuse.
+   *
+   * One record: the plain record, with its own partition key, explicit hash key and data.
+   * More: the aggregate, with partition key 'a' and ExplicitHashKey set to `firstHashKey` (the
+   * first record's hash key), so it lands on the shard the records were predicted for. With
+   * compression 'lz4' the protobuf is compressed when that makes the record smaller.
+   *
+   * @throws RangeError when the builder is empty.
+   */
+  finish(firstHashKey: Uint32Array, firstHashKeyOffset: number): KinesisRecord {
+    if (this.#count === 0) throw new RangeError('AggregateBuilder.finish() needs at least one record');
+    let record: KinesisRecord;
+    if (this.#count === 1) {
+      const hashIndex = this.#recordExplicitHashKey[0]!;
+      record = {
+        partitionKey: this.#partitionKeys[0]!,
+        explicitHashKey: hashIndex === NO_HASH_KEY ? undefined : this.#explicitHashKeys[hashIndex],
+        data: this.#recordData[0]!,
+      };
+    } else {
+      record = {
+        partitionKey: AGGREGATE_PARTITION_KEY,
+        explicitHashKey: hashKeyToDecimal(firstHashKey, firstHashKeyOffset),
+        data: this.#encodeAggregate(),
+      };
+    }
+    this.reset();
+    return record;
+  }
+
+  /** Drops every record held (releasing the data references), as finish() does, without encoding. */
+  reset(): void {
+    this.#count = 0;
+    this.#protobufLength = 0;
+    this.#partitionKeyIndex.clear();
+    this.#partitionKeys.length = 0;
+    this.#partitionKeyBytes.length = 0;
+    this.#explicitHashKeyIndex.clear();
+    this.#explicitHashKeys.length = 0;
+    this.#explicitHashKeyBytes.length = 0;
+    this.#recordData.length = 0;
+  }
+
+  #encodeAggregate(): Uint8Array {
+    const protobufLength = this.#protobufLength;
+    if (this.#compression === 'lz4') {
+      if (scratch.length < protobufLength) scratch = Buffer.allocUnsafe(Math.max(protobufLength, scratch.length * 2));
+      const protobuf = scratch.subarray(0, protobufLength);
+      this.#writeProtobuf(protobuf, 0);
+      const compressed = compressBlock(protobuf);
+      if (compressed.length < protobufLength) return frame(LZ4_AGGREGATE_MAGIC, compressed);
+      return frame(KPL_MAGIC, protobuf);
+    }
+    const out = Buffer.allocUnsafe(MAGIC_BYTES + protobufLength + MD5_BYTES);
+    out.set(KPL_MAGIC, 0);
+    const end = this.#writeProtobuf(out, MAGIC_BYTES);
+    out.set(md5(out.subarray(MAGIC_BYTES, end)), end);
+    return out;
+  }
+
+  #writeProtobuf(out: Uint8Array, position: number): number {
+    let p = position;
+    const keys = this.#partitionKeys;
+    const keyBytes = this.#partitionKeyBytes;
+    for (let i = 0; i < keys.length; i++) {
+      out[p++] = TAG_PARTITION_KEY_TABLE;
+      p = writeVarint(keyBytes[i]!, out, p);
+      p = writeUtf8(keys[i]!, out, p);
+    }
+    const hashKeys = this.#explicitHashKeys;
+    const hashKeyBytes = this.#explicitHashKeyBytes;
+    for (let i = 0; i < hashKeys.length; i++) {
+      out[p++] = TAG_EXPLICIT_HASH_KEY_TABLE;
+      p = writeVarint(hashKeyBytes[i]!, out, p);
+      p = writeUtf8(hashKeys[i]!, out, p);
+    }
+    const recordKeys = this.#recordPartitionKey;
+    const recordHashKeys = this.#recordExplicitHashKey;
+    const recordData = this.#recordData;
+    for (let i = 0; i < this.#count; i++) {
+      const keyIndex = recordKeys[i]!;
+      const hashIndex = recordHashKeys[i]!;
+      const data = recordData[i]!;
+      out[p++] = TAG_RECORDS;
+      p = writeVarint(recordMessageLength(keyIndex, hashIndex, data.length), out, p);
+      out[p++] = TAG_PARTITION_KEY_INDEX;
+      p = writeVarint(keyIndex, out, p);
+      if (hashIndex !== NO_HASH_KEY) {
+        out[p++] = TAG_EXPLICIT_HASH_KEY_INDEX;
+        p = writeVarint(hashIndex, out, p);
+      }
+      out[p++] = TAG_DATA;
+      p = writeVarint(data.length, out, p);
+      out.set(data, p);
+      p += data.length;
+    }
+    return p;
+  }
+}
+
+function recordMessageLength(keyIndex: number, hashIndex: number, dataLength: number): number {
+  let length = 1 + varintLength(keyIndex) + 1 + varintLength(dataLength) + dataLength;
+  if (hashIndex !== NO_HASH_KEY) length += 1 + varintLength(hashIndex);
+  return length;
+}
+
+/** magic | body | MD5(body), in one exact-size buffer. */
+function frame(magic: Uint8Array, body: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(MAGIC_BYTES + body.length + MD5_BYTES);
+  out.set(magic, 0);
+  out.set(body, MAGIC_BYTES);
+  out.set(md5(body), MAGIC_BYTES + body.length);
+  return out;
+}
+
+/**
+ * Encodes records into the aggregated form, whatever their number (even one or none), for tests
+ * and tools. No size limit applies.
+ */
+export function encodeAggregatedRecord(
+  records: ReadonlyArray<{ partitionKey: string; explicitHashKey?: string | undefined; data: Uint8Array }>,
+  options?: AggregateOptions,
+): Uint8Array {
+  const builder = new AggregateBuilder(options);
+  for (const record of records) appendRecord(builder, record.partitionKey, record.explicitHashKey, record.data);
+  return encodeAggregate(builder);
+}
+
+/** An aggregate's contents, as its protobuf holds them. */
+export interface DecodedAggregate {
+  partitionKeys: string[];
+  explicitHashKeys: string[];
+  records: Array<{ partitionKeyIndex: number; explicitHashKeyIndex: number | undefined; data: Uint8Array }>;
+}
+
+/**
+ * Decodes a KPL aggregate (or this library's LZ4 aggregate). Returns undefined when `data` is
+ * not one: no magic, a checksum that does not match, a protobuf that does not parse, or an index
+ * outside its table. Record data are views into `data` (or into the decompressed payload), not
+ * copies. Never throws.
+ */
+export function decodeAggregatedRecord(data: Uint8Array): DecodedAggregate | undefined {
+  if (data.length < MAGIC_BYTES + MD5_BYTES) return undefined;
+  const compressed = startsWith(data, LZ4_AGGREGATE_MAGIC);
+  if (!compressed && !startsWith(data, KPL_MAGIC)) return undefined;
+  const bodyEnd = data.length - MD5_BYTES;
+  const body = data.subarray(MAGIC_BYTES, bodyEnd);
+  const checksum = md5(body);
+  for (let i = 0; i < MD5_BYTES; i++) if (checksum[i] !== data[bodyEnd + i]) return undefined;
+  if (!compressed) return decodeProtobuf(body);
+  const protobuf = decompressBlock(body);
+  return protobuf === undefined ? undefined : decodeProtobuf(protobuf);
+}
+
+function startsWith(data: Uint8Array, magic: Uint8Array): boolean {
+  return data[0] === magic[0] && data[1] === magic[1] && data[2] === magic[2] && data[3] === magic[3];
+}
+
+/** Read position of the protobuf reader; decoding is synchronous, so one module-level cursor serves. */
+let cursor = 0;
+const MALFORMED = -1;
+
+/** Reads a varint at `cursor`; MALFORMED if it runs past `end` or past ten bytes. Values above 2^53 lose precision, which only matters for indices that are out of range anyway. */
+function readVarint(bytes: Uint8Array, end: number): number {
+  let value = 0;
+  let multiplier = 1;
+  for (let i = 0; i < 10; i++) {
+    if (cursor >= end) return MALFORMED;
+    const byte = bytes[cursor++]!;
+    value += (byte & 0x7f) * multiplier;
+    if (byte < 0x80) return value;
+    multiplier *= 128;
+  }
+  return MALFORMED;
+}
+
+/** Reads a length prefix and returns the end of the field it announces, or MALFORMED. */
+function readLengthDelimited(bytes: Uint8Array, end: number): number {
+  const length = readVarint(bytes, end);
+  if (length === MALFORMED || length > end - cursor) return MALFORMED;
+  return cursor + length;
+}
+
+/** Skips a field of an unknown number; false for groups (wire types 3 and 4) and bad wire types. */
+function skipField(bytes: Uint8Array, end: number, wireType: number): boolean {
+  switch (wireType) {
+    case 0:
+      return readVarint(bytes, end) !== MALFORMED;
+    case 1:
+      cursor += 8;
+      return cursor <= end;
+    case 2: {
+      const fieldEnd = readLengthDelimited(bytes, end);
+      if (fieldEnd === MALFORMED) return false;
+      cursor = fieldEnd;
+      return true;
+    }
+    case 5:
+      cursor += 4;
+      return cursor <= end;
+    default:
+      return false;
+  }
+}
+
+function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
+  const partitionKeys: string[] = [];
+  const explicitHashKeys: string[] = [];
+  const records: DecodedAggregate['records'] = [];
+  let maxKeyIndex = -1;
+  let maxHashIndex = -1;
+  const end = bytes.length;
+  cursor = 0;
+  while (cursor < end) {
+    const tag = readVarint(bytes, end);
+    if (tag === MALFORMED || tag < 8) return undefined;
+    if (tag === TAG_PARTITION_KEY_TABLE || tag === TAG_EXPLICIT_HASH_KEY_TABLE) {
+      const fieldEnd = readLengthDelimited(bytes, end);
+      if (fieldEnd === MALFORMED) return undefined;
+      const text = readUtf8(bytes, cursor, fieldEnd);
+      (tag === TAG_PARTITION_KEY_TABLE ? partitionKeys : explicitHashKeys).push(text);
+      cursor = fieldEnd;
+    } else if (tag === TAG_RECORDS) {
+      const recordEnd = readLengthDelimited(bytes, end);
+      if (recordEnd === MALFORMED) return undefined;
+      let keyIndex = MALFORMED;
+      let hashIndex: number | undefined;
+      let data: Uint8Array | undefined;
+      while (cursor < recordEnd) {
+        const fieldTag = readVarint(bytes, recordEnd);
+        if (fieldTag === TAG_PARTITION_KEY_INDEX) {
+          keyIndex = readVarint(bytes, recordEnd);
+          if (keyIndex === MALFORMED) return undefined;
+        } else if (fieldTag === TAG_EXPLICIT_HASH_KEY_INDEX) {
+          hashIndex = readVarint(bytes, recordEnd);
+          if (hashIndex === MALFORMED) return undefined;
+        } else if (fieldTag === TAG_DATA) {
+          const dataEnd = readLengthDelimited(bytes, recordEnd);
+          if (dataEnd === MALFORMED) return undefined;
+          data = bytes.subarray(cursor, dataEnd);
+          cursor = dataEnd;
+        } else if (fieldTag === MALFORMED || fieldTag < 8 || (fieldTag >>> 3) <= 3 || !skipField(bytes, recordEnd, fieldTag & 7)) {
+          // Fields 1-3 with another wire type are corrupt; field 4 (tags) and unknown fields are skipped.
+          return undefined;
+        }
+      }
+      // proto2 required fields: partition_key_index and data.
+      if (keyIndex === MALFORMED || data === undefined) return undefined;
+      if (keyIndex > maxKeyIndex) maxKeyIndex = keyIndex;
+      if (hashIndex !== undefined && hashIndex > maxHashIndex) maxHashIndex = hashIndex;
+      records.push({ partitionKeyIndex: keyIndex, explicitHashKeyIndex: hashIndex, data });
+    } else if ((tag >>> 3) <= 3 || !skipField(bytes, end, tag & 7)) {
+      return undefined;
+    }
+  }
+  // The tables may follow the records in a valid protobuf, so indices are checked at the end.
+  if (maxKeyIndex >= partitionKeys.length || maxHashIndex >= explicitHashKeys.length) return undefined;
+  return { partitionKeys, explicitHashKeys, records };
+}

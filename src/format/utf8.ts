@@ -1,0 +1,85 @@
+/**
+ * UTF-8 helpers for the codec's hot paths. They agree byte for byte with TextEncoder and
+ * Buffer: a lone surrogate becomes U+FFFD (three bytes).
+ */
+
+/** The number of bytes `text` takes in UTF-8. */
+export function utf8Length(text: string): number {
+  const length = text.length;
+  let bytes = length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        // Two code units, four bytes.
+        i++;
+        bytes += 2;
+        continue;
+      }
+    }
+    bytes += 2;
+  }
+  return bytes;
+}
+
+/** Writes `text` as UTF-8 into `out` at `position` and returns the position after it. */
+export function writeUtf8(text: string, out: Uint8Array, position: number): number {
+  let p = position;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out[p++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      out[p++] = 0xc0 | (c >>> 6);
+      out[p++] = 0x80 | (c & 0x3f);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < length ? text.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        out[p++] = 0xf0 | (c >>> 18);
+        out[p++] = 0x80 | ((c >>> 12) & 0x3f);
+        out[p++] = 0x80 | ((c >>> 6) & 0x3f);
+        out[p++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    out[p++] = 0xe0 | (c >>> 12);
+    out[p++] = 0x80 | ((c >>> 6) & 0x3f);
+    out[p++] = 0x80 | (c & 0x3f);
+  }
+  return p;
+}
+
+const SHORT_ASCII = 32;
+const decoder = new TextDecoder();
+
+/**
+ * Decodes `bytes[start..end)` as UTF-8; invalid sequences become U+FFFD, as protobuf decoders do.
+ * Short ASCII strings (typical partition keys) are built in JavaScript, which is cheaper than a
+ * call into the native decoder.
+ */
+export function readUtf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_ASCII) {
+    let text = '';
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+      text += String.fromCharCode(c);
+    }
+    return text;
+  }
+  return decoder.decode(bytes.subarray(start, end));
+}

@@ -1,0 +1,312 @@
+/**
+ * The public record types, the errors the producer raises, and the validation every record
+ * passes on `add()` before anything is queued.
+ */
+import { hashPartitionKey, parseHashKey } from './format/hash-key.js';
+import { MAX_HASH_KEY, MAX_PARTITION_KEY_LENGTH, MAX_RECORD_BYTES } from './format/limits.js';
+import { utf8Length } from './format/utf8.js';
+
+/** A record as the user hands it to `producer.add()`. */
+export interface UserRecord {
+  /** 1 to 256 characters; its MD5 picks the shard unless `explicitHashKey` is given. */
+  partitionKey: string;
+  /** The payload; a string is sent as its UTF-8 bytes. A Uint8Array is sent as is, not copied. */
+  data: Uint8Array | string;
+  /** A decimal integer in [0, 2^128 - 1] that picks the shard instead of the partition key. */
+  explicitHashKey?: string;
+}
+
+/** One try at sending a record. */
+export interface Attempt {
+  /** How long the record waited before this try (backoff), in milliseconds. */
+  delayMs: number;
+  /** How long the request carrying the record took, in milliseconds. */
+  durationMs: number;
+  success: boolean;
+  /** Kinesis's error code (e.g. ProvisionedThroughputExceededException) or the SDK's error name. */
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/** What `producer.add()` resolves with once Kinesis has accepted the record. */
+export interface UserRecordResult {
+  successful: true;
+  /** The shard that accepted it. */
+  shardId: string;
+  /** The sequence number of the Kinesis record that carried it. */
+  sequenceNumber: string;
+  /** Its index inside that Kinesis record's aggregate; 0 when it was sent plain. */
+  subSequenceNumber: number;
+  /** Every try, the successful one last. */
+  attempts: Attempt[];
+}
+
+/** Every error code the library raises; stable, for callers to switch on. */
+export const KPL_ERROR_CODES = [
+  'KPL_VALIDATION',
+  'KPL_RECORD_MISSING',
+  'KPL_PARTITION_KEY_INVALID',
+  'KPL_PARTITION_KEY_EMPTY',
+  'KPL_PARTITION_KEY_TOO_LONG',
+  'KPL_EXPLICIT_HASH_KEY_INVALID',
+  'KPL_DATA_INVALID',
+  'KPL_RECORD_TOO_LARGE',
+  'KPL_CONFIG_INVALID',
+  'KPL_RECORD_FAILED',
+  'KPL_PRODUCER_CLOSED',
+  'KPL_BUFFER_FULL',
+] as const;
+
+/** One of {@link KPL_ERROR_CODES}. */
+export type KplErrorCode = (typeof KPL_ERROR_CODES)[number];
+
+/**
+ * Marks a class's prototype with its name and a registry-wide symbol. `instanceof` checks the
+ * symbol, not the prototype chain, so it holds when an application ends up with two copies of
+ * this package (two versions in node_modules, or ESM and CJS builds side by side).
+ */
+function brand(errorClass: { prototype: Error }, name: string): symbol {
+  const symbol = Symbol.for(`kinesis-kpl.error.${name}`);
+  Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, configurable: true });
+  Object.defineProperty(errorClass.prototype, symbol, { value: true });
+  return symbol;
+}
+
+function hasBrand(instance: unknown, symbol: symbol): boolean {
+  return typeof instance === 'object' && instance !== null && (instance as Record<symbol, unknown>)[symbol] === true;
+}
+
+/** The base of every error this library raises; `code` is stable, `message` is for people. */
+export class KplError extends Error {
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(instance, kplErrorBrand);
+  }
+
+  /** What went wrong, as a stable code. */
+  readonly code: KplErrorCode;
+
+  /** @param message says what went wrong in words. */
+  constructor(message: string, code: KplErrorCode, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+const kplErrorBrand = brand(KplError, 'KplError');
+
+/** Bad input (a record or an option): rejected at once, nothing sent. */
+export class ValidationError extends KplError {
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(instance, validationErrorBrand);
+  }
+
+  /** The input field at fault, e.g. `partitionKey`, or for an option its name, e.g. `recordTtl`. */
+  readonly field: string;
+  /** The limit the input broke, e.g. 256 or "0 to 2^128 - 1". */
+  readonly limit?: number | string;
+  /** What the input had instead, e.g. its length. */
+  readonly actual?: number | string;
+
+  /**
+   * @param message names the field, the problem and the limit in words.
+   * @param options.code defaults to `KPL_VALIDATION`; record checks use the specific codes.
+   */
+  constructor(
+    field: string,
+    message: string,
+    limit?: number | string,
+    actual?: number | string,
+    options?: { code?: KplErrorCode; cause?: unknown },
+  ) {
+    super(message, options?.code ?? 'KPL_VALIDATION', options?.cause === undefined ? undefined : { cause: options.cause });
+    this.field = field;
+    if (limit !== undefined) this.limit = limit;
+    if (actual !== undefined) this.actual = actual;
+  }
+}
+const validationErrorBrand = brand(ValidationError, 'ValidationError');
+
+/** A record that was not delivered: its retries ran out, its TTL passed, or it was throttled with `failIfThrottled`. */
+export class UserRecordFailedError extends KplError {
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(instance, userRecordFailedErrorBrand);
+  }
+
+  /** The record as it was added. */
+  readonly record: UserRecord;
+  /** Every try, in order; the last one says why it finally failed. */
+  readonly attempts: Attempt[];
+
+  /** @param reason overrides the default message, which quotes the last attempt's error. */
+  constructor(record: UserRecord, attempts: Attempt[], reason?: string) {
+    super(reason ?? describeFailure(attempts), 'KPL_RECORD_FAILED');
+    this.record = record;
+    this.attempts = attempts;
+  }
+}
+const userRecordFailedErrorBrand = brand(UserRecordFailedError, 'UserRecordFailedError');
+
+function describeFailure(attempts: readonly Attempt[]): string {
+  const last = attempts[attempts.length - 1];
+  const tries = `${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`;
+  if (last === undefined) return 'record failed before any attempt';
+  const cause = [last.errorCode, last.errorMessage].filter((part) => part !== undefined && part !== '').join(': ');
+  return `record failed after ${tries}${cause === '' ? '' : `; last error ${cause}`}`;
+}
+
+/** `add()` after `close()`. */
+export class ProducerClosedError extends KplError {
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(instance, producerClosedErrorBrand);
+  }
+
+  constructor(message = 'the producer is closed; add() after close() is rejected') {
+    super(message, 'KPL_PRODUCER_CLOSED');
+  }
+}
+const producerClosedErrorBrand = brand(ProducerClosedError, 'ProducerClosedError');
+
+/** `add()` while the producer holds `maxOutstandingRecords` or `maxOutstandingBytes`: rejected at once, nothing queued. */
+export class BufferFullError extends KplError {
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return hasBrand(instance, bufferFullErrorBrand);
+  }
+
+  /** The option whose limit was reached. */
+  readonly limit: 'maxOutstandingRecords' | 'maxOutstandingBytes';
+  /** That option's value. */
+  readonly max: number;
+  /** Records (or bytes) outstanding when the record arrived. */
+  readonly outstanding: number;
+
+  constructor(limit: 'maxOutstandingRecords' | 'maxOutstandingBytes', max: number, outstanding: number) {
+    const unit = limit === 'maxOutstandingRecords' ? 'records' : 'bytes';
+    super(
+      `${limit} reached: ${formatNumber(outstanding)} ${unit} outstanding, the limit is ${formatNumber(max)}; ` +
+        'await producer.ready() before adding more',
+      'KPL_BUFFER_FULL',
+    );
+    this.limit = limit;
+    this.max = max;
+    this.outstanding = outstanding;
+  }
+}
+const bufferFullErrorBrand = brand(BufferFullError, 'BufferFullError');
+
+/**
+ * Validates a user record and returns its data as bytes (a string is UTF-8 encoded; a Uint8Array
+ * is returned as is). Writes the record's hash key into `hashKeyOut` at `offset`: the parsed
+ * `explicitHashKey` when given, else the MD5 of the partition key.
+ *
+ * @throws ValidationError naming the field, the problem and the limit: the record is missing or
+ * not an object; `partitionKey` is not a string, is empty or is longer than 256 UTF-16 code units;
+ * `data` is neither a Uint8Array nor a string; data plus partition key exceed 1 MiB in UTF-8
+ * bytes; `explicitHashKey` is not a decimal integer in [0, 2^128 - 1].
+ */
+export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, offset: number): Uint8Array {
+  if (typeof record !== 'object' || record === null) {
+    throw new ValidationError(
+      'record',
+      `record must be an object with partitionKey and data, got ${describeValue(record)}`,
+      undefined,
+      undefined,
+      { code: 'KPL_RECORD_MISSING' },
+    );
+  }
+  const { partitionKey, data, explicitHashKey } = record as { [K in keyof UserRecord]?: unknown };
+
+  if (typeof partitionKey !== 'string') {
+    throw new ValidationError(
+      'partitionKey',
+      `partitionKey must be a string, got ${describeValue(partitionKey)}`,
+      undefined,
+      undefined,
+      { code: 'KPL_PARTITION_KEY_INVALID' },
+    );
+  }
+  if (partitionKey.length === 0) {
+    throw new ValidationError(
+      'partitionKey',
+      `partitionKey is empty; it must be 1 to ${MAX_PARTITION_KEY_LENGTH} characters`,
+      1,
+      0,
+      { code: 'KPL_PARTITION_KEY_EMPTY' },
+    );
+  }
+  if (partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
+    throw new ValidationError(
+      'partitionKey',
+      `partitionKey is ${formatNumber(partitionKey.length)} characters (UTF-16 code units); the limit is ${MAX_PARTITION_KEY_LENGTH}`,
+      MAX_PARTITION_KEY_LENGTH,
+      partitionKey.length,
+      { code: 'KPL_PARTITION_KEY_TOO_LONG' },
+    );
+  }
+
+  if (explicitHashKey !== undefined) {
+    if (typeof explicitHashKey !== 'string' || !parseHashKey(explicitHashKey, hashKeyOut, offset)) {
+      throw new ValidationError(
+        'explicitHashKey',
+        `explicitHashKey must be a decimal integer from 0 to ${MAX_HASH_KEY}, got ${describeValue(explicitHashKey)}`,
+        `0 to ${MAX_HASH_KEY}`,
+        typeof explicitHashKey === 'string' ? explicitHashKey : undefined,
+        { code: 'KPL_EXPLICIT_HASH_KEY_INVALID' },
+      );
+    }
+  }
+
+  let bytes: Uint8Array;
+  if (data instanceof Uint8Array) {
+    bytes = data;
+  } else if (typeof data === 'string') {
+    // UTF-8 never takes fewer bytes than UTF-16 code units: reject huge strings before encoding them.
+    if (data.length > MAX_RECORD_BYTES) throw recordTooLarge(utf8Length(data), partitionKey);
+    bytes = Buffer.from(data, 'utf8');
+  } else {
+    throw new ValidationError(
+      'data',
+      `data must be a Uint8Array (or Buffer) or a string, got ${describeValue(data)}`,
+      undefined,
+      undefined,
+      { code: 'KPL_DATA_INVALID' },
+    );
+  }
+  // A key takes at most 3 UTF-8 bytes per code unit: count its bytes only when that could matter.
+  if (bytes.length + 3 * partitionKey.length > MAX_RECORD_BYTES) {
+    const keyBytes = utf8Length(partitionKey);
+    if (bytes.length + keyBytes > MAX_RECORD_BYTES) throw recordTooLarge(bytes.length, partitionKey, keyBytes);
+  }
+
+  if (explicitHashKey === undefined) hashPartitionKey(partitionKey, hashKeyOut, offset);
+  return bytes;
+}
+
+function recordTooLarge(dataBytes: number, partitionKey: string, keyBytes = utf8Length(partitionKey)): ValidationError {
+  const total = dataBytes + keyBytes;
+  return new ValidationError(
+    'data',
+    `record is ${formatNumber(total)} bytes with its partition key; the limit is ${formatNumber(MAX_RECORD_BYTES)}`,
+    MAX_RECORD_BYTES,
+    total,
+    { code: 'KPL_RECORD_TOO_LARGE' },
+  );
+}
+
+function formatNumber(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+const MAX_QUOTED_LENGTH = 60;
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    const shown = value.length > MAX_QUOTED_LENGTH ? `${value.slice(0, MAX_QUOTED_LENGTH)}...` : value;
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'object') {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object';
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  return typeof value;
+}
