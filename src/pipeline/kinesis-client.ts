@@ -1,0 +1,112 @@
+/**
+ * The Kinesis client the pipeline talks through, and the way it reads the client's errors.
+ *
+ * Two choices here are deliberate. The SDK's own retries are off: our retrier owns retries, with
+ * per-record backoff and TTLs that the SDK cannot see. And HTTP/1.1 is the default although this
+ * SDK version defaults to HTTP/2, because local Kinesis servers (kinesalite) speak only HTTP/1.1
+ * and a keep-alive agent with `maxSockets = maxConnections` bounds our connections exactly.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+/** Options of {@link createKinesisClient}. */
+export interface KinesisClientOptions {
+  /** AWS region; when absent the SDK reads it from the environment. */
+  region?: string | undefined;
+  /** Endpoint URL; `http://` gives plain HTTP, anything else TLS with verified certificates. */
+  endpoint?: string | undefined;
+  /** Static credentials or a provider; when absent the SDK's default provider chain is used. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
+  /** Most sockets open at once (HTTP/1.1); the Sender keeps at most this many requests in flight. */
+  maxConnections: number;
+  /** Milliseconds after which the HTTP handler abandons a request. */
+  requestTimeout: number;
+  /** Use the SDK's HTTP/2 handler instead of HTTP/1.1 keep-alive connections. */
+  http2: boolean;
+}
+
+/**
+ * Creates the KinesisClient the pipeline sends through: an HTTP/1.1 `NodeHttpHandler` with
+ * keep-alive agents (`maxSockets = maxConnections`) by default, `NodeHttp2Handler` when `http2`;
+ * SDK retries off (`maxAttempts: 1`); `requestTimeout` applied to the handler, which throws
+ * rather than warns when it passes. TLS certificates are always verified; plain HTTP is used only
+ * when the endpoint says `http://`.
+ */
+export function createKinesisClient(options: KinesisClientOptions): KinesisClient {
+  const { maxConnections, requestTimeout } = options;
+  const requestHandler = options.http2
+    ? new NodeHttp2Handler({ requestTimeout })
+    : new NodeHttpHandler({
+        httpAgent: new http.Agent({ keepAlive: true, maxSockets: maxConnections }),
+        httpsAgent: new https.Agent({ keepAlive: true, maxSockets: maxConnections }),
+        requestTimeout,
+        throwOnRequestTimeout: true,
+      });
+  const config: KinesisClientConfig = { maxAttempts: 1, requestHandler };
+  if (options.region !== undefined) config.region = options.region;
+  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+  if (options.credentials !== undefined) config.credentials = options.credentials;
+  return new KinesisClient(config);
+}
+
+/** An error as the pipeline records it: a stable code and a message safe to log. */
+export interface DescribedError {
+  /** The SDK error's name (the Kinesis error code), or the Node network code (ECONNRESET, ...). */
+  errorCode: string;
+  /** The error's message, without anything that looks like a credential, at most 1,024 characters. */
+  errorMessage: string;
+}
+
+const MAX_ERROR_MESSAGE_LENGTH = 1024;
+
+/**
+ * Reads the code and message of anything the SDK throws. Kinesis errors carry their code as
+ * `name` (ProvisionedThroughputExceededException, InternalFailure, ...); Node network errors carry
+ * theirs as `code` (ECONNREFUSED, ECONNRESET, ...), also when wrapped in an AggregateError by
+ * Node's connection attempts to several addresses.
+ */
+export function describeKinesisError(error: unknown): DescribedError {
+  if (!(error instanceof Error)) {
+    return { errorCode: 'UnknownError', errorMessage: redactCredentials(String(error)) };
+  }
+  return { errorCode: errorCodeOf(error), errorMessage: redactCredentials(error.message || error.name) };
+}
+
+function errorCodeOf(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code !== '') return code;
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      if (inner instanceof Error) {
+        const innerCode = errorCodeOf(inner);
+        if (innerCode !== 'UnknownError') return innerCode;
+      }
+    }
+  }
+  return error.name !== '' && error.name !== 'Error' ? error.name : 'UnknownError';
+}
+
+/**
+ * SigV4 parts, access key ids and URL user info. A Kinesis message never holds these, but a proxy
+ * or a misconfigured endpoint can echo a request back, and error messages end up in logs.
+ */
+const CREDENTIAL_PATTERNS: readonly RegExp[] = [
+  /(Credential|Signature|SignedHeaders|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature)=[^\s,&"']+/gi,
+  /\b(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g,
+  /\/\/[^/\s:@]+:[^/\s@]+@/g,
+];
+
+function redactCredentials(message: string): string {
+  let safe = message;
+  for (const pattern of CREDENTIAL_PATTERNS) {
+    safe = safe.replace(pattern, (match) => {
+      const equals = match.indexOf('=');
+      if (equals > 0) return `${match.slice(0, equals)}=[redacted]`;
+      return match.startsWith('//') ? '//[redacted]@' : '[redacted]';
+    });
+  }
+  return safe.length > MAX_ERROR_MESSAGE_LENGTH ? `${safe.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…` : safe;
+}

@@ -1,0 +1,281 @@
+/**
+ * The shard map: which open shard owns a hash key, and how to keep that knowledge current.
+ *
+ * A lookup runs once per record, so the map keeps every range bound as four uint32 words in one
+ * Uint32Array and binary-searches it: no BigInt, no allocation, O(log n) for any shard count.
+ * Ranges are read from ListShards, never assumed: servers split unevenly, and after a reshard a
+ * stream's ranges are whatever the splits and merges left.
+ */
+import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis';
+import pRetry from 'p-retry';
+import { compareHashKeys, HASH_KEY_WORDS, hashKeyToDecimal, parseHashKey } from '../format/hash-key.js';
+import { describeKinesisError } from './kinesis-client.js';
+import { isUnretryableErrorCode } from './retrier.js';
+
+/** The stream a pipeline writes to: by name, by ARN, or both. */
+export interface StreamRef {
+  streamName?: string | undefined;
+  streamARN?: string | undefined;
+}
+
+/** An open shard's id and its inclusive range of hash keys, as decimal strings. */
+export interface ShardRange {
+  shardId: string;
+  startingHashKey: string;
+  endingHashKey: string;
+}
+
+/** Words a shard takes in the bounds array: its starting key, then its ending key. */
+const WORDS_PER_SHARD = 2 * HASH_KEY_WORDS;
+
+/** An immutable map from hash key to open shard. Shards are indexed 0..size-1 in hash key order. */
+export class ShardMap {
+  /** How many shards the map holds. */
+  readonly size: number;
+  readonly #bounds: Uint32Array;
+  readonly #shardIds: readonly string[];
+  readonly #indexById: ReadonlyMap<string, number>;
+
+  private constructor(bounds: Uint32Array, shardIds: readonly string[]) {
+    this.size = shardIds.length;
+    this.#bounds = bounds;
+    this.#shardIds = shardIds;
+    this.#indexById = new Map(shardIds.map((id, index) => [id, index]));
+  }
+
+  /**
+   * Builds the map of a stream's open shards, sorted by starting hash key. Gaps between ranges
+   * are allowed (a key in a gap has no shard); overlaps are not, since open shards never overlap:
+   * an overlap means the listing mixed a parent shard with its children.
+   *
+   * @throws RangeError naming the shard when a bound is not a decimal in [0, 2^128 - 1], a range
+   *   ends before it starts, two ranges overlap, or a shard id repeats.
+   */
+  static fromShards(shards: readonly ShardRange[]): ShardMap {
+    const parsed = new Uint32Array(shards.length * WORDS_PER_SHARD);
+    shards.forEach((shard, index) => {
+      const offset = index * WORDS_PER_SHARD;
+      for (const [field, value, at] of [
+        ['startingHashKey', shard.startingHashKey, offset],
+        ['endingHashKey', shard.endingHashKey, offset + HASH_KEY_WORDS],
+      ] as const) {
+        if (!parseHashKey(value, parsed, at)) {
+          throw new RangeError(
+            `shard ${shard.shardId}: ${field} must be a decimal integer from 0 to 2^128 - 1; got ${JSON.stringify(value)}`,
+          );
+        }
+      }
+      if (compareHashKeys(parsed, offset, parsed, offset + HASH_KEY_WORDS) > 0) {
+        throw new RangeError(
+          `shard ${shard.shardId}: endingHashKey ${shard.endingHashKey} is below startingHashKey ${shard.startingHashKey}`,
+        );
+      }
+    });
+
+    const order = shards.map((_, index) => index);
+    order.sort((a, b) => compareHashKeys(parsed, a * WORDS_PER_SHARD, parsed, b * WORDS_PER_SHARD));
+    const bounds = new Uint32Array(parsed.length);
+    const shardIds: string[] = [];
+    const seen = new Set<string>();
+    order.forEach((from, to) => {
+      const shard = shards[from]!;
+      if (seen.has(shard.shardId)) throw new RangeError(`shard ${shard.shardId} is listed twice`);
+      seen.add(shard.shardId);
+      bounds.set(parsed.subarray(from * WORDS_PER_SHARD, (from + 1) * WORDS_PER_SHARD), to * WORDS_PER_SHARD);
+      shardIds.push(shard.shardId);
+      const previousEnd = (to - 1) * WORDS_PER_SHARD + HASH_KEY_WORDS;
+      if (to > 0 && compareHashKeys(bounds, previousEnd, bounds, to * WORDS_PER_SHARD) >= 0) {
+        throw new RangeError(
+          `shards ${shardIds[to - 1]} and ${shard.shardId} overlap at hash key ${shard.startingHashKey}; open shards never overlap`,
+        );
+      }
+    });
+    return new ShardMap(bounds, shardIds);
+  }
+
+  /**
+   * The index of the shard whose range holds the hash key at `hashKey[offset..offset+3]`, or -1
+   * when no shard holds it. O(log n), no BigInt, no allocation.
+   */
+  lookup(hashKey: Uint32Array, offset: number): number {
+    const bounds = this.#bounds;
+    // The last shard whose starting key is <= the key is the only one that can hold it.
+    let low = 0;
+    let high = this.size - 1;
+    let candidate = -1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if (compareHashKeys(bounds, middle * WORDS_PER_SHARD, hashKey, offset) <= 0) {
+        candidate = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    if (candidate < 0) return -1;
+    return compareHashKeys(hashKey, offset, bounds, candidate * WORDS_PER_SHARD + HASH_KEY_WORDS) <= 0 ? candidate : -1;
+  }
+
+  /** The id of the shard at `index` (0..size-1). */
+  shardId(index: number): string {
+    const id = this.#shardIds[index];
+    if (id === undefined) throw new RangeError(`shard index must be from 0 to ${this.size - 1}; got ${index}`);
+    return id;
+  }
+
+  /** The index of the shard with this id, or -1 when the map does not hold it. */
+  indexOf(shardId: string): number {
+    return this.#indexById.get(shardId) ?? -1;
+  }
+
+  /** The shard at `index` with its range, in the form {@link fromShards} takes. */
+  shard(index: number): ShardRange {
+    const shardId = this.shardId(index);
+    const offset = index * WORDS_PER_SHARD;
+    return {
+      shardId,
+      startingHashKey: hashKeyToDecimal(this.#bounds, offset),
+      endingHashKey: hashKeyToDecimal(this.#bounds, offset + HASH_KEY_WORDS),
+    };
+  }
+}
+
+/** Options of {@link listOpenShards}. */
+export interface ListOpenShardsOptions {
+  /** Shards per ListShards page, 1 to 10,000. @default 1000 */
+  maxResults?: number | undefined;
+}
+
+const DEFAULT_LIST_SHARDS_PAGE = 1000;
+
+/**
+ * Lists the open shards of a stream with ListShards, following NextToken pages (a later page
+ * carries only NextToken and MaxResults, as the API requires). Asks for open shards only with
+ * ShardFilter AT_LATEST, and also drops any shard that has an ending sequence number, since some
+ * servers (kinesalite) ignore the filter.
+ */
+export async function listOpenShards(
+  client: KinesisClient,
+  stream: StreamRef,
+  signal?: AbortSignal,
+  options: ListOpenShardsOptions = {},
+): Promise<ShardRange[]> {
+  const maxResults = options.maxResults ?? DEFAULT_LIST_SHARDS_PAGE;
+  const shards: ShardRange[] = [];
+  let input: ListShardsCommandInput = { ...streamParameters(stream), ShardFilter: { Type: 'AT_LATEST' }, MaxResults: maxResults };
+  for (;;) {
+    const page = await client.send(new ListShardsCommand(input), signal === undefined ? {} : { abortSignal: signal });
+    for (const shard of page.Shards ?? []) {
+      if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) shards.push(toShardRange(shard));
+    }
+    if (page.NextToken === undefined || page.NextToken === '') return shards;
+    input = { NextToken: page.NextToken, MaxResults: maxResults };
+  }
+}
+
+/** StreamName and/or StreamARN for a Kinesis request. */
+export function streamParameters(stream: StreamRef): { StreamName?: string; StreamARN?: string } {
+  const parameters: { StreamName?: string; StreamARN?: string } = {};
+  if (stream.streamName !== undefined) parameters.StreamName = stream.streamName;
+  if (stream.streamARN !== undefined) parameters.StreamARN = stream.streamARN;
+  return parameters;
+}
+
+function describeStream(stream: StreamRef): string {
+  return stream.streamARN ?? `stream ${stream.streamName ?? '(unnamed)'}`;
+}
+
+function toShardRange(shard: Shard): ShardRange {
+  return {
+    shardId: shard.ShardId ?? '',
+    startingHashKey: shard.HashKeyRange?.StartingHashKey ?? '',
+    endingHashKey: shard.HashKeyRange?.EndingHashKey ?? '',
+  };
+}
+
+/** Options of a {@link ShardMapTracker}. */
+export interface ShardMapTrackerOptions {
+  /** Lowest delay before retrying a failed load, in ms. */
+  minDelayMs: number;
+  /** Highest delay before retrying a failed load, in ms. */
+  maxDelayMs: number;
+}
+
+/** Why {@link ShardMapTracker.refresh} rejects after {@link ShardMapTracker.close}. */
+export class ShardMapTrackerClosedError extends Error {
+  override readonly name = 'ShardMapTrackerClosedError';
+  /** A stable code, like the Kinesis error codes the tracker passes on. */
+  readonly code = 'ProducerClosed';
+
+  constructor() {
+    super('the shard map tracker is closed; no further shard map loads');
+  }
+}
+
+/**
+ * Holds the current shard map of one stream and reloads it on request.
+ *
+ * Concurrent refresh() calls share one load. A load retries retryable errors (throttling,
+ * network errors, a listing torn by a concurrent reshard) with exponential backoff and jitter from
+ * minDelayMs to maxDelayMs, until it succeeds or the tracker closes; errors that no retry fixes
+ * (a stream that does not exist, access denied, validation errors, bad credentials) reject at once
+ * with the SDK's error, so its code reaches the records that waited.
+ */
+export class ShardMapTracker {
+  readonly #client: KinesisClient;
+  readonly #stream: StreamRef;
+  readonly #options: ShardMapTrackerOptions;
+  readonly #closing = new AbortController();
+  #current: ShardMap | undefined;
+  #loading: Promise<ShardMap> | undefined;
+
+  constructor(client: KinesisClient, stream: StreamRef, options: ShardMapTrackerOptions) {
+    this.#client = client;
+    this.#stream = stream;
+    this.#options = options;
+  }
+
+  /** The last map loaded, or undefined before the first load succeeds. */
+  get current(): ShardMap | undefined {
+    return this.#current;
+  }
+
+  /** Loads the stream's open shards into a new map; a call while a load runs joins that load. */
+  refresh(): Promise<ShardMap> {
+    if (this.#closing.signal.aborted) return Promise.reject(new ShardMapTrackerClosedError());
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  /** Aborts a pending load (its refresh() calls reject) and refuses further refreshes. */
+  close(): void {
+    this.#closing.abort(new ShardMapTrackerClosedError());
+  }
+
+  async #load(): Promise<ShardMap> {
+    const signal = this.#closing.signal;
+    const map = await pRetry(
+      async () => {
+        const shards = await listOpenShards(this.#client, this.#stream, signal);
+        // A stream always has an open shard; none means the listing raced a reshard: list again.
+        if (shards.length === 0) throw new Error(`ListShards returned no open shard for ${describeStream(this.#stream)}`);
+        return ShardMap.fromShards(shards);
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        factor: 2,
+        minTimeout: this.#options.minDelayMs,
+        maxTimeout: this.#options.maxDelayMs,
+        randomize: true,
+        signal,
+        shouldRetry: ({ error }) => !signal.aborted && !isUnretryableErrorCode(describeKinesisError(error).errorCode),
+      },
+    ).catch((error: unknown) => {
+      throw signal.aborted ? signal.reason : error;
+    });
+    this.#current = map;
+    return map;
+  }
+}
