@@ -102,9 +102,9 @@ export class ValidationError extends KplError {
   /** The input field at fault, e.g. `partitionKey`, or for an option its name, e.g. `recordTtl`. */
   readonly field: string;
   /** The limit the input broke, e.g. 256 or "0 to 2^128 - 1". */
-  readonly limit?: number | string;
+  declare readonly limit?: number | string;
   /** What the input had instead, e.g. its length. */
-  readonly actual?: number | string;
+  declare readonly actual?: number | string;
 
   /**
    * @param message names the field, the problem and the limit in words.
