@@ -58,6 +58,9 @@ const TAG_RECORDS = (3 << 3) | 2;
 const TAG_PARTITION_KEY_INDEX = (1 << 3) | 0;
 const TAG_EXPLICIT_HASH_KEY_INDEX = (2 << 3) | 0;
 const TAG_DATA = (3 << 3) | 2;
+const TAG_TAGS = (4 << 3) | 2;
+const TAG_TAG_KEY = (1 << 3) | 2;
+const TAG_TAG_VALUE = (2 << 3) | 2;
 
 /** One MD5 per aggregate, natively; `crypto.hash` (Node >= 20.12) skips the Hash object. */
 const md5: (data: Uint8Array) => Uint8Array =
@@ -349,6 +352,8 @@ function startsWith(data: Uint8Array, magic: Uint8Array): boolean {
 /** Read position of the protobuf reader; decoding is synchronous, so one module-level cursor serves. */
 let cursor = 0;
 const MALFORMED = -1;
+/** Field numbers stop at 2^29 - 1, so a tag is a uint32. */
+const MAX_TAG = 0xffffffff;
 
 /** Reads a varint at `cursor`; MALFORMED if it runs past `end` or past ten bytes. Values above 2^53 lose precision, which only matters for indices that are out of range anyway. */
 function readVarint(bytes: Uint8Array, end: number): number {
@@ -393,6 +398,28 @@ function skipField(bytes: Uint8Array, end: number, wireType: number): boolean {
   }
 }
 
+/**
+ * Skips a record's Tag message (tags are not exposed), checking it as the KCL's protobuf parser
+ * does: its required key must be there.
+ */
+function skipTag(bytes: Uint8Array, end: number): boolean {
+  const tagEnd = readLengthDelimited(bytes, end);
+  if (tagEnd === MALFORMED) return false;
+  let hasKey = false;
+  while (cursor < tagEnd) {
+    const fieldTag = readVarint(bytes, tagEnd);
+    if (fieldTag === TAG_TAG_KEY || fieldTag === TAG_TAG_VALUE) {
+      const fieldEnd = readLengthDelimited(bytes, tagEnd);
+      if (fieldEnd === MALFORMED) return false;
+      cursor = fieldEnd;
+      if (fieldTag === TAG_TAG_KEY) hasKey = true;
+    } else if (fieldTag === MALFORMED || fieldTag < 8 || fieldTag > MAX_TAG || (fieldTag >>> 3) <= 2 || !skipField(bytes, tagEnd, fieldTag & 7)) {
+      return false;
+    }
+  }
+  return hasKey;
+}
+
 function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
   const partitionKeys: string[] = [];
   const explicitHashKeys: string[] = [];
@@ -403,7 +430,7 @@ function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
   cursor = 0;
   while (cursor < end) {
     const tag = readVarint(bytes, end);
-    if (tag === MALFORMED || tag < 8) return undefined;
+    if (tag === MALFORMED || tag < 8 || tag > MAX_TAG) return undefined;
     if (tag === TAG_PARTITION_KEY_TABLE || tag === TAG_EXPLICIT_HASH_KEY_TABLE) {
       const fieldEnd = readLengthDelimited(bytes, end);
       if (fieldEnd === MALFORMED) return undefined;
@@ -429,8 +456,10 @@ function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
           if (dataEnd === MALFORMED) return undefined;
           data = bytes.subarray(cursor, dataEnd);
           cursor = dataEnd;
-        } else if (fieldTag === MALFORMED || fieldTag < 8 || (fieldTag >>> 3) <= 3 || !skipField(bytes, recordEnd, fieldTag & 7)) {
-          // Fields 1-3 with another wire type are corrupt; field 4 (tags) and unknown fields are skipped.
+        } else if (fieldTag === TAG_TAGS) {
+          if (!skipTag(bytes, recordEnd)) return undefined;
+        } else if (fieldTag === MALFORMED || fieldTag < 8 || fieldTag > MAX_TAG || (fieldTag >>> 3) <= 4 || !skipField(bytes, recordEnd, fieldTag & 7)) {
+          // Fields 1-4 with another wire type are corrupt; unknown fields are skipped.
           return undefined;
         }
       }
