@@ -84,6 +84,8 @@ export class StreamPipeline {
   #limiterTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #lastRefreshAt = -Infinity;
+  /** A flush() came while records waited outside the aggregator (for the map, or in backoff): send them at once when they return. */
+  #flushRequested = false;
   #closed = false;
 
   constructor(context: StreamPipelineContext, stream: StreamRef) {
@@ -149,6 +151,11 @@ export class StreamPipeline {
 
   /** Sends everything buffered now, without waiting for recordMaxBufferedTime; rate limits still apply. */
   flush(): void {
+    this.#flushRequested = this.#waitingForMap.length > 0 || this.#retries.size > 0 || this.#blocked.size > 0;
+    this.#sendBuffered();
+  }
+
+  #sendBuffered(): void {
     this.#aggregator.closeAll();
     this.#collector.closeAll();
     this.#pump();
@@ -261,6 +268,10 @@ export class StreamPipeline {
       if (record.explicitHashKey !== undefined) parseHashKey(record.explicitHashKey, hashKey, 0);
       else hashPartitionKey(record.partitionKey, hashKey, 0);
       this.add(item, hashKey, 0);
+    }
+    if (this.#flushRequested) {
+      this.#flushRequested = this.#waitingForMap.length > 0 || this.#retries.size > 0 || this.#blocked.size > 0;
+      this.#sendBuffered();
     }
   }
 
