@@ -35,6 +35,8 @@ export async function startKinesalite(options: KinesaliteStartOptions = {}): Pro
     updateStreamMs: transitionMs,
     shardLimit: options.shardLimit ?? 10_000,
   });
+  // Clients keep connections idle for a while; a short server timeout races their next request.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
