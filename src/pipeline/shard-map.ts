@@ -33,12 +33,16 @@ export class ShardMap {
   /** How many shards the map holds. */
   readonly size: number;
   readonly #bounds: Uint32Array;
+  /** The top word of each shard's starting key: the search runs over these 4 bytes a shard. */
+  readonly #startTops: Uint32Array;
   readonly #shardIds: readonly string[];
   readonly #indexById: ReadonlyMap<string, number>;
 
   private constructor(bounds: Uint32Array, shardIds: readonly string[]) {
     this.size = shardIds.length;
     this.#bounds = bounds;
+    this.#startTops = new Uint32Array(shardIds.length);
+    for (let i = 0; i < shardIds.length; i++) this.#startTops[i] = bounds[i * WORDS_PER_SHARD]!;
     this.#shardIds = shardIds;
     this.#indexById = new Map(shardIds.map((id, index) => [id, index]));
   }
@@ -98,22 +102,42 @@ export class ShardMap {
    * when no shard holds it. O(log n), no BigInt, no allocation.
    */
   lookup(hashKey: Uint32Array, offset: number): number {
+    const size = this.size;
+    if (size === 0) return -1;
+    const tops = this.#startTops;
+    const top = hashKey[offset]!;
+    // Finds the last shard whose starting key's top word is <= the key's, without a branch per
+    // step (the comparison compiles to a conditional move): random keys defeat branch prediction.
+    let base = 0;
+    for (let n = size; n > 1; ) {
+      const half = n >>> 1;
+      base = tops[base + half]! <= top ? base + half : base;
+      n -= half;
+    }
+    const baseTop = tops[base]!;
+    if (baseTop > top) return -1;
+    // Shards narrower than 2^96 can share a top word; then compare whole keys among them.
+    const candidate = baseTop === top ? this.#lastStartingAtOrBelow(hashKey, offset, base) : base;
+    if (candidate < 0) return -1;
+    return compareHashKeys(hashKey, offset, this.#bounds, candidate * WORDS_PER_SHARD + HASH_KEY_WORDS) <= 0 ? candidate : -1;
+  }
+
+  /** The last shard in 0..last whose starting key is <= the key, or -1. */
+  #lastStartingAtOrBelow(hashKey: Uint32Array, offset: number, last: number): number {
     const bounds = this.#bounds;
-    // The last shard whose starting key is <= the key is the only one that can hold it.
     let low = 0;
-    let high = this.size - 1;
-    let candidate = -1;
+    let high = last;
+    let found = -1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       if (compareHashKeys(bounds, middle * WORDS_PER_SHARD, hashKey, offset) <= 0) {
-        candidate = middle;
+        found = middle;
         low = middle + 1;
       } else {
         high = middle - 1;
       }
     }
-    if (candidate < 0) return -1;
-    return compareHashKeys(hashKey, offset, bounds, candidate * WORDS_PER_SHARD + HASH_KEY_WORDS) <= 0 ? candidate : -1;
+    return found;
   }
 
   /** The id of the shard at `index` (0..size-1). */
