@@ -47,6 +47,8 @@ const UNRETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'InvalidClientTokenId',
   'MissingAuthenticationToken',
   'NotAuthorized',
+  // The SDK found no credentials anywhere; its providers already retried what can be retried.
+  'CredentialsProviderError',
   'OptInRequired',
   'KMSAccessDeniedException',
   'KMSDisabledException',
@@ -105,7 +107,7 @@ export class Retrier {
    *
    * @param errorCode the failed attempt's error code (per record, or of the whole request).
    * @param retriesSoFar failed attempts of this record before this one (0 after its first attempt).
-   * @param deadline when the record expires, in ms on the `Date.now()` clock.
+   * @param deadline when the record expires, in ms, on the same clock as `now`.
    * @param now the current time on the same clock.
    * @returns `fail` with reason `unretryable` for codes no retry fixes (see
    *   {@link isUnretryableErrorCode}), `throttled` for ProvisionedThroughputExceededException when

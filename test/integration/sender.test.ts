@@ -292,7 +292,7 @@ describe('Sender against scripted servers', () => {
   });
 });
 
-describe('Sender on kinesis-local by StreamARN', () => {
+describe('Sender on kinesis-local: StreamARN addressing, TLS verification', () => {
   let server: KinesisLocal;
   let admin: KinesisClient;
   let client: KinesisClient;
@@ -322,5 +322,17 @@ describe('Sender on kinesis-local by StreamARN', () => {
     });
     const stored = await readAllRecords(admin, streamName);
     expect(stored.map((r) => r.partitionKey).sort()).toEqual(records.map((r) => r.partitionKey).sort());
+  });
+
+  it('verifies TLS certificates: a server with a self-signed certificate is refused', async () => {
+    const tls = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.tlsEndpoint });
+    try {
+      const outcome = await new Sender(tls, { streamName: 's' }, SENDER_OPTIONS).send([record('a', '1')]);
+      expect(outcome.kind).toBe('failed');
+      if (outcome.kind !== 'failed') return;
+      expect(outcome.errorCode).toMatch(/SELF_SIGNED|CERT/);
+    } finally {
+      tls.destroy();
+    }
   });
 });

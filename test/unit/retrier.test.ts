@@ -20,6 +20,7 @@ describe('Retrier.decide', () => {
     'UnrecognizedClientException',
     'InvalidSignatureException',
     'MissingAuthenticationToken',
+    'CredentialsProviderError',
     'ProducerClosed',
   ])('fails %s at once as unretryable', (code) => {
     const retrier = new Retrier(POLICY, () => 0.5);
