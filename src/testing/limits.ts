@@ -6,7 +6,8 @@ export interface WriteLimits {
   readonly bytesPerSecond?: number;
   /**
    * Seconds of unused allowance a shard may save up and spend at once; the buckets start full.
-   * The byte bucket always holds at least one largest record (1 MiB with its key).
+   * A record larger than the byte burst still passes when the byte bucket is full, and leaves
+   * it in debt.
    * @default 1
    */
   readonly burstSeconds?: number;

@@ -1,13 +1,15 @@
 import type { ResolvedWriteLimits } from './limits.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Largest record the service takes, data plus partition key: the byte bucket must fit one. */
-const MAX_RECORD_BYTES = 1_048_576;
-
-/** One shard's record and byte allowance. */
+/**
+ * One shard's record and byte allowance. A record larger than the whole byte bucket passes when
+ * the bucket is full and leaves it in debt, so that a low byte limit slows large records down
+ * instead of refusing them for ever.
+ */
 export class ShardLimiter {
   readonly #records: TokenBucket;
   readonly #bytes: TokenBucket;
+  readonly #bytesCapacity: number;
 
   constructor(limits: ResolvedWriteLimits, now: number) {
     this.#records = new TokenBucket(
@@ -15,16 +17,15 @@ export class ShardLimiter {
       Math.max(1, limits.recordsPerSecond * limits.burstSeconds),
       now,
     );
-    this.#bytes = new TokenBucket(
-      limits.bytesPerSecond,
-      Math.max(MAX_RECORD_BYTES, limits.bytesPerSecond * limits.burstSeconds),
-      now,
-    );
+    this.#bytesCapacity = limits.bytesPerSecond * limits.burstSeconds;
+    this.#bytes = new TokenBucket(limits.bytesPerSecond, this.#bytesCapacity, now);
   }
 
   /** Takes one record of `bytes` if both allowances cover it, else takes nothing and returns false. */
   tryTake(bytes: number, now: number): boolean {
-    if (this.#records.available(now) < 1 || this.#bytes.available(now) < bytes) return false;
+    if (this.#records.available(now) < 1 || this.#bytes.available(now) < Math.min(bytes, this.#bytesCapacity)) {
+      return false;
+    }
     this.#records.take(1);
     this.#bytes.take(bytes);
     return true;

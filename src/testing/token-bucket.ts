@@ -24,7 +24,7 @@ export class TokenBucket {
     return this.#tokens;
   }
 
-  /** Removes `amount` tokens; the caller has checked {@link available}. */
+  /** Removes `amount` tokens; the caller has checked {@link available}. The balance may go below zero. */
   take(amount: number): void {
     this.#tokens -= amount;
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { MergeShardsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -6,16 +5,13 @@ import {
   createStream,
   isOpenShard,
   listAllShards,
+  md5HashKey,
   readAllRecords,
   readRecordsByShard,
   shardOwningHashKey,
   uniqueStreamName,
   waitForStreamActive,
 } from '../support/index.js';
-
-function md5HashKey(partitionKey: string): bigint {
-  return BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
-}
 
 describe('test support against the shared kinesalite', () => {
   let client: KinesisClient;

@@ -9,3 +9,4 @@ export {
   waitForStreamActive,
 } from './streams.js';
 export { readAllRecords, readRecordsByShard, type StoredRecord } from './read-records.js';
+export { md5HashKey } from './hash-keys.js';
