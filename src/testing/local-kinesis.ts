@@ -53,6 +53,8 @@ const ACTIVE_WAIT_MS = 30_000;
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 /** Operations after which a stream's shards are different. */
 const RESHAPING = new Set(['CreateStream', 'DeleteStream', 'SplitShard', 'MergeShards', 'UpdateShardCount']);
+/** Requests other than writes are small; larger bodies are forwarded without a look inside. */
+const SMALL_BODY_BYTES = 64 * 1024;
 const UNFORWARDED_ANSWER_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 
 interface Sleep {
@@ -396,11 +398,12 @@ export class LocalKinesis {
   ): Promise<void> {
     let forwarded = body;
     let streamName: string | undefined;
-    if (RESHAPING.has(operation) || body.includes('StreamARN')) {
+    const mayNameByArn = body.length < SMALL_BODY_BYTES && body.includes('StreamARN');
+    if (RESHAPING.has(operation) || mayNameByArn) {
       const input = decode(codec, body);
       if (input !== undefined) {
         streamName = streamNameOf(input);
-        if ('StreamARN' in input) forwarded = codec.encode(input);
+        if (mayNameByArn) forwarded = codec.encode(input);
       }
     }
     const answer = await this.#upstream.forward(request.method ?? 'POST', request.url ?? '/', request.headers, forwarded);
@@ -470,7 +473,7 @@ function checkStreamSpec(name: unknown, shards: unknown): void {
   }
 }
 
-/** The request's fields with StreamName filled in from a StreamARN, or undefined if it does not decode. */
+/** The request's fields, or undefined if it does not decode to an object. */
 function decode(codec: BodyCodec, body: Buffer): Record<string, unknown> | undefined {
   let input: unknown;
   try {
@@ -479,14 +482,16 @@ function decode(codec: BodyCodec, body: Buffer): Record<string, unknown> | undef
     return undefined;
   }
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
-  const fields = input as Record<string, unknown>;
-  if (typeof fields['StreamARN'] === 'string' && fields['StreamName'] === undefined) {
-    // kinesalite knows streams only by name.
-    const name = streamNameOf(fields);
-    delete fields['StreamARN'];
-    if (name !== undefined) fields['StreamName'] = name;
-  }
-  return fields;
+  nameStreamByArn(input as Record<string, unknown>);
+  return input as Record<string, unknown>;
+}
+
+/** Replaces a StreamARN with the StreamName it names, since kinesalite knows streams only by name. */
+function nameStreamByArn(fields: Record<string, unknown>): void {
+  if (typeof fields['StreamARN'] !== 'string' || fields['StreamName'] !== undefined) return;
+  const name = streamNameOf(fields);
+  delete fields['StreamARN'];
+  if (name !== undefined) fields['StreamName'] = name;
 }
 
 function sendAnswer(response: ServerResponse, codec: BodyCodec, answer: WriteAnswer): void {

@@ -27,6 +27,8 @@ export function createKinesisClient(endpoint: string, options: TestClientOptions
       // kinesis-local's TLS port serves a self-signed certificate.
       httpsAgent: new https.Agent({ keepAlive: true, rejectUnauthorized: false }),
       requestTimeout: options.requestTimeoutMs ?? 10_000,
+      // Without this the handler only logs a warning when the timeout passes.
+      throwOnRequestTimeout: true,
     }),
   });
 }
