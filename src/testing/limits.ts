@@ -29,16 +29,18 @@ export const SERVICE_WRITE_LIMITS: ResolvedWriteLimits = {
 
 /** Fills in defaults and checks every field; throws a RangeError naming the field and its range. */
 export function resolveWriteLimits(limits: WriteLimits): ResolvedWriteLimits {
+  const fields = Object.keys(SERVICE_WRITE_LIMITS) as Array<keyof ResolvedWriteLimits>;
+  for (const key of Object.keys(limits)) {
+    if (!(fields as string[]).includes(key)) {
+      throw new RangeError(`limits.${key} is not a limit; expected one of ${fields.join(', ')}`);
+    }
+  }
   const resolved = { ...SERVICE_WRITE_LIMITS, ...definedFields(limits) };
-  for (const field of ['recordsPerSecond', 'bytesPerSecond', 'burstSeconds'] as const) {
+  for (const field of fields) {
     const value = resolved[field];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new RangeError(`limits.${field} must be a finite number above 0, got ${String(value)}`);
     }
-  }
-  const known = new Set(Object.keys(SERVICE_WRITE_LIMITS));
-  for (const key of Object.keys(limits)) {
-    if (!known.has(key)) throw new RangeError(`limits.${key} is not an option; expected one of ${[...known].join(', ')}`);
   }
   return resolved;
 }

@@ -13,7 +13,7 @@ import { listShards, ShardMapCache } from './shard-maps.js';
 import { StatsRecorder, type LocalKinesisStats } from './stats.js';
 import { streamNameOf } from './stream-names.js';
 import { Upstream } from './upstream.js';
-import { BodyTooLargeError, codecFor, operationOf, readBody, sendBody, sendError, type BodyCodec } from './wire.js';
+import { AMZ_JSON, BodyTooLargeError, codecFor, operationOf, readBody, sendBody, sendError, type BodyCodec } from './wire.js';
 
 /** A stream to create when the server starts. */
 export interface StreamSpec {
@@ -365,16 +365,23 @@ export class LocalKinesis {
   ): Promise<void> {
     const input = decode(codec, body);
     if (input === undefined) return this.#passThrough(operation, request, response, body, codec);
+    const renamed = nameStreamByArn(input);
     const gate: WriteGate = { ...this.#gate, faults };
-    const answer = operation === 'PutRecords' ? await putRecords(gate, input) : await putRecord(gate, input);
-    if (answer === undefined) return this.#passThrough(operation, request, response, codec.encode(input), codec);
+    const answer =
+      operation === 'PutRecords'
+        ? await putRecords(gate, input, codec.contentType === AMZ_JSON && !renamed ? body : undefined)
+        : await putRecord(gate, input);
+    if (answer === undefined) {
+      return this.#passThrough(operation, request, response, renamed ? codec.encode(input) : body, codec);
+    }
     sendAnswer(response, codec, answer);
   }
 
   async #listShards(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
-    const input = decode(codec, body) as ListShardsInput | undefined;
+    const input = decode(codec, body);
     if (input === undefined) return this.#passThrough('ListShards', request, response, body, codec);
-    const cursor = listShardsCursor(input);
+    nameStreamByArn(input);
+    const cursor = listShardsCursor(input as ListShardsInput);
     if (typeof cursor === 'string') {
       sendError(response, 400, codec, 'InvalidArgumentException', cursor);
       return;
@@ -403,7 +410,7 @@ export class LocalKinesis {
       const input = decode(codec, body);
       if (input !== undefined) {
         streamName = streamNameOf(input);
-        if (mayNameByArn) forwarded = codec.encode(input);
+        if (nameStreamByArn(input)) forwarded = codec.encode(input);
       }
     }
     const answer = await this.#upstream.forward(request.method ?? 'POST', request.url ?? '/', request.headers, forwarded);
@@ -481,17 +488,21 @@ function decode(codec: BodyCodec, body: Buffer): Record<string, unknown> | undef
   } catch {
     return undefined;
   }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
-  nameStreamByArn(input as Record<string, unknown>);
-  return input as Record<string, unknown>;
+  return typeof input === 'object' && input !== null && !Array.isArray(input)
+    ? (input as Record<string, unknown>)
+    : undefined;
 }
 
-/** Replaces a StreamARN with the StreamName it names, since kinesalite knows streams only by name. */
-function nameStreamByArn(fields: Record<string, unknown>): void {
-  if (typeof fields['StreamARN'] !== 'string' || fields['StreamName'] !== undefined) return;
+/**
+ * Replaces a StreamARN with the StreamName it names, since kinesalite knows streams only by name.
+ * Returns true if it changed the fields.
+ */
+function nameStreamByArn(fields: Record<string, unknown>): boolean {
+  if (typeof fields['StreamARN'] !== 'string' || fields['StreamName'] !== undefined) return false;
   const name = streamNameOf(fields);
   delete fields['StreamARN'];
   if (name !== undefined) fields['StreamName'] = name;
+  return true;
 }
 
 function sendAnswer(response: ServerResponse, codec: BodyCodec, answer: WriteAnswer): void {

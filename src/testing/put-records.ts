@@ -46,8 +46,15 @@ type RecordResult =
  * from its shard's limiter, forwards the records that pass to kinesalite as one smaller
  * PutRecords, and merges the answers back in request order. Returns undefined when the request is
  * malformed in a way kinesalite should judge (the caller forwards it untouched).
+ *
+ * `jsonBody` is the request's own JSON, when it can go to kinesalite as it is: if every record
+ * passes, it is forwarded instead of a re-serialised copy.
  */
-export async function putRecords(gate: WriteGate, input: unknown): Promise<WriteAnswer | undefined> {
+export async function putRecords(
+  gate: WriteGate,
+  input: unknown,
+  jsonBody?: Buffer,
+): Promise<WriteAnswer | undefined> {
   const request = input as { StreamName?: unknown; Records?: unknown };
   if (typeof request.StreamName !== 'string' || !Array.isArray(request.Records)) return undefined;
   const streamName = request.StreamName;
@@ -81,8 +88,13 @@ export async function putRecords(gate: WriteGate, input: unknown): Promise<Write
   }
 
   if (forwarded.length > 0) {
-    const records = forwarded.map((i) => toJsonEntry(entries[i] as RecordEntry));
-    const answer = await gate.upstream.call('PutRecords', { StreamName: streamName, Records: records });
+    const answer =
+      jsonBody !== undefined && forwarded.length === entries.length
+        ? await gate.upstream.callWithBody('PutRecords', jsonBody)
+        : await gate.upstream.call('PutRecords', {
+            StreamName: streamName,
+            Records: forwarded.map((i) => toJsonEntry(entries[i] as RecordEntry)),
+          });
     if (answer.status !== 200) {
       for (const i of forwarded) gate.limiter(streamName, shardIds[i] as string)?.refund(sizes[i] as number);
       return { status: answer.status, body: JSON.parse(answer.body.toString('utf8')) };

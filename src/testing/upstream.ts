@@ -64,6 +64,11 @@ export class Upstream {
 
   /** Calls an operation for the proxy's own needs, in JSON. */
   call(operation: string, params: object): Promise<UpstreamAnswer> {
+    return this.callWithBody(operation, Buffer.from(JSON.stringify(params), 'utf8'));
+  }
+
+  /** {@link call} with the JSON already serialised. */
+  callWithBody(operation: string, json: Buffer): Promise<UpstreamAnswer> {
     return this.exchange(
       'POST',
       '/',
@@ -73,7 +78,7 @@ export class Upstream {
         'x-amz-date': '20200101T000000Z',
         authorization: INTERNAL_AUTHORIZATION,
       },
-      Buffer.from(JSON.stringify(params), 'utf8'),
+      json,
     );
   }
 
