@@ -88,7 +88,7 @@ interface Sleep {
  * ```
  */
 export class LocalKinesis {
-  /** `http://HOST:PORT`, for the SDK's `endpoint` or the producer's. */
+  /** `http://HOST:PORT`, for the SDK's `endpoint` or the producer's; loopback when listening on every address. */
   readonly endpoint: string;
   /** The port it listens on, the same after an outage. */
   readonly port: number;
@@ -126,7 +126,7 @@ export class LocalKinesis {
     this.#server = server;
     this.port = address.port;
     this.host = address.address;
-    this.endpoint = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    this.endpoint = `http://${endpointHost(address)}:${address.port}`;
     this.limits = limits;
     this.#faults = faults;
     this.seed = seed;
@@ -469,6 +469,13 @@ export class LocalKinesis {
     response.writeHead(500, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'InternalFailure' });
     response.end(JSON.stringify({ __type: 'InternalFailure', message: `LocalKinesis: ${message}` }));
   }
+}
+
+/** Where a client on this machine reaches the server. */
+function endpointHost(address: AddressInfo): string {
+  if (address.address === '0.0.0.0') return '127.0.0.1';
+  if (address.address === '::') return '[::1]';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
 }
 
 function checkStreamSpec(name: unknown, shards: unknown): void {
