@@ -1,0 +1,113 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { deaggregate } from '../../src/index.js';
+import { LocalKinesis } from '../../src/testing/index.js';
+import { createKinesisClient, readAllRecords } from '../support/index.js';
+import { testIo } from './cli-io.js';
+
+/** Every user record of the stream, unpacked as a consumer would: data as text, with its partition key. */
+async function readBack(client: KinesisClient, streamName: string): Promise<Array<{ data: string; partitionKey: string }>> {
+  const records = await readAllRecords(client, streamName);
+  return records.flatMap((record) => deaggregate(record).map((user) => ({ data: Buffer.from(user.data).toString('utf8'), partitionKey: user.partitionKey })));
+}
+
+describe('kpl send', () => {
+  let kinesis: LocalKinesis;
+  let client: KinesisClient;
+  let directory: string;
+  let streams = 0;
+  const newStream = async (shards = 2): Promise<string> => {
+    const name = `send-${++streams}`;
+    await kinesis.createStream(name, shards);
+    return name;
+  };
+
+  beforeAll(async () => {
+    kinesis = await LocalKinesis.start();
+    client = createKinesisClient(kinesis.endpoint);
+    directory = await mkdtemp(path.join(tmpdir(), 'kpl-send-'));
+  });
+  afterAll(async () => {
+    client.destroy();
+    await kinesis.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('forwards a 100,000-line file completely, through the shards\' write limits', async () => {
+    const streamName = await newStream();
+    const lines = Array.from({ length: 100_000 }, (_, i) => JSON.stringify({ device: `d${i % 97}`, n: i }));
+    const file = path.join(directory, 'lines.ndjson');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const { io, stderr } = testIo();
+
+    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, file], io);
+
+    expect(stderr()).toContain('100,000 lines read, 100,000 records delivered, 0 failed');
+    expect(exitCode).toBe(0);
+    const stored = await readBack(client, streamName);
+    expect(stored).toHaveLength(100_000);
+    expect(new Set(stored.map((record) => record.data))).toEqual(new Set(lines));
+  });
+
+  it('takes partition keys from a JSON field, reads stdin, and skips empty lines', async () => {
+    const streamName = await newStream();
+    const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ meta: { device: `dev-${i % 10}` }, n: i }));
+    const { io } = testIo(`${lines.join('\n')}\n\n`);
+
+    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key-field', 'meta.device'], io);
+
+    expect(exitCode).toBe(0);
+    const stored = await readBack(client, streamName);
+    expect(stored).toHaveLength(1000);
+    for (const record of stored) expect(record.partitionKey).toBe((JSON.parse(record.data) as { meta: { device: string } }).meta.device);
+  });
+
+  it('sends the lines around a bad one, prints the counts and exits 1', async () => {
+    const streamName = await newStream(1);
+    const { io, stderr } = testIo('{"id":"a"}\nnot json\n{"id":"b"}\n{"other":1}\n{"id":7}\n');
+
+    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key-field', 'id'], io);
+
+    expect(exitCode).toBe(1);
+    expect(stderr()).toContain('kpl send: line 2: the line is not JSON');
+    expect(stderr()).toContain('5 lines read, 3 records delivered, 2 failed (NotJson 1, KeyFieldMissing 1)');
+    expect((await readBack(client, streamName)).map((record) => record.partitionKey).sort()).toEqual(['7', 'a', 'b']);
+  });
+
+  it('on SIGTERM sends what it has read, then stops with its counts', async () => {
+    const streamName = await newStream(1);
+    const stdin = new PassThrough();
+    const { io, stderr, stop } = testIo(stdin);
+    const running = runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key', 'fixed', '--linger', '60000'], io);
+    for (let i = 0; i < 500; i++) stdin.write(`line ${i}\n`);
+    // The lines are read, and wait in the producer for the 60 s linger; SIGTERM must flush them.
+    await sleep(200);
+    stop();
+
+    expect(await running).toBe(0);
+    expect(stderr()).toContain('SIGTERM: sending what was read');
+    expect(stderr()).toContain('500 lines read, 500 records delivered, 0 failed');
+    const stored = await readBack(client, streamName);
+    expect(stored.map((record) => record.data).sort()).toEqual(Array.from({ length: 500 }, (_, i) => `line ${i}`).sort());
+    stdin.destroy();
+  });
+
+  it('fails every record of a stream that does not exist, and exits 1', async () => {
+    const { io, stderr } = testIo('a\nb\n');
+    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', 'no-such-stream'], io);
+    expect(exitCode).toBe(1);
+    expect(stderr()).toMatch(/2 lines read, 0 records delivered, 2 failed \(ResourceNotFoundException 2\)/);
+  });
+
+  it('rejects a missing --stream with one line and exit 2', async () => {
+    const { io, stderr } = testIo();
+    expect(await runCli(['send', 'file.txt'], io)).toBe(2);
+    expect(stderr()).toBe("kpl: error: required option '--stream <name>' not specified\n");
+  });
+});

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { KinesisProducer } from '../../src/index.js';
+import { LocalKinesis } from '../../src/testing/index.js';
+
+let kinesis: LocalKinesis | undefined;
+afterEach(async () => {
+  await kinesis?.close();
+  kinesis = undefined;
+});
+
+/** Sums of every sample of the registry by name; errors_by_code also by `name:code`. */
+async function totals(producer: KinesisProducer): Promise<Map<string, number>> {
+  const sums = new Map<string, number>();
+  for (const metric of await producer.metrics.getMetricsAsJSON()) {
+    for (const value of metric.values as Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>) {
+      const name = value.metricName ?? metric.name;
+      if (value.labels['le'] !== undefined) continue;
+      sums.set(name, (sums.get(name) ?? 0) + value.value);
+      const code = value.labels['error_code'];
+      if (code !== undefined) sums.set(`${name}:${code}`, (sums.get(`${name}:${code}`) ?? 0) + value.value);
+    }
+  }
+  return sums;
+}
+
+describe('producer metrics after a known run', () => {
+  it('match what the local Kinesis counted: records, bytes, requests, throttles and failures', async () => {
+    kinesis = await LocalKinesis.start({
+      streams: [{ name: 'metered', shards: 2 }],
+      // A small byte limit, so that the producer's 150 % rate limit meets throttling.
+      limits: { bytesPerSecond: 256 * 1024, burstSeconds: 0.5 },
+      faults: { recordFailureRate: 0.05 },
+      seed: 7,
+    });
+    const producer = new KinesisProducer({
+      streamName: 'metered',
+      endpoint: kinesis.endpoint,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      aggregationMaxSize: 8192,
+      recordMaxBufferedTime: 20,
+      retry: { minDelayMs: 20, maxDelayMs: 200 },
+    });
+    const records = 8000;
+    const data = new Uint8Array(100);
+    const results = await Promise.allSettled(Array.from({ length: records }, (_, i) => producer.add({ partitionKey: `key-${i % 500}`, data })));
+    await producer.flush();
+    const got = await totals(producer);
+    await producer.close();
+    const stats = kinesis.stats();
+    const stream = stats.streams['metered'];
+
+    expect(results.every((result) => result.status === 'fulfilled')).toBe(true);
+    expect(stream?.throttledRecords).toBeGreaterThan(0);
+    expect(stream?.failedRecords).toBeGreaterThan(0);
+    expect(got.get('kpl_user_records_received_total')).toBe(records);
+    expect(got.get('kpl_user_records_put_total')).toBe(records);
+    expect(got.get('kpl_user_records_data_put_bytes_total')).toBe(records * data.length);
+    expect(got.get('kpl_user_records_pending')).toBe(0);
+    expect(got.get('kpl_kinesis_records_put_total')).toBe(stream?.acceptedRecords);
+    expect(got.get('kpl_kinesis_records_data_put_bytes_total')).toBe(stream?.acceptedBytes);
+    expect(got.get('kpl_request_time_seconds_count')).toBe(stats.putRecordsRequests);
+    expect(got.get('kpl_errors_by_code_total:ProvisionedThroughputExceededException')).toBe(stream?.throttledRecords);
+    expect(got.get('kpl_errors_by_code_total:InternalFailure')).toBe(stream?.failedRecords);
+    expect(got.get('kpl_all_errors_total')).toBe((stream?.throttledRecords ?? 0) + (stream?.failedRecords ?? 0));
+    expect(got.get('kpl_kinesis_records_per_put_records_request_sum')).toBe((stream?.acceptedRecords ?? 0) + (got.get('kpl_all_errors_total') ?? 0));
+    expect(got.get('kpl_user_records_per_kinesis_record_sum')).toBe(records);
+    expect(got.get('kpl_retries_per_record_count')).toBe(records);
+    expect(got.get('kpl_retries_per_record_sum')).toBeGreaterThan(0);
+    expect(got.get('kpl_user_records_expired_total')).toBe(0);
+  });
+
+  it('count expired records and failures that never reached Kinesis', async () => {
+    kinesis = await LocalKinesis.start({ streams: [{ name: 'down', shards: 1 }], faults: { internalFailureRate: 1 } });
+    const producer = new KinesisProducer({
+      streamName: 'down',
+      endpoint: kinesis.endpoint,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      recordTtl: 300,
+      recordMaxBufferedTime: 10,
+      retry: { minDelayMs: 20, maxDelayMs: 50 },
+      metricsGranularity: 'stream',
+    });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => producer.add({ partitionKey: `k${i}`, data: 'x' })));
+    const got = await totals(producer);
+    await producer.close();
+
+    expect(results.every((result) => result.status === 'rejected')).toBe(true);
+    expect(got.get('kpl_user_records_expired_total')).toBe(20);
+    expect(got.get('kpl_user_records_failed_total')).toBe(20);
+    expect(got.get('kpl_user_records_put_total')).toBe(0);
+    expect(got.get('kpl_errors_by_code_total:InternalFailure')).toBe(got.get('kpl_all_errors_total'));
+    expect(got.get('kpl_all_errors_total')).toBeGreaterThanOrEqual(20);
+  });
+});
