@@ -251,7 +251,7 @@ export class AggregateBuilder {
     return out;
   }
 
-  #writeProtobuf(out: Uint8Array, position: number): number {
+  #writeProtobuf(out: Buffer, position: number): number {
     let p = position;
     const keys = this.#partitionKeys;
     const keyBytes = this.#partitionKeyBytes;
@@ -333,6 +333,46 @@ export interface DecodedAggregate {
  * copies. Never throws.
  */
 export function decodeAggregatedRecord(data: Uint8Array): DecodedAggregate | undefined {
+  const scan = scanAggregatedRecord(data);
+  if (scan === undefined) return undefined;
+  const { payload, keyIndex, hashKeyIndex, dataStart, dataEnd } = scan;
+  const records: DecodedAggregate['records'] = new Array(scan.count);
+  for (let i = 0; i < scan.count; i++) {
+    const hashIndex = hashKeyIndex[i]!;
+    records[i] = {
+      partitionKeyIndex: keyIndex[i]!,
+      explicitHashKeyIndex: hashIndex === NO_HASH_KEY ? undefined : hashIndex,
+      data: payload.subarray(dataStart[i]!, dataEnd[i]!),
+    };
+  }
+  return { partitionKeys: scan.partitionKeys, explicitHashKeys: scan.explicitHashKeys, records };
+}
+
+/**
+ * A decoded aggregate as offsets, for readers that build their own objects (deaggregate). The
+ * typed arrays are shared and overwritten by the next scan: read them before scanning again.
+ */
+export interface ScannedAggregate {
+  partitionKeys: string[];
+  explicitHashKeys: string[];
+  /** Records in the aggregate; the arrays below hold this many entries. */
+  count: number;
+  /** The protobuf bytes, as a plain Uint8Array whose subarrays are cheap to make. */
+  payload: Uint8Array;
+  keyIndex: Int32Array;
+  /** -1 where a record has no explicit hash key index. */
+  hashKeyIndex: Int32Array;
+  dataStart: Int32Array;
+  dataEnd: Int32Array;
+}
+
+let scanKeyIndex: Int32Array = new Int32Array(INITIAL_CAPACITY);
+let scanHashKeyIndex: Int32Array = new Int32Array(INITIAL_CAPACITY);
+let scanDataStart: Int32Array = new Int32Array(INITIAL_CAPACITY);
+let scanDataEnd: Int32Array = new Int32Array(INITIAL_CAPACITY);
+
+/** Like {@link decodeAggregatedRecord}, without an object per record. Never throws. */
+export function scanAggregatedRecord(data: Uint8Array): ScannedAggregate | undefined {
   if (data.length < MAGIC_BYTES + MD5_BYTES) return undefined;
   const compressed = startsWith(data, LZ4_AGGREGATE_MAGIC);
   if (!compressed && !startsWith(data, KPL_MAGIC)) return undefined;
@@ -340,9 +380,8 @@ export function decodeAggregatedRecord(data: Uint8Array): DecodedAggregate | und
   const body = data.subarray(MAGIC_BYTES, bodyEnd);
   const checksum = md5(body);
   for (let i = 0; i < MD5_BYTES; i++) if (checksum[i] !== data[bodyEnd + i]) return undefined;
-  if (!compressed) return decodeProtobuf(body);
-  const protobuf = decompressBlock(body);
-  return protobuf === undefined ? undefined : decodeProtobuf(protobuf);
+  const protobuf = compressed ? decompressBlock(body) : body;
+  return protobuf === undefined ? undefined : scanProtobuf(new Uint8Array(protobuf.buffer, protobuf.byteOffset, protobuf.byteLength));
 }
 
 function startsWith(data: Uint8Array, magic: Uint8Array): boolean {
@@ -352,6 +391,8 @@ function startsWith(data: Uint8Array, magic: Uint8Array): boolean {
 /** Read position of the protobuf reader; decoding is synchronous, so one module-level cursor serves. */
 let cursor = 0;
 const MALFORMED = -1;
+/** An aggregate of at most a few MiB cannot hold more table entries than this. */
+const MAX_TABLE_INDEX = 0x7fffffff;
 /** Field numbers stop at 2^29 - 1, so a tag is a uint32. */
 const MAX_TAG = 0xffffffff;
 
@@ -420,10 +461,11 @@ function skipTag(bytes: Uint8Array, end: number): boolean {
   return hasKey;
 }
 
-function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
+function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const partitionKeys: string[] = [];
   const explicitHashKeys: string[] = [];
-  const records: DecodedAggregate['records'] = [];
+  let count = 0;
   let maxKeyIndex = -1;
   let maxHashIndex = -1;
   const end = bytes.length;
@@ -434,15 +476,15 @@ function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
     if (tag === TAG_PARTITION_KEY_TABLE || tag === TAG_EXPLICIT_HASH_KEY_TABLE) {
       const fieldEnd = readLengthDelimited(bytes, end);
       if (fieldEnd === MALFORMED) return undefined;
-      const text = readUtf8(bytes, cursor, fieldEnd);
-      (tag === TAG_PARTITION_KEY_TABLE ? partitionKeys : explicitHashKeys).push(text);
+      (tag === TAG_PARTITION_KEY_TABLE ? partitionKeys : explicitHashKeys).push(readUtf8(text, cursor, fieldEnd));
       cursor = fieldEnd;
     } else if (tag === TAG_RECORDS) {
       const recordEnd = readLengthDelimited(bytes, end);
       if (recordEnd === MALFORMED) return undefined;
       let keyIndex = MALFORMED;
-      let hashIndex: number | undefined;
-      let data: Uint8Array | undefined;
+      let hashIndex = NO_HASH_KEY;
+      let dataStart = MALFORMED;
+      let dataEnd = MALFORMED;
       while (cursor < recordEnd) {
         const fieldTag = readVarint(bytes, recordEnd);
         if (fieldTag === TAG_PARTITION_KEY_INDEX) {
@@ -452,9 +494,9 @@ function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
           hashIndex = readVarint(bytes, recordEnd);
           if (hashIndex === MALFORMED) return undefined;
         } else if (fieldTag === TAG_DATA) {
-          const dataEnd = readLengthDelimited(bytes, recordEnd);
+          dataEnd = readLengthDelimited(bytes, recordEnd);
           if (dataEnd === MALFORMED) return undefined;
-          data = bytes.subarray(cursor, dataEnd);
+          dataStart = cursor;
           cursor = dataEnd;
         } else if (fieldTag === TAG_TAGS) {
           if (!skipTag(bytes, recordEnd)) return undefined;
@@ -464,15 +506,43 @@ function decodeProtobuf(bytes: Uint8Array): DecodedAggregate | undefined {
         }
       }
       // proto2 required fields: partition_key_index and data.
-      if (keyIndex === MALFORMED || data === undefined) return undefined;
+      if (keyIndex === MALFORMED || dataStart === MALFORMED) return undefined;
+      // Indices beyond any table are corrupt; checking here keeps them within Int32Array range.
+      if (keyIndex > MAX_TABLE_INDEX || hashIndex > MAX_TABLE_INDEX) return undefined;
       if (keyIndex > maxKeyIndex) maxKeyIndex = keyIndex;
-      if (hashIndex !== undefined && hashIndex > maxHashIndex) maxHashIndex = hashIndex;
-      records.push({ partitionKeyIndex: keyIndex, explicitHashKeyIndex: hashIndex, data });
+      if (hashIndex > maxHashIndex) maxHashIndex = hashIndex;
+      if (count === scanKeyIndex.length) growScanArrays();
+      scanKeyIndex[count] = keyIndex;
+      scanHashKeyIndex[count] = hashIndex;
+      scanDataStart[count] = dataStart;
+      scanDataEnd[count] = dataEnd;
+      count++;
     } else if ((tag >>> 3) <= 3 || !skipField(bytes, end, tag & 7)) {
       return undefined;
     }
   }
   // The tables may follow the records in a valid protobuf, so indices are checked at the end.
   if (maxKeyIndex >= partitionKeys.length || maxHashIndex >= explicitHashKeys.length) return undefined;
-  return { partitionKeys, explicitHashKeys, records };
+  return {
+    partitionKeys,
+    explicitHashKeys,
+    count,
+    payload: bytes,
+    keyIndex: scanKeyIndex,
+    hashKeyIndex: scanHashKeyIndex,
+    dataStart: scanDataStart,
+    dataEnd: scanDataEnd,
+  };
+}
+
+function growScanArrays(): void {
+  const grow = (array: Int32Array): Int32Array => {
+    const grown = new Int32Array(array.length * 2);
+    grown.set(array);
+    return grown;
+  };
+  scanKeyIndex = grow(scanKeyIndex);
+  scanHashKeyIndex = grow(scanHashKeyIndex);
+  scanDataStart = grow(scanDataStart);
+  scanDataEnd = grow(scanDataEnd);
 }

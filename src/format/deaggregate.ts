@@ -2,7 +2,7 @@
  * Turns a Kinesis record as a consumer receives it back into user records: the consumer-side
  * counterpart of the aggregator, for Lambda handlers and custom consumers.
  */
-import { decodeAggregatedRecord } from './aggregated-record.js';
+import { scanAggregatedRecord } from './aggregated-record.js';
 
 /** A Kinesis record as a consumer reads it; `data` may be base64, as in Lambda events. */
 export interface ReceivedKinesisRecord {
@@ -38,7 +38,7 @@ export function deaggregate(record: ReceivedKinesisRecord): DeaggregatedRecord[]
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(`deaggregate: record.data must be a Uint8Array or a base64 string, got ${typeof record.data}`);
   }
-  const aggregate = decodeAggregatedRecord(bytes);
+  const aggregate = scanAggregatedRecord(bytes);
   const sequenceNumber = record.sequenceNumber;
   if (aggregate === undefined) {
     const plain: DeaggregatedRecord = { partitionKey: record.partitionKey, data: bytes, subSequenceNumber: 0 };
@@ -46,14 +46,22 @@ export function deaggregate(record: ReceivedKinesisRecord): DeaggregatedRecord[]
     if (sequenceNumber !== undefined) plain.sequenceNumber = sequenceNumber;
     return [plain];
   }
-  const { partitionKeys, explicitHashKeys, records } = aggregate;
-  const result: DeaggregatedRecord[] = new Array(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const sub = records[i]!;
-    const user: DeaggregatedRecord = { partitionKey: partitionKeys[sub.partitionKeyIndex]!, data: sub.data, subSequenceNumber: i };
-    if (sub.explicitHashKeyIndex !== undefined) user.explicitHashKey = explicitHashKeys[sub.explicitHashKeyIndex]!;
-    if (sequenceNumber !== undefined) user.sequenceNumber = sequenceNumber;
-    result[i] = user;
+  const { partitionKeys, explicitHashKeys, count, payload, keyIndex, hashKeyIndex, dataStart, dataEnd } = aggregate;
+  const result: DeaggregatedRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const partitionKey = partitionKeys[keyIndex[i]!]!;
+    const data = payload.subarray(dataStart[i]!, dataEnd[i]!);
+    const hashIndex = hashKeyIndex[i]!;
+    // Four literal shapes rather than properties added later: every record of a kind shares one hidden class.
+    if (hashIndex < 0) {
+      result[i] = sequenceNumber === undefined ? { partitionKey, data, subSequenceNumber: i } : { partitionKey, data, sequenceNumber, subSequenceNumber: i };
+    } else {
+      const explicitHashKey = explicitHashKeys[hashIndex]!;
+      result[i] =
+        sequenceNumber === undefined
+          ? { partitionKey, explicitHashKey, data, subSequenceNumber: i }
+          : { partitionKey, explicitHashKey, data, sequenceNumber, subSequenceNumber: i };
+    }
   }
   return result;
 }

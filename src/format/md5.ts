@@ -6,6 +6,7 @@
  * bench/codec.ts measures this file against `crypto.hash` and `createHash`; see BENCHMARKS.md.
  * The message is encoded straight into a reused word buffer: no allocation per call.
  */
+import { rememberUtf8Length } from './utf8.js';
 
 /** Room for a 256-code-unit key (at most 768 UTF-8 bytes) plus padding; grown for longer strings. */
 let words = new Int32Array(16 * 13);
@@ -16,12 +17,23 @@ let words = new Int32Array(16 * 13);
  * Lone surrogates are encoded as U+FFFD, as TextEncoder and Buffer do.
  */
 export function md5Utf8(text: string, out: Uint32Array, offset: number): void {
-  const maxBytes = text.length * 3;
-  const wordsNeeded = (((maxBytes + 8) >>> 6) + 1) << 4;
+  const length = text.length;
+  const wordsNeeded = (((length * 3 + 8) >>> 6) + 1) << 4;
   if (words.length < wordsNeeded) words = new Int32Array(wordsNeeded);
   const w = words;
   let p = 0;
-  for (let i = 0; i < text.length; i++) {
+  let i = 0;
+  // Most keys are ASCII: pack four characters a word while they are, then go byte by byte.
+  for (; i + 3 < length; i += 4) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) break;
+    w[p >>> 2] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    p += 4;
+  }
+  for (; i < length; i++) {
     let c = text.charCodeAt(i);
     if (c < 0x80) {
       p = putByte(w, p, c);
@@ -33,7 +45,7 @@ export function md5Utf8(text: string, out: Uint32Array, offset: number): void {
       continue;
     }
     if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      const next = i + 1 < length ? text.charCodeAt(i + 1) : 0;
       if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
         c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
         i++;
@@ -50,10 +62,11 @@ export function md5Utf8(text: string, out: Uint32Array, offset: number): void {
     p = putByte(w, p, 0x80 | (c & 0x3f));
   }
   const byteLength = p;
+  rememberUtf8Length(text, byteLength);
   p = putByte(w, p, 0x80);
   const blocks = ((byteLength + 8) >>> 6) + 1;
   const lengthWord = (blocks << 4) - 2;
-  for (let i = (p + 3) >>> 2; i < lengthWord; i++) w[i] = 0;
+  for (let k = (p + 3) >>> 2; k < lengthWord; k++) w[k] = 0;
   w[lengthWord] = byteLength << 3;
   w[lengthWord + 1] = Math.floor(byteLength / 0x20000000);
   md5Blocks(w, blocks, out, offset);
@@ -66,80 +79,163 @@ function putByte(w: Int32Array, p: number, byte: number): number {
   return p + 1;
 }
 
+/** MD5's compression function over `blocks` 64-byte blocks of little-endian words. */
 function md5Blocks(w: Int32Array, blocks: number, out: Uint32Array, offset: number): void {
   let a0 = 0x67452301;
   let b0 = 0xefcdab89 | 0;
   let c0 = 0x98badcfe | 0;
   let d0 = 0x10325476;
   for (let i = 0; i < blocks << 4; i += 16) {
+    // Written out in full, with the block in locals: V8 does not inline 64 round-function calls,
+    // and calling them costs about five times the arithmetic.
+    const x0 = w[i]!;
+    const x1 = w[i + 1]!;
+    const x2 = w[i + 2]!;
+    const x3 = w[i + 3]!;
+    const x4 = w[i + 4]!;
+    const x5 = w[i + 5]!;
+    const x6 = w[i + 6]!;
+    const x7 = w[i + 7]!;
+    const x8 = w[i + 8]!;
+    const x9 = w[i + 9]!;
+    const x10 = w[i + 10]!;
+    const x11 = w[i + 11]!;
+    const x12 = w[i + 12]!;
+    const x13 = w[i + 13]!;
+    const x14 = w[i + 14]!;
+    const x15 = w[i + 15]!;
     let a = a0;
     let b = b0;
     let c = c0;
     let d = d0;
-    a = ff(a, b, c, d, w[i + 0]!, 7, -680876936);
-    d = ff(d, a, b, c, w[i + 1]!, 12, -389564586);
-    c = ff(c, d, a, b, w[i + 2]!, 17, 606105819);
-    b = ff(b, c, d, a, w[i + 3]!, 22, -1044525330);
-    a = ff(a, b, c, d, w[i + 4]!, 7, -176418897);
-    d = ff(d, a, b, c, w[i + 5]!, 12, 1200080426);
-    c = ff(c, d, a, b, w[i + 6]!, 17, -1473231341);
-    b = ff(b, c, d, a, w[i + 7]!, 22, -45705983);
-    a = ff(a, b, c, d, w[i + 8]!, 7, 1770035416);
-    d = ff(d, a, b, c, w[i + 9]!, 12, -1958414417);
-    c = ff(c, d, a, b, w[i + 10]!, 17, -42063);
-    b = ff(b, c, d, a, w[i + 11]!, 22, -1990404162);
-    a = ff(a, b, c, d, w[i + 12]!, 7, 1804603682);
-    d = ff(d, a, b, c, w[i + 13]!, 12, -40341101);
-    c = ff(c, d, a, b, w[i + 14]!, 17, -1502002290);
-    b = ff(b, c, d, a, w[i + 15]!, 22, 1236535329);
-    a = gg(a, b, c, d, w[i + 1]!, 5, -165796510);
-    d = gg(d, a, b, c, w[i + 6]!, 9, -1069501632);
-    c = gg(c, d, a, b, w[i + 11]!, 14, 643717713);
-    b = gg(b, c, d, a, w[i + 0]!, 20, -373897302);
-    a = gg(a, b, c, d, w[i + 5]!, 5, -701558691);
-    d = gg(d, a, b, c, w[i + 10]!, 9, 38016083);
-    c = gg(c, d, a, b, w[i + 15]!, 14, -660478335);
-    b = gg(b, c, d, a, w[i + 4]!, 20, -405537848);
-    a = gg(a, b, c, d, w[i + 9]!, 5, 568446438);
-    d = gg(d, a, b, c, w[i + 14]!, 9, -1019803690);
-    c = gg(c, d, a, b, w[i + 3]!, 14, -187363961);
-    b = gg(b, c, d, a, w[i + 8]!, 20, 1163531501);
-    a = gg(a, b, c, d, w[i + 13]!, 5, -1444681467);
-    d = gg(d, a, b, c, w[i + 2]!, 9, -51403784);
-    c = gg(c, d, a, b, w[i + 7]!, 14, 1735328473);
-    b = gg(b, c, d, a, w[i + 12]!, 20, -1926607734);
-    a = hh(a, b, c, d, w[i + 5]!, 4, -378558);
-    d = hh(d, a, b, c, w[i + 8]!, 11, -2022574463);
-    c = hh(c, d, a, b, w[i + 11]!, 16, 1839030562);
-    b = hh(b, c, d, a, w[i + 14]!, 23, -35309556);
-    a = hh(a, b, c, d, w[i + 1]!, 4, -1530992060);
-    d = hh(d, a, b, c, w[i + 4]!, 11, 1272893353);
-    c = hh(c, d, a, b, w[i + 7]!, 16, -155497632);
-    b = hh(b, c, d, a, w[i + 10]!, 23, -1094730640);
-    a = hh(a, b, c, d, w[i + 13]!, 4, 681279174);
-    d = hh(d, a, b, c, w[i + 0]!, 11, -358537222);
-    c = hh(c, d, a, b, w[i + 3]!, 16, -722521979);
-    b = hh(b, c, d, a, w[i + 6]!, 23, 76029189);
-    a = hh(a, b, c, d, w[i + 9]!, 4, -640364487);
-    d = hh(d, a, b, c, w[i + 12]!, 11, -421815835);
-    c = hh(c, d, a, b, w[i + 15]!, 16, 530742520);
-    b = hh(b, c, d, a, w[i + 2]!, 23, -995338651);
-    a = ii(a, b, c, d, w[i + 0]!, 6, -198630844);
-    d = ii(d, a, b, c, w[i + 7]!, 10, 1126891415);
-    c = ii(c, d, a, b, w[i + 14]!, 15, -1416354905);
-    b = ii(b, c, d, a, w[i + 5]!, 21, -57434055);
-    a = ii(a, b, c, d, w[i + 12]!, 6, 1700485571);
-    d = ii(d, a, b, c, w[i + 3]!, 10, -1894986606);
-    c = ii(c, d, a, b, w[i + 10]!, 15, -1051523);
-    b = ii(b, c, d, a, w[i + 1]!, 21, -2054922799);
-    a = ii(a, b, c, d, w[i + 8]!, 6, 1873313359);
-    d = ii(d, a, b, c, w[i + 15]!, 10, -30611744);
-    c = ii(c, d, a, b, w[i + 6]!, 15, -1560198380);
-    b = ii(b, c, d, a, w[i + 13]!, 21, 1309151649);
-    a = ii(a, b, c, d, w[i + 4]!, 6, -145523070);
-    d = ii(d, a, b, c, w[i + 11]!, 10, -1120210379);
-    c = ii(c, d, a, b, w[i + 2]!, 15, 718787259);
-    b = ii(b, c, d, a, w[i + 9]!, 21, -343485551);
+    a = (a + ((b & c) | (~b & d)) + x0 + -680876936) | 0;
+    a = (((a << 7) | (a >>> 25)) + b) | 0;
+    d = (d + ((a & b) | (~a & c)) + x1 + -389564586) | 0;
+    d = (((d << 12) | (d >>> 20)) + a) | 0;
+    c = (c + ((d & a) | (~d & b)) + x2 + 606105819) | 0;
+    c = (((c << 17) | (c >>> 15)) + d) | 0;
+    b = (b + ((c & d) | (~c & a)) + x3 + -1044525330) | 0;
+    b = (((b << 22) | (b >>> 10)) + c) | 0;
+    a = (a + ((b & c) | (~b & d)) + x4 + -176418897) | 0;
+    a = (((a << 7) | (a >>> 25)) + b) | 0;
+    d = (d + ((a & b) | (~a & c)) + x5 + 1200080426) | 0;
+    d = (((d << 12) | (d >>> 20)) + a) | 0;
+    c = (c + ((d & a) | (~d & b)) + x6 + -1473231341) | 0;
+    c = (((c << 17) | (c >>> 15)) + d) | 0;
+    b = (b + ((c & d) | (~c & a)) + x7 + -45705983) | 0;
+    b = (((b << 22) | (b >>> 10)) + c) | 0;
+    a = (a + ((b & c) | (~b & d)) + x8 + 1770035416) | 0;
+    a = (((a << 7) | (a >>> 25)) + b) | 0;
+    d = (d + ((a & b) | (~a & c)) + x9 + -1958414417) | 0;
+    d = (((d << 12) | (d >>> 20)) + a) | 0;
+    c = (c + ((d & a) | (~d & b)) + x10 + -42063) | 0;
+    c = (((c << 17) | (c >>> 15)) + d) | 0;
+    b = (b + ((c & d) | (~c & a)) + x11 + -1990404162) | 0;
+    b = (((b << 22) | (b >>> 10)) + c) | 0;
+    a = (a + ((b & c) | (~b & d)) + x12 + 1804603682) | 0;
+    a = (((a << 7) | (a >>> 25)) + b) | 0;
+    d = (d + ((a & b) | (~a & c)) + x13 + -40341101) | 0;
+    d = (((d << 12) | (d >>> 20)) + a) | 0;
+    c = (c + ((d & a) | (~d & b)) + x14 + -1502002290) | 0;
+    c = (((c << 17) | (c >>> 15)) + d) | 0;
+    b = (b + ((c & d) | (~c & a)) + x15 + 1236535329) | 0;
+    b = (((b << 22) | (b >>> 10)) + c) | 0;
+    a = (a + ((b & d) | (c & ~d)) + x1 + -165796510) | 0;
+    a = (((a << 5) | (a >>> 27)) + b) | 0;
+    d = (d + ((a & c) | (b & ~c)) + x6 + -1069501632) | 0;
+    d = (((d << 9) | (d >>> 23)) + a) | 0;
+    c = (c + ((d & b) | (a & ~b)) + x11 + 643717713) | 0;
+    c = (((c << 14) | (c >>> 18)) + d) | 0;
+    b = (b + ((c & a) | (d & ~a)) + x0 + -373897302) | 0;
+    b = (((b << 20) | (b >>> 12)) + c) | 0;
+    a = (a + ((b & d) | (c & ~d)) + x5 + -701558691) | 0;
+    a = (((a << 5) | (a >>> 27)) + b) | 0;
+    d = (d + ((a & c) | (b & ~c)) + x10 + 38016083) | 0;
+    d = (((d << 9) | (d >>> 23)) + a) | 0;
+    c = (c + ((d & b) | (a & ~b)) + x15 + -660478335) | 0;
+    c = (((c << 14) | (c >>> 18)) + d) | 0;
+    b = (b + ((c & a) | (d & ~a)) + x4 + -405537848) | 0;
+    b = (((b << 20) | (b >>> 12)) + c) | 0;
+    a = (a + ((b & d) | (c & ~d)) + x9 + 568446438) | 0;
+    a = (((a << 5) | (a >>> 27)) + b) | 0;
+    d = (d + ((a & c) | (b & ~c)) + x14 + -1019803690) | 0;
+    d = (((d << 9) | (d >>> 23)) + a) | 0;
+    c = (c + ((d & b) | (a & ~b)) + x3 + -187363961) | 0;
+    c = (((c << 14) | (c >>> 18)) + d) | 0;
+    b = (b + ((c & a) | (d & ~a)) + x8 + 1163531501) | 0;
+    b = (((b << 20) | (b >>> 12)) + c) | 0;
+    a = (a + ((b & d) | (c & ~d)) + x13 + -1444681467) | 0;
+    a = (((a << 5) | (a >>> 27)) + b) | 0;
+    d = (d + ((a & c) | (b & ~c)) + x2 + -51403784) | 0;
+    d = (((d << 9) | (d >>> 23)) + a) | 0;
+    c = (c + ((d & b) | (a & ~b)) + x7 + 1735328473) | 0;
+    c = (((c << 14) | (c >>> 18)) + d) | 0;
+    b = (b + ((c & a) | (d & ~a)) + x12 + -1926607734) | 0;
+    b = (((b << 20) | (b >>> 12)) + c) | 0;
+    a = (a + (b ^ c ^ d) + x5 + -378558) | 0;
+    a = (((a << 4) | (a >>> 28)) + b) | 0;
+    d = (d + (a ^ b ^ c) + x8 + -2022574463) | 0;
+    d = (((d << 11) | (d >>> 21)) + a) | 0;
+    c = (c + (d ^ a ^ b) + x11 + 1839030562) | 0;
+    c = (((c << 16) | (c >>> 16)) + d) | 0;
+    b = (b + (c ^ d ^ a) + x14 + -35309556) | 0;
+    b = (((b << 23) | (b >>> 9)) + c) | 0;
+    a = (a + (b ^ c ^ d) + x1 + -1530992060) | 0;
+    a = (((a << 4) | (a >>> 28)) + b) | 0;
+    d = (d + (a ^ b ^ c) + x4 + 1272893353) | 0;
+    d = (((d << 11) | (d >>> 21)) + a) | 0;
+    c = (c + (d ^ a ^ b) + x7 + -155497632) | 0;
+    c = (((c << 16) | (c >>> 16)) + d) | 0;
+    b = (b + (c ^ d ^ a) + x10 + -1094730640) | 0;
+    b = (((b << 23) | (b >>> 9)) + c) | 0;
+    a = (a + (b ^ c ^ d) + x13 + 681279174) | 0;
+    a = (((a << 4) | (a >>> 28)) + b) | 0;
+    d = (d + (a ^ b ^ c) + x0 + -358537222) | 0;
+    d = (((d << 11) | (d >>> 21)) + a) | 0;
+    c = (c + (d ^ a ^ b) + x3 + -722521979) | 0;
+    c = (((c << 16) | (c >>> 16)) + d) | 0;
+    b = (b + (c ^ d ^ a) + x6 + 76029189) | 0;
+    b = (((b << 23) | (b >>> 9)) + c) | 0;
+    a = (a + (b ^ c ^ d) + x9 + -640364487) | 0;
+    a = (((a << 4) | (a >>> 28)) + b) | 0;
+    d = (d + (a ^ b ^ c) + x12 + -421815835) | 0;
+    d = (((d << 11) | (d >>> 21)) + a) | 0;
+    c = (c + (d ^ a ^ b) + x15 + 530742520) | 0;
+    c = (((c << 16) | (c >>> 16)) + d) | 0;
+    b = (b + (c ^ d ^ a) + x2 + -995338651) | 0;
+    b = (((b << 23) | (b >>> 9)) + c) | 0;
+    a = (a + (c ^ (b | ~d)) + x0 + -198630844) | 0;
+    a = (((a << 6) | (a >>> 26)) + b) | 0;
+    d = (d + (b ^ (a | ~c)) + x7 + 1126891415) | 0;
+    d = (((d << 10) | (d >>> 22)) + a) | 0;
+    c = (c + (a ^ (d | ~b)) + x14 + -1416354905) | 0;
+    c = (((c << 15) | (c >>> 17)) + d) | 0;
+    b = (b + (d ^ (c | ~a)) + x5 + -57434055) | 0;
+    b = (((b << 21) | (b >>> 11)) + c) | 0;
+    a = (a + (c ^ (b | ~d)) + x12 + 1700485571) | 0;
+    a = (((a << 6) | (a >>> 26)) + b) | 0;
+    d = (d + (b ^ (a | ~c)) + x3 + -1894986606) | 0;
+    d = (((d << 10) | (d >>> 22)) + a) | 0;
+    c = (c + (a ^ (d | ~b)) + x10 + -1051523) | 0;
+    c = (((c << 15) | (c >>> 17)) + d) | 0;
+    b = (b + (d ^ (c | ~a)) + x1 + -2054922799) | 0;
+    b = (((b << 21) | (b >>> 11)) + c) | 0;
+    a = (a + (c ^ (b | ~d)) + x8 + 1873313359) | 0;
+    a = (((a << 6) | (a >>> 26)) + b) | 0;
+    d = (d + (b ^ (a | ~c)) + x15 + -30611744) | 0;
+    d = (((d << 10) | (d >>> 22)) + a) | 0;
+    c = (c + (a ^ (d | ~b)) + x6 + -1560198380) | 0;
+    c = (((c << 15) | (c >>> 17)) + d) | 0;
+    b = (b + (d ^ (c | ~a)) + x13 + 1309151649) | 0;
+    b = (((b << 21) | (b >>> 11)) + c) | 0;
+    a = (a + (c ^ (b | ~d)) + x4 + -145523070) | 0;
+    a = (((a << 6) | (a >>> 26)) + b) | 0;
+    d = (d + (b ^ (a | ~c)) + x11 + -1120210379) | 0;
+    d = (((d << 10) | (d >>> 22)) + a) | 0;
+    c = (c + (a ^ (d | ~b)) + x2 + 718787259) | 0;
+    c = (((c << 15) | (c >>> 17)) + d) | 0;
+    b = (b + (d ^ (c | ~a)) + x9 + -343485551) | 0;
+    b = (((b << 21) | (b >>> 11)) + c) | 0;
 
     a0 = (a0 + a) | 0;
     b0 = (b0 + b) | 0;
@@ -154,24 +250,4 @@ function md5Blocks(w: Int32Array, blocks: number, out: Uint32Array, offset: numb
 
 function byteSwap(x: number): number {
   return ((x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
-}
-
-function ff(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + ((b & c) | (~b & d)) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
-}
-
-function gg(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + ((b & d) | (c & ~d)) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
-}
-
-function hh(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + (b ^ c ^ d) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
-}
-
-function ii(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + (c ^ (b | ~d)) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
 }

@@ -1,11 +1,31 @@
 /**
  * UTF-8 helpers for the codec's hot paths. They agree byte for byte with TextEncoder and
- * Buffer: a lone surrogate becomes U+FFFD (three bytes).
+ * Buffer: a lone surrogate becomes U+FFFD (three bytes). Short strings (typical partition keys)
+ * are handled in JavaScript, which beats a call into C++ below about 16 characters.
  */
+
+/** Longest string measured or written in JavaScript; beyond it the native routines are faster. */
+const SHORT_STRING = 16;
+
+/**
+ * The last string whose UTF-8 length a caller already knew. The producer hashes each partition
+ * key (md5.ts walks its UTF-8 bytes) just before the aggregator measures it; remembering that one
+ * answer spares the second walk.
+ */
+let knownText = '';
+let knownBytes = 0;
+
+/** Records that `text` takes `bytes` bytes in UTF-8, for the next {@link utf8Length} call. */
+export function rememberUtf8Length(text: string, bytes: number): void {
+  knownText = text;
+  knownBytes = bytes;
+}
 
 /** The number of bytes `text` takes in UTF-8. */
 export function utf8Length(text: string): number {
+  if (text === knownText) return knownBytes;
   const length = text.length;
+  if (length > SHORT_STRING) return Buffer.byteLength(text, 'utf8');
   let bytes = length;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
@@ -29,9 +49,10 @@ export function utf8Length(text: string): number {
 }
 
 /** Writes `text` as UTF-8 into `out` at `position` and returns the position after it. */
-export function writeUtf8(text: string, out: Uint8Array, position: number): number {
-  let p = position;
+export function writeUtf8(text: string, out: Buffer, position: number): number {
   const length = text.length;
+  if (length > SHORT_STRING) return position + out.write(text, position, 'utf8');
+  let p = position;
   for (let i = 0; i < length; i++) {
     let c = text.charCodeAt(i);
     if (c < 0x80) {
@@ -63,23 +84,20 @@ export function writeUtf8(text: string, out: Uint8Array, position: number): numb
   return p;
 }
 
-const SHORT_ASCII = 32;
-const decoder = new TextDecoder();
-
 /**
  * Decodes `bytes[start..end)` as UTF-8; invalid sequences become U+FFFD, as protobuf decoders do.
  * Short ASCII strings (typical partition keys) are built in JavaScript, which is cheaper than a
  * call into the native decoder.
  */
-export function readUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= SHORT_ASCII) {
+export function readUtf8(bytes: Buffer, start: number, end: number): string {
+  if (end - start <= SHORT_STRING) {
     let text = '';
     for (let i = start; i < end; i++) {
       const c = bytes[i]!;
-      if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+      if (c >= 0x80) return bytes.toString('utf8', start, end);
       text += String.fromCharCode(c);
     }
     return text;
   }
-  return decoder.decode(bytes.subarray(start, end));
+  return bytes.toString('utf8', start, end);
 }
