@@ -258,14 +258,14 @@ export class AggregateBuilder {
     for (let i = 0; i < keys.length; i++) {
       out[p++] = TAG_PARTITION_KEY_TABLE;
       p = writeVarint(keyBytes[i]!, out, p);
-      p = writeUtf8(keys[i]!, out, p);
+      p = writeUtf8(keys[i]!, keyBytes[i]!, out, p);
     }
     const hashKeys = this.#explicitHashKeys;
     const hashKeyBytes = this.#explicitHashKeyBytes;
     for (let i = 0; i < hashKeys.length; i++) {
       out[p++] = TAG_EXPLICIT_HASH_KEY_TABLE;
       p = writeVarint(hashKeyBytes[i]!, out, p);
-      p = writeUtf8(hashKeys[i]!, out, p);
+      p = writeUtf8(hashKeys[i]!, hashKeyBytes[i]!, out, p);
     }
     const recordKeys = this.#recordPartitionKey;
     const recordHashKeys = this.#recordExplicitHashKey;

@@ -5,16 +5,69 @@
  * touch BigInt; comparing four words is several times faster than comparing BigInts.
  */
 import { md5Utf8 } from './md5.js';
+import { rememberUtf8Length } from './utf8.js';
 
 /** Words per hash key in a Uint32Array. */
 export const HASH_KEY_WORDS = 4;
+
+/**
+ * Recently hashed partition keys and their hash keys. Producers often reuse a bounded set of keys
+ * (device ids, customer ids), and a Map lookup costs a fraction of an MD5. When the set fills up it
+ * is emptied and refilled, so it follows the keys in use. When keys do not repeat (one random id
+ * per record) the lookups only add cost, so a window that finds too few hits switches the cache
+ * off for a while, then it tries again.
+ */
+const CACHE_CAPACITY = 4096;
+const cacheSlots = new Map<string, number>();
+const cacheWords = new Uint32Array(CACHE_CAPACITY * HASH_KEY_WORDS);
+const cacheUtf8Lengths = new Int32Array(CACHE_CAPACITY);
+let cacheFilled = 0;
+const PROBE_WINDOW = 1024;
+/** Below one hit in four lookups, the cache costs more than it saves. */
+const MIN_HITS_PER_WINDOW = PROBE_WINDOW / 4;
+const BYPASS_CALLS = 16 * PROBE_WINDOW;
+let windowCalls = 0;
+let windowHits = 0;
+let bypassCalls = 0;
 
 /**
  * Writes the hash key Kinesis derives from a partition key: MD5 of its UTF-8 bytes, read as a
  * big-endian 128-bit integer.
  */
 export function hashPartitionKey(partitionKey: string, out: Uint32Array, offset: number): void {
-  md5Utf8(partitionKey, out, offset);
+  if (bypassCalls > 0) {
+    bypassCalls--;
+    md5Utf8(partitionKey, out, offset);
+    return;
+  }
+  const slot = cacheSlots.get(partitionKey);
+  if (slot === undefined) {
+    const utf8Length = md5Utf8(partitionKey, out, offset);
+    if (cacheFilled === CACHE_CAPACITY) {
+      cacheSlots.clear();
+      cacheFilled = 0;
+    }
+    const base = cacheFilled * HASH_KEY_WORDS;
+    cacheWords[base] = out[offset]!;
+    cacheWords[base + 1] = out[offset + 1]!;
+    cacheWords[base + 2] = out[offset + 2]!;
+    cacheWords[base + 3] = out[offset + 3]!;
+    cacheUtf8Lengths[cacheFilled] = utf8Length;
+    cacheSlots.set(partitionKey, cacheFilled++);
+  } else {
+    const base = slot * HASH_KEY_WORDS;
+    out[offset] = cacheWords[base]!;
+    out[offset + 1] = cacheWords[base + 1]!;
+    out[offset + 2] = cacheWords[base + 2]!;
+    out[offset + 3] = cacheWords[base + 3]!;
+    rememberUtf8Length(partitionKey, cacheUtf8Lengths[slot]!);
+    windowHits++;
+  }
+  if (++windowCalls === PROBE_WINDOW) {
+    if (windowHits < MIN_HITS_PER_WINDOW) bypassCalls = BYPASS_CALLS;
+    windowCalls = 0;
+    windowHits = 0;
+  }
 }
 
 const TWO_POW_32 = 0x1_0000_0000;

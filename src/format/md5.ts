@@ -14,9 +14,9 @@ let words = new Int32Array(16 * 13);
 /**
  * Writes MD5(UTF-8 bytes of `text`) into `out[offset..offset+3]`, most significant word first, so
  * that the four words read as the big-endian 128-bit integer Kinesis derives from a partition key.
- * Lone surrogates are encoded as U+FFFD, as TextEncoder and Buffer do.
+ * Lone surrogates are encoded as U+FFFD, as TextEncoder and Buffer do. Returns the UTF-8 length.
  */
-export function md5Utf8(text: string, out: Uint32Array, offset: number): void {
+export function md5Utf8(text: string, out: Uint32Array, offset: number): number {
   const length = text.length;
   const wordsNeeded = (((length * 3 + 8) >>> 6) + 1) << 4;
   if (words.length < wordsNeeded) words = new Int32Array(wordsNeeded);
@@ -70,6 +70,7 @@ export function md5Utf8(text: string, out: Uint32Array, offset: number): void {
   w[lengthWord] = byteLength << 3;
   w[lengthWord + 1] = Math.floor(byteLength / 0x20000000);
   md5Blocks(w, blocks, out, offset);
+  return byteLength;
 }
 
 function putByte(w: Int32Array, p: number, byte: number): number {

@@ -48,10 +48,14 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** Writes `text` as UTF-8 into `out` at `position` and returns the position after it. */
-export function writeUtf8(text: string, out: Buffer, position: number): number {
+/**
+ * Writes `text`, whose UTF-8 length is `byteLength`, as UTF-8 into `out` at `position` and returns
+ * the position after it. An ASCII string (byteLength equal to its length) is written as Latin-1:
+ * the same bytes, and natively about twice as fast as the UTF-8 encoder.
+ */
+export function writeUtf8(text: string, byteLength: number, out: Buffer, position: number): number {
   const length = text.length;
-  if (length > SHORT_STRING) return position + out.write(text, position, 'utf8');
+  if (length > SHORT_STRING) return position + out.write(text, position, byteLength === length ? 'latin1' : 'utf8');
   let p = position;
   for (let i = 0; i < length; i++) {
     let c = text.charCodeAt(i);

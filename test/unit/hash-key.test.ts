@@ -46,6 +46,18 @@ describe('hashPartitionKey', () => {
     }
   });
 
+  it('stays exact through its cache: repeated keys, more keys than it holds, and while it is switched off', () => {
+    const pool = Array.from({ length: 5000 }, (_, i) => `device-${i}-é`);
+    const sequences = [
+      Array.from({ length: 3000 }, (_, i) => pool[i % 20]!), // a few hot keys: served from the cache
+      Array.from({ length: 12000 }, (_, i) => pool[i % 5000]!), // cycles past its capacity
+      Array.from({ length: 30000 }, (_, i) => `unique-${i}`), // no repeats: the cache switches itself off
+      Array.from({ length: 30000 }, (_, i) => pool[i % 50]!), // and back on
+    ];
+    const wrong = sequences.flat().filter((key) => hashOf(key) !== md5BigInt(key));
+    expect(wrong).toEqual([]);
+  });
+
   it('matches node:crypto for arbitrary strings, including longer than 256', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 100 }), fc.string({ maxLength: 1000 })), (key) => {
