@@ -1,5 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 
+/** Exit code of a usage error: a bad flag, a bad value, a missing argument. */
+export const USAGE_EXIT_CODE = 2;
+
 /** A commander argument parser for a whole number from `min` to `max`. */
 export function wholeNumber(min: number, max: number): (value: string) => number {
   return (value) => {

@@ -2,10 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench/command.js';
 import type { CliIo } from './io.js';
 import { localCommand } from './local/command.js';
+import { USAGE_EXIT_CODE } from './options.js';
 import { sendCommand } from './send/command.js';
-
-/** Exit code of a usage error: a bad flag, a bad value, a missing argument. */
-export const USAGE_EXIT_CODE = 2;
 
 /** Commander's codes that end a run successfully (help asked for, version). */
 const SUCCESS_CODES = new Set(['commander.helpDisplayed', 'commander.version']);

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { SHARD_MAX_BYTES_PER_SECOND } from '../../format/limits.js';
 import type { CliIo } from '../io.js';
-import { endpointUrl, localCredentials, positiveNumber, streamName, wholeNumber } from '../options.js';
+import { endpointUrl, localCredentials, positiveNumber, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
 import { renderSweepHtml, renderSweepSvg } from './chart.js';
 import { createProgressView } from './progress.js';
 import { benchPlainPutRecords, benchProducer, type BenchRun, type ProducerSettings } from './run-bench.js';
@@ -97,7 +97,7 @@ Examples:
 }
 
 function checkCombinations(options: BenchOptions, command: Command): void {
-  const usage = (message: string): never => command.error(`error: ${message}`, { exitCode: 2, code: 'kpl.usage' });
+  const usage = (message: string): never => command.error(`error: ${message}`, { exitCode: USAGE_EXIT_CODE, code: 'kpl.usage' });
   if (options.endpoint !== undefined && options.stream === undefined) usage('--endpoint needs --stream: the stream to write to there');
   if (options.out !== undefined && !options.sweep) usage('--out is where --sweep writes its chart; add --sweep');
   if (options.verify && options.recordSize < MARKER_BYTES) usage(`--verify needs --record-size of at least ${MARKER_BYTES}: each record carries its index`);

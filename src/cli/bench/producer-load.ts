@@ -1,6 +1,5 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisProducer } from '../../producer.js';
-import type { UserRecordResult } from '../../records.js';
 import { LatencyRecorder } from './latency.js';
 import { DeliveredSet, type LoadHooks, type LoadResult, RunMonitor } from './load-result.js';
 import type { RecordFactory, Workload } from './workload.js';
@@ -29,7 +28,7 @@ export async function runProducerLoad(producer: KinesisProducer, factory: Record
   const add = (index: number): void => {
     const record = factory.create(index);
     const addedAt = performance.now();
-    producer.add(record).then((_result: UserRecordResult) => {
+    producer.add(record).then(() => {
       delivered.add(index);
       deliveredBytes += (record.data as Buffer).length;
       latency.record(performance.now() - addedAt);
@@ -67,7 +66,7 @@ export async function runProducerLoad(producer: KinesisProducer, factory: Record
 }
 
 /** The error code of a failed record: the last attempt's Kinesis code, else the error's code or name. */
-export function errorCodeOf(error: unknown): string {
+function errorCodeOf(error: unknown): string {
   const attempts = (error as { attempts?: Array<{ errorCode?: string }> } | undefined)?.attempts;
   const last = attempts?.[attempts.length - 1]?.errorCode;
   if (last !== undefined) return last;

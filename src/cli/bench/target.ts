@@ -28,8 +28,6 @@ export interface BenchTarget {
   readonly credentials: AwsCredentialIdentity | undefined;
   /** Says in words what the target is, for the summary. */
   readonly description: string;
-  /** True when the target enforces Kinesis' per-shard write limits (the embedded one does). */
-  readonly limitsEnforced: boolean;
   /** A stream for one run: a new one of `shards` shards on the embedded Kinesis; the user's stream otherwise. */
   stream(shards: number): Promise<BenchStream>;
   /** A client for reading back and for plain PutRecords. */
@@ -60,7 +58,6 @@ export async function startEmbeddedTarget(inProcess: boolean): Promise<BenchTarg
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
     description: `embedded local Kinesis with the service's write limits (1,000 records/s and 1 MiB/s per shard)${child ? '' : ', in this process'}`,
-    limitsEnforced: true,
     async stream(shards) {
       const streamName = `kpl-bench-${runId}-${++streams}`;
       const admin = client(1);
@@ -85,7 +82,6 @@ export function externalTarget(streamName: string, endpoint: string | undefined,
     region,
     credentials,
     description: `stream ${streamName} at ${endpoint ?? `Kinesis in ${region ?? 'the default region'}`}`,
-    limitsEnforced: endpoint === undefined,
     async stream() {
       const admin = client(1);
       try {
