@@ -98,6 +98,23 @@ describe('kpl send', () => {
     stdin.destroy();
   });
 
+  it('on a second SIGTERM stops waiting for records in flight and exits 1', async () => {
+    const hanging = await LocalKinesis.start({ streams: [{ name: 'hangs', shards: 1 }], faults: { hangRate: 1 } });
+    try {
+      const { io, stderr, stop } = testIo(new PassThrough().end('a\nb\nc\n'));
+      const running = runCli(['send', '--endpoint', hanging.endpoint, '--stream', 'hangs', '--linger', '10'], io);
+      await sleep(300);
+      stop();
+      await sleep(100);
+      stop();
+      expect(await running).toBe(1);
+      expect(stderr()).toContain('SIGTERM again: not waiting for 3 records in flight');
+      expect(stderr()).toContain('3 lines read, 0 records delivered, 0 failed, 3 abandoned in flight');
+    } finally {
+      await hanging.close();
+    }
+  });
+
   it('fails every record of a stream that does not exist, and exits 1', async () => {
     const { io, stderr } = testIo('a\nb\n');
     const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', 'no-such-stream'], io);

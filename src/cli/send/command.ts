@@ -40,7 +40,8 @@ export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Com
 Without --key-field or --key each line gets a random partition key. Empty lines are skipped.
 Credentials come from the usual AWS environment (variables, profile, instance role); against a
 local endpoint (127.0.0.1 or localhost) without any, dummy ones are used. It flushes at the end of
-the input and on Ctrl-C or SIGTERM, prints its counts on stderr, and exits 1 if any record failed.
+the input and on Ctrl-C or SIGTERM (a second one stops waiting for records in flight), prints its
+counts on stderr, and exits 1 if any record failed or was abandoned.
 
 Examples:
   $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --key-field deviceId
@@ -78,8 +79,15 @@ async function send(files: readonly string[], options: SendOptions, io: CliIo): 
     if (problemsShown++ < PROBLEMS_SHOWN) io.stderr.write(`kpl send: line ${line.toLocaleString('en-US')}: ${message}\n`);
   };
   const stop = new AbortController();
+  // A second signal gives up waiting for the records in flight; they are counted as not delivered.
+  const giveUp = new AbortController();
   const stopListening = io.onStopSignal((signal) => {
-    if (!stop.signal.aborted) io.stderr.write(`kpl send: ${signal}: sending what was read, then stopping\n`);
+    if (stop.signal.aborted) {
+      io.stderr.write(`kpl send: ${signal} again: not waiting for ${producer.outstandingRecords.toLocaleString('en-US')} records in flight\n`);
+      giveUp.abort();
+      return;
+    }
+    io.stderr.write(`kpl send: ${signal}: sending what was read, then stopping (again to give up)\n`);
     stop.abort();
   });
   const source = keySource(options.keyField, options.key);
@@ -93,13 +101,15 @@ async function send(files: readonly string[], options: SendOptions, io: CliIo): 
     io.stderr.write(`kpl send: ${error instanceof Error ? error.message : String(error)}\n`);
     counts.failuresByCode.set('ReadError', (counts.failuresByCode.get('ReadError') ?? 0) + 1);
   } finally {
+    await Promise.race([producer.close(), once(giveUp.signal, 'abort')]);
     stopListening();
-    await producer.close();
   }
+  const abandoned = producer.outstandingRecords;
   const byCode = [...counts.failuresByCode].map(([code, n]) => `${code} ${n.toLocaleString('en-US')}`).join(', ');
   io.stderr.write(`kpl send: ${counts.lines.toLocaleString('en-US')} lines read, ${counts.delivered.toLocaleString('en-US')} records delivered, `
-    + `${counts.failed.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}\n`);
-  return counts.failuresByCode.size > 0 ? 1 : 0;
+    + `${counts.failed.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}`
+    + `${abandoned > 0 ? `, ${abandoned.toLocaleString('en-US')} abandoned in flight` : ''}\n`);
+  return counts.failuresByCode.size > 0 || abandoned > 0 ? 1 : 0;
 }
 
 async function forwardLines(input: NodeJS.ReadableStream, source: KeySource, producer: KinesisProducer, counts: Counts,
