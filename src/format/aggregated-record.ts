@@ -193,7 +193,8 @@ export class AggregateBuilder {
   /**
    * Encodes what the builder holds into one Kinesis record and resets it for reuse.
    *
-   * One record: the plain record, with its own partition key, explicit hash key and data.
+   * One record: the plain record, with its own partition key, explicit hash key and data (an
+   * explicit hash key with leading zeros is sent in canonical form, from `firstHashKey`).
    * More: the aggregate, with partition key 'a' and ExplicitHashKey set to `firstHashKey` (the
    * first record's hash key), so it lands on the shard the records were predicted for. With
    * compression 'lz4' the protobuf is compressed when that makes the record smaller.
@@ -205,11 +206,12 @@ export class AggregateBuilder {
     let record: KinesisRecord;
     if (this.#count === 1) {
       const hashIndex = this.#recordExplicitHashKey[0]!;
-      record = {
-        partitionKey: this.#partitionKeys[0]!,
-        explicitHashKey: hashIndex === NO_HASH_KEY ? undefined : this.#explicitHashKeys[hashIndex],
-        data: this.#recordData[0]!,
-      };
+      let explicitHashKey = hashIndex === NO_HASH_KEY ? undefined : this.#explicitHashKeys[hashIndex]!;
+      // PutRecords accepts only 0|[1-9]\d{0,38}: a key given with leading zeros goes out canonical.
+      if (explicitHashKey !== undefined && explicitHashKey.length > 1 && explicitHashKey.charCodeAt(0) === 48) {
+        explicitHashKey = hashKeyToDecimal(firstHashKey, firstHashKeyOffset);
+      }
+      record = { partitionKey: this.#partitionKeys[0]!, explicitHashKey, data: this.#recordData[0]! };
     } else {
       record = {
         partitionKey: AGGREGATE_PARTITION_KEY,
@@ -391,7 +393,7 @@ function startsWith(data: Uint8Array, magic: Uint8Array): boolean {
 /** Read position of the protobuf reader; decoding is synchronous, so one module-level cursor serves. */
 let cursor = 0;
 const MALFORMED = -1;
-/** An aggregate of at most a few MiB cannot hold more table entries than this. */
+/** Indices are kept in Int32Arrays; a real table is far smaller, so a larger index is corrupt. */
 const MAX_TABLE_INDEX = 0x7fffffff;
 /** Field numbers stop at 2^29 - 1, so a tag is a uint32. */
 const MAX_TAG = 0xffffffff;
@@ -507,7 +509,6 @@ function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
       }
       // proto2 required fields: partition_key_index and data.
       if (keyIndex === MALFORMED || dataStart === MALFORMED) return undefined;
-      // Indices beyond any table are corrupt; checking here keeps them within Int32Array range.
       if (keyIndex > MAX_TABLE_INDEX || hashIndex > MAX_TABLE_INDEX) return undefined;
       if (keyIndex > maxKeyIndex) maxKeyIndex = keyIndex;
       if (hashIndex > maxHashIndex) maxHashIndex = hashIndex;

@@ -166,6 +166,14 @@ describe('AggregateBuilder', () => {
     expect(builder.size).toBe(0);
   });
 
+  it('sends a plain record\'s explicit hash key in the canonical form PutRecords requires', () => {
+    const builder = new AggregateBuilder();
+    builder.tryAdd('k', '007', bytes('x'), 100);
+    expect(builder.finish(Uint32Array.of(0, 0, 0, 7), 0).explicitHashKey).toBe('7');
+    builder.tryAdd('k', '0', bytes('x'), 100);
+    expect(builder.finish(Uint32Array.of(0, 0, 0, 0), 0).explicitHashKey).toBe('0');
+  });
+
   it('sends several as an aggregate under key "a", with the first record\'s hash key', () => {
     const builder = new AggregateBuilder();
     builder.tryAdd('first', undefined, bytes('1'), 51200);
