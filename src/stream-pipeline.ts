@@ -184,7 +184,7 @@ export class StreamPipeline {
 
   #expireWaiting(): void {
     this.#expiryTimer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     const keep: PendingRecord[] = [];
     for (const item of this.#waitingForMap) {
       if (item.deadline <= now) this.#fail(item, 'Expired', 'the shard map could not be loaded before recordTtl passed', true);
@@ -369,7 +369,7 @@ export class StreamPipeline {
 
   #onOutcome(batch: Batch<Aggregate>, outcome: SendOutcome, map: ShardMap | undefined, sentAt: number): void {
     let stale = false;
-    const now = Date.now();
+    const now = performance.now();
     const failedShards = this.#config.strictOrdering ? new Map<number, RetryGroup>() : undefined;
     if (outcome.kind === 'failed') {
       stale = this.#retrier.isStaleMapSignal(outcome.errorCode, outcome.errorMessage);
