@@ -280,7 +280,7 @@ export class StreamPipeline {
     const shard = aggregate.shard;
     const held = this.#held.get(shard);
     if (held !== undefined) {
-      held.push(aggregate);
+      this.#hold(held, aggregate);
       return;
     }
     if (this.#config.strictOrdering && this.#busy.has(shard)) {
@@ -294,6 +294,33 @@ export class StreamPipeline {
     }
     if (this.#config.strictOrdering) this.#busy.add(shard);
     this.#collector.add(aggregate);
+  }
+
+  /**
+   * Queues an aggregate behind its shard's rate, earliest deadline first, as the KPL's limiter does:
+   * records back from a retry would otherwise wait behind a backlog younger than them, again at every
+   * throttle, and expire under sustained load. strictOrdering keeps arrival order.
+   */
+  #hold(queue: Aggregate[], aggregate: Aggregate): void {
+    const last = queue[queue.length - 1];
+    if (this.#config.strictOrdering || last === undefined) {
+      queue.push(aggregate);
+      return;
+    }
+    const deadline = earliestDeadline(aggregate);
+    if (earliestDeadline(last) <= deadline) {
+      queue.push(aggregate);
+      return;
+    }
+    // The queue is in deadline order: find the first aggregate due after this one.
+    let low = 0;
+    let high = queue.length - 1;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (earliestDeadline(queue[middle] as Aggregate) > deadline) high = middle;
+      else low = middle + 1;
+    }
+    queue.splice(low, 0, aggregate);
   }
 
   #releaseHeld(): void {
@@ -484,6 +511,12 @@ export class StreamPipeline {
     this.#context.settled(item);
     this.#context.observer?.recordsFailed(this.#label, errorCode, 1, expired);
   }
+}
+
+function earliestDeadline(aggregate: Aggregate): number {
+  let earliest = Infinity;
+  for (const item of aggregate.items) if (item.deadline < earliest) earliest = item.deadline;
+  return earliest;
 }
 
 function sameShards(a: ShardMap, b: ShardMap): boolean {
