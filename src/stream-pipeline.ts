@@ -8,7 +8,7 @@ import { Aggregator, type ClosedAggregate } from './pipeline/aggregator.js';
 import { type Batch, Collector } from './pipeline/collector.js';
 import { describeKinesisError } from './pipeline/kinesis-client.js';
 import { ShardRateLimiter } from './pipeline/limiter.js';
-import { Retrier, RetryScheduler } from './pipeline/retrier.js';
+import { backoffRetries, Retrier, RetryScheduler } from './pipeline/retrier.js';
 import { type RecordOutcome, Sender, type SendOutcome } from './pipeline/sender.js';
 import { type ShardMap, ShardMapTracker, type StreamRef } from './pipeline/shard-map.js';
 import { type Attempt, UserRecordFailedError } from './records.js';
@@ -448,7 +448,7 @@ export class StreamPipeline {
     for (const item of entry.items) {
       const attempts = item.failedAttempts ?? (item.failedAttempts = []);
       attempts.push({ delayMs: Math.max(0, sentAt - item.readyAt), durationMs, success: false, errorCode, errorMessage });
-      const decision = this.#closed ? { action: 'fail' as const, reason: 'unretryable' as const } : this.#retrier.decide(errorCode, item.retries, item.deadline, now);
+      const decision = this.#closed ? { action: 'fail' as const, reason: 'unretryable' as const } : this.#retrier.decide(errorCode, backoffRetries(attempts), item.deadline, now);
       item.retries++;
       if (decision.action === 'retry') {
         if (failedShards !== undefined) {

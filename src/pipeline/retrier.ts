@@ -5,6 +5,11 @@
  * retry waits a uniformly random time in [0, min(maxDelayMs, minDelayMs * 2^n)). Full jitter
  * spreads the records of one failed request over the whole window, so a throttled shard is not
  * hit again by all of them at once, as the KPL's tight retry loop does.
+ *
+ * Throttling neither has a growing window (it stays [0, minDelayMs)) nor grows the window of a
+ * later failure. It says the shard is at its limit now, and the per-shard limiter already paces
+ * what goes to it; a record throttled several times is only unlucky, and growing its delay would
+ * let it expire behind a backlog, or leave the shard idle at the end of one, while gaining nothing.
  */
 
 /** Options of a {@link Retrier}. */
@@ -69,6 +74,17 @@ export function isUnretryableErrorCode(errorCode: string): boolean {
 }
 
 /**
+ * The `retriesSoFar` of {@link Retrier.decide} for a record whose failed attempts so far are
+ * `attempts`, the one being decided last: the failures before it that were not throttling, which
+ * never grows the backoff.
+ */
+export function backoffRetries(attempts: readonly { readonly errorCode?: string | undefined }[]): number {
+  let count = 0;
+  for (let i = 0; i < attempts.length - 1; i++) if (attempts[i]?.errorCode !== THROTTLED_ERROR_CODE) count++;
+  return count;
+}
+
+/**
  * Messages of errors that name a shard the map believes open but Kinesis does not: the shard was
  * closed by a split or merge, or is gone.
  */
@@ -106,7 +122,8 @@ export class Retrier {
    * Decides what happens to a record after a failed attempt.
    *
    * @param errorCode the failed attempt's error code (per record, or of the whole request).
-   * @param retriesSoFar failed attempts of this record before this one (0 after its first attempt).
+   * @param retriesSoFar failed attempts of this record before this one that grow its backoff, as
+   *   {@link backoffRetries} counts them (0 after its first attempt).
    * @param deadline when the record expires, in ms, on the same clock as `now`.
    * @param now the current time on the same clock.
    * @returns `fail` with reason `unretryable` for codes no retry fixes (see
@@ -117,7 +134,8 @@ export class Retrier {
   decide(errorCode: string, retriesSoFar: number, deadline: number, now: number): RetryDecision {
     if (UNRETRYABLE_ERROR_CODES.has(errorCode)) return { action: 'fail', reason: 'unretryable' };
     if (this.#failIfThrottled && errorCode === THROTTLED_ERROR_CODE) return { action: 'fail', reason: 'throttled' };
-    const ceiling = Math.min(this.#maxDelayMs, this.#minDelayMs * 2 ** retriesSoFar);
+    const growth = errorCode === THROTTLED_ERROR_CODE ? 1 : 2 ** retriesSoFar;
+    const ceiling = Math.min(this.#maxDelayMs, this.#minDelayMs * growth);
     const delayMs = Math.floor(this.#random() * ceiling);
     if (now + delayMs > deadline) return { action: 'fail', reason: 'expired' };
     return { action: 'retry', delayMs };
