@@ -1,0 +1,250 @@
+/**
+ * The whole producer, from add() to resolved promises, against the fast non-storing endpoint
+ * (bench/support/fast-kinesis.ts) in another process. Each scenario runs in a fresh child process
+ * of its own, so JIT and heap state do not leak from one into the next.
+ *
+ *   npm run build && node dist/bench/pipeline.js [--runs 3] [--only NAME]
+ *
+ * Reports user records/s (wall clock), records per CPU-second of the producer's process (its one
+ * core), and the heap each buffered record costs beyond its payload.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KinesisProducer } from '../src/producer.js';
+import { startFastKinesis } from './support/fast-kinesis.js';
+
+/** One measured setting. */
+export interface PipelineScenario {
+  readonly name: string;
+  readonly shards: number;
+  readonly recordBytes: number;
+  readonly records: number;
+  readonly metricsLevel: 'none' | 'detailed';
+}
+
+/** What one scenario measured (medians over the runs). */
+export interface PipelineResult {
+  readonly name: string;
+  readonly shards: number;
+  readonly recordBytes: number;
+  readonly metrics: string;
+  readonly recordsPerSecond: number;
+  readonly recordsPerCpuSecond: number;
+  readonly userRecordsPerKinesisRecord: number;
+  readonly peakRssMiB: number;
+  readonly runs: number;
+}
+
+/** Heap held per buffered record, beyond the caller's own record object, key and data. */
+export interface BufferedMemoryResult {
+  readonly shards: number;
+  readonly records: number;
+  readonly bytesPerRecord: number;
+}
+
+export const PIPELINE_SCENARIOS: readonly PipelineScenario[] = [
+  { name: '100B-4-shards', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'none' },
+  { name: '100B-4-shards-metrics', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'detailed' },
+  { name: '1KiB-4-shards', shards: 4, recordBytes: 1024, records: 300_000, metricsLevel: 'none' },
+  { name: '100B-4096-shards', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none' },
+  { name: '1KiB-4096-shards', shards: 4096, recordBytes: 1024, records: 300_000, metricsLevel: 'none' },
+];
+
+const OUTSTANDING_WINDOW = 200_000;
+const WARM_UP_RECORDS = 100_000;
+const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+
+interface RunMeasurement {
+  readonly recordsPerSecond: number;
+  readonly recordsPerCpuSecond: number;
+  readonly kinesisRecords: number;
+  readonly peakRss: number;
+}
+
+/** Runs every scenario `runs` times, each run in a fresh process, and returns the medians. */
+export async function runPipelineBench(options: { runs?: number; only?: string } = {}): Promise<{ throughput: PipelineResult[]; memory: BufferedMemoryResult[] }> {
+  const runs = options.runs ?? 3;
+  const throughput: PipelineResult[] = [];
+  for (const scenario of PIPELINE_SCENARIOS) {
+    if (options.only !== undefined && scenario.name !== options.only) continue;
+    const measured: RunMeasurement[] = [];
+    const endpoint = await startFastKinesis({ shards: scenario.shards });
+    try {
+      for (let run = 0; run < runs; run++) {
+        const before = await endpoint.counts();
+        const result = await inChild<Omit<RunMeasurement, 'kinesisRecords'>>(['throughput', endpoint.endpoint, JSON.stringify(scenario)]);
+        const after = await endpoint.counts();
+        measured.push({ ...result, kinesisRecords: after.records - before.records });
+      }
+    } finally {
+      await endpoint.stop();
+    }
+    const totalUserRecords = scenario.records + WARM_UP_RECORDS;
+    throughput.push({
+      name: scenario.name,
+      shards: scenario.shards,
+      recordBytes: scenario.recordBytes,
+      metrics: scenario.metricsLevel,
+      recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
+      recordsPerCpuSecond: median(measured.map((m) => m.recordsPerCpuSecond)),
+      userRecordsPerKinesisRecord: median(measured.map((m) => totalUserRecords / m.kinesisRecords)),
+      peakRssMiB: median(measured.map((m) => m.peakRss / 1024 / 1024)),
+      runs,
+    });
+  }
+  const memory: BufferedMemoryResult[] = [];
+  if (options.only === undefined || options.only === 'memory') {
+    for (const shards of [4, 4096]) {
+      const endpoint = await startFastKinesis({ shards });
+      try {
+        memory.push(await inChild<BufferedMemoryResult>(['memory', endpoint.endpoint, String(shards)]));
+      } finally {
+        await endpoint.stop();
+      }
+    }
+  }
+  return { throughput, memory };
+}
+
+/** The bench's results as Markdown tables. */
+export function formatPipelineBench(result: { throughput: PipelineResult[]; memory: BufferedMemoryResult[] }): string {
+  const rows = result.throughput.map((r) =>
+    `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`);
+  const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
+  return [
+    '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    '| shards | buffered records | heap bytes per buffered record beyond its payload |',
+    '| ---: | ---: | ---: |',
+    ...memoryRows,
+  ].join('\n');
+}
+
+function fmt(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+async function inChild<T>(args: string[]): Promise<T> {
+  const child = fork(fileURLToPath(import.meta.url), ['--child', ...args], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
+  });
+  const [message] = (await once(child, 'message')) as [T];
+  await once(child, 'exit');
+  return message;
+}
+
+function createBenchProducer(endpoint: string, overrides: Partial<ConstructorParameters<typeof KinesisProducer>[0]>): KinesisProducer {
+  return new KinesisProducer({
+    streamName: 'bench',
+    endpoint,
+    credentials: CREDENTIALS,
+    // The fast endpoint enforces no shard limits: the bench measures the producer, not the limiter.
+    rateLimit: 10_000,
+    maxOutstandingRecords: OUTSTANDING_WINDOW,
+    maxOutstandingBytes: 4 * 1024 * 1024 * 1024,
+    ...overrides,
+  });
+}
+
+function distinctKeys(count: number): string[] {
+  const keys = new Array<string>(count);
+  for (let i = 0; i < count; i++) keys[i] = `device-${i.toString(36)}-${(i * 2654435761 >>> 0).toString(16)}`;
+  return keys;
+}
+
+async function produce(producer: KinesisProducer, keys: readonly string[], from: number, to: number, data: Uint8Array, onDelivered: () => void): Promise<void> {
+  for (let i = from; i < to; i++) {
+    if (producer.outstandingRecords >= OUTSTANDING_WINDOW) await producer.ready();
+    producer.add({ partitionKey: keys[i] as string, data }).then(onDelivered, (error: unknown) => {
+      throw error;
+    });
+    if ((i & 4095) === 0) await new Promise(setImmediate);
+  }
+  await producer.flush();
+}
+
+async function measureThroughput(endpoint: string, scenario: PipelineScenario): Promise<Omit<RunMeasurement, 'kinesisRecords'>> {
+  const producer = createBenchProducer(endpoint, { metricsLevel: scenario.metricsLevel });
+  const keys = distinctKeys(scenario.records + WARM_UP_RECORDS);
+  const data = new Uint8Array(scenario.recordBytes).fill(0x61);
+  let delivered = 0;
+  const onDelivered = (): void => {
+    delivered++;
+  };
+  await produce(producer, keys, 0, WARM_UP_RECORDS, data, onDelivered);
+  let peakRss = process.memoryUsage().rss;
+  const rssSampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await produce(producer, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  clearInterval(rssSampler);
+  await producer.close();
+  if (delivered !== keys.length) throw new Error(`only ${delivered} of ${keys.length} records were delivered`);
+  return {
+    recordsPerSecond: scenario.records / seconds,
+    recordsPerCpuSecond: scenario.records / ((cpu.user + cpu.system) / 1e6),
+    peakRss: Math.max(peakRss, process.memoryUsage().rss),
+  };
+}
+
+/**
+ * Fills the producer with records it cannot send yet (a long linger, and fewer bytes than one
+ * PutRecords batch) and measures the heap they hold. The caller's own objects (record, key, data)
+ * are made before the first reading, so only what the producer adds is counted.
+ */
+async function measureBufferedMemory(endpoint: string, shards: number): Promise<BufferedMemoryResult> {
+  const records = 30_000;
+  const producer = createBenchProducer(endpoint, { metricsLevel: 'none', recordMaxBufferedTime: 600_000 });
+  const warm = producer.add({ partitionKey: 'warm', data: 'x' });
+  await producer.flush();
+  await warm;
+  const data = new Uint8Array(100).fill(0x61);
+  const userRecords = distinctKeys(records).map((partitionKey) => ({ partitionKey, data }));
+  const gc = (globalThis as { gc?: () => void }).gc as () => void;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const deliveries = userRecords.map((record) => producer.add(record));
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  await producer.flush();
+  await Promise.all(deliveries);
+  await producer.close();
+  return { shards, records, bytesPerRecord: (after - before) / records };
+}
+
+async function child(args: string[]): Promise<void> {
+  const [mode, endpoint, parameter] = args as [string, string, string];
+  const result = mode === 'memory'
+    ? await measureBufferedMemory(endpoint, Number(parameter))
+    : await measureThroughput(endpoint, JSON.parse(parameter) as PipelineScenario);
+  (process.send as (message: unknown) => boolean)(result);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === '--child') {
+    await child(process.argv.slice(3));
+  } else {
+    const { values } = parseArgs({ options: { runs: { type: 'string' }, only: { type: 'string' } } });
+    const result = await runPipelineBench({
+      ...(values.runs !== undefined ? { runs: Number(values.runs) } : {}),
+      ...(values.only !== undefined ? { only: values.only } : {}),
+    });
+    process.stdout.write(`${formatPipelineBench(result)}\n`);
+  }
+}
