@@ -6,10 +6,14 @@
 import {
   PutRecordsCommand,
   type KinesisClient,
+  type PutRecordsCommandInput,
+  type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
+import type { BuildMiddleware } from '@smithy/types';
 import type { KinesisRecord } from '../format/aggregated-record.js';
+import { encodePutRecordsBody } from '../format/put-records-body.js';
 import { describeKinesisError } from './kinesis-client.js';
 import { streamParameters, type StreamRef } from './shard-map.js';
 
@@ -91,10 +95,9 @@ export class Sender {
     }, this.#requestTimeout);
     this.#inFlight.add(controller);
     try {
-      const response = await this.#client.send(
-        new PutRecordsCommand({ ...this.#streamParameters, Records: records.map(toRequestEntry) }),
-        { abortSignal: controller.signal },
-      );
+      const command = new PutRecordsCommand({ ...this.#streamParameters, Records: EMPTY_RECORDS });
+      command.middlewareStack.add(withBody(encodePutRecordsBody(this.#streamParameters, records)), WITH_BODY_OPTIONS);
+      const response = await this.#client.send(command, { abortSignal: controller.signal });
       const results = response.Records ?? [];
       const outcomes = new Array<RecordOutcome>(records.length);
       for (let i = 0; i < records.length; i++) outcomes[i] = toRecordOutcome(results[i]);
@@ -121,10 +124,21 @@ export class Sender {
   }
 }
 
-function toRequestEntry(record: KinesisRecord): PutRecordsRequestEntry {
-  const entry: PutRecordsRequestEntry = { Data: record.data, PartitionKey: record.partitionKey };
-  if (record.explicitHashKey !== undefined) entry.ExplicitHashKey = record.explicitHashKey;
-  return entry;
+const EMPTY_RECORDS: PutRecordsRequestEntry[] = [];
+const WITH_BODY_OPTIONS = { step: 'build', name: 'kplPutRecordsBody', override: true } as const;
+
+/**
+ * Puts our own serialisation of the records in place of the SDK's (see encodePutRecordsBody):
+ * the command carries no records, so the SDK serialises almost nothing, and this build-step
+ * middleware sets the body before the request is signed and sent.
+ */
+function withBody(body: Buffer): BuildMiddleware<PutRecordsCommandInput, PutRecordsCommandOutput> {
+  return (next) => (args) => {
+    const request = args.request as { body?: unknown; headers?: Record<string, string> };
+    request.body = body;
+    if (request.headers !== undefined) request.headers['content-length'] = String(body.length);
+    return next(args);
+  };
 }
 
 function toRecordOutcome(result: PutRecordsResultEntry | undefined): RecordOutcome {
