@@ -12,7 +12,8 @@ import * as crypto from 'node:crypto';
 import { hashKeyToDecimal } from './hash-key.js';
 import { MAX_RECORD_BYTES } from './limits.js';
 import { compressBlock, decompressBlock } from './lz4.js';
-import { readUtf8, utf8Length, writeUtf8 } from './utf8.js';
+import { KeyTable } from './key-table.js';
+import { readUtf8 } from './utf8.js';
 import { varintLength, writeVarint } from './varint.js';
 
 /** The first four bytes of a KPL aggregated record. */
@@ -89,12 +90,8 @@ export class AggregateBuilder {
   /** Bytes of the protobuf AggregatedRecord holding every record added so far. */
   #protobufLength = 0;
 
-  readonly #partitionKeyIndex = new Map<string, number>();
-  readonly #partitionKeys: string[] = [];
-  readonly #partitionKeyBytes: number[] = [];
-  readonly #explicitHashKeyIndex = new Map<string, number>();
-  readonly #explicitHashKeys: string[] = [];
-  readonly #explicitHashKeyBytes: number[] = [];
+  readonly #partitionKeys = new KeyTable(TAG_PARTITION_KEY_TABLE);
+  readonly #explicitHashKeys = new KeyTable(TAG_EXPLICIT_HASH_KEY_TABLE);
 
   #recordPartitionKey = new Uint32Array(INITIAL_CAPACITY);
   #recordExplicitHashKey = new Int32Array(INITIAL_CAPACITY);
@@ -122,7 +119,7 @@ export class AggregateBuilder {
    */
   get size(): number {
     if (this.#count === 0) return 0;
-    if (this.#count === 1) return this.#recordData[0]!.length + this.#partitionKeyBytes[0]!;
+    if (this.#count === 1) return this.#recordData[0]!.length + this.#partitionKeys.utf8Length(0);
     return AGGREGATE_OVERHEAD + this.#protobufLength;
   }
 
@@ -137,40 +134,20 @@ export class AggregateBuilder {
   }
 
   #append(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array, maxBytes: number): boolean {
-    let added = 0;
-    let keyIndex = this.#partitionKeyIndex.get(partitionKey);
-    let keyBytes = 0;
-    if (keyIndex === undefined) {
-      keyIndex = this.#partitionKeys.length;
-      keyBytes = utf8Length(partitionKey);
-      added += 1 + varintLength(keyBytes) + keyBytes;
-    }
+    const partitionKeys = this.#partitionKeys;
+    const keyIndex = partitionKeys.find(partitionKey);
+    let added = partitionKeys.pendingBytes;
     let hashIndex = NO_HASH_KEY;
-    let hashBytes = 0;
     if (explicitHashKey !== undefined) {
-      const known = this.#explicitHashKeyIndex.get(explicitHashKey);
-      if (known === undefined) {
-        hashIndex = this.#explicitHashKeys.length;
-        hashBytes = utf8Length(explicitHashKey);
-        added += 1 + varintLength(hashBytes) + hashBytes;
-      } else {
-        hashIndex = known;
-      }
+      hashIndex = this.#explicitHashKeys.find(explicitHashKey);
+      added += this.#explicitHashKeys.pendingBytes;
     }
     const recordLength = recordMessageLength(keyIndex, hashIndex, data.length);
     added += 1 + varintLength(recordLength) + recordLength;
     if (this.#count > 0 && AGGREGATE_OVERHEAD + this.#protobufLength + added > maxBytes) return false;
 
-    if (keyIndex === this.#partitionKeys.length) {
-      this.#partitionKeyIndex.set(partitionKey, keyIndex);
-      this.#partitionKeys.push(partitionKey);
-      this.#partitionKeyBytes.push(keyBytes);
-    }
-    if (hashIndex === this.#explicitHashKeys.length) {
-      this.#explicitHashKeyIndex.set(explicitHashKey!, hashIndex);
-      this.#explicitHashKeys.push(explicitHashKey!);
-      this.#explicitHashKeyBytes.push(hashBytes);
-    }
+    if (keyIndex === partitionKeys.count) partitionKeys.add(partitionKey);
+    if (hashIndex === this.#explicitHashKeys.count) this.#explicitHashKeys.add(explicitHashKey!);
     const n = this.#count;
     if (n === this.#recordPartitionKey.length) this.#grow();
     this.#recordPartitionKey[n] = keyIndex;
@@ -206,12 +183,12 @@ export class AggregateBuilder {
     let record: KinesisRecord;
     if (this.#count === 1) {
       const hashIndex = this.#recordExplicitHashKey[0]!;
-      let explicitHashKey = hashIndex === NO_HASH_KEY ? undefined : this.#explicitHashKeys[hashIndex]!;
+      let explicitHashKey = hashIndex === NO_HASH_KEY ? undefined : this.#explicitHashKeys.key(hashIndex);
       // PutRecords accepts only 0|[1-9]\d{0,38}: a key given with leading zeros goes out canonical.
       if (explicitHashKey !== undefined && explicitHashKey.length > 1 && explicitHashKey.charCodeAt(0) === 48) {
         explicitHashKey = hashKeyToDecimal(firstHashKey, firstHashKeyOffset);
       }
-      record = { partitionKey: this.#partitionKeys[0]!, explicitHashKey, data: this.#recordData[0]! };
+      record = { partitionKey: this.#partitionKeys.key(0), explicitHashKey, data: this.#recordData[0]! };
     } else {
       record = {
         partitionKey: AGGREGATE_PARTITION_KEY,
@@ -227,12 +204,8 @@ export class AggregateBuilder {
   reset(): void {
     this.#count = 0;
     this.#protobufLength = 0;
-    this.#partitionKeyIndex.clear();
-    this.#partitionKeys.length = 0;
-    this.#partitionKeyBytes.length = 0;
-    this.#explicitHashKeyIndex.clear();
-    this.#explicitHashKeys.length = 0;
-    this.#explicitHashKeyBytes.length = 0;
+    this.#partitionKeys.reset();
+    this.#explicitHashKeys.reset();
     this.#recordData.length = 0;
   }
 
@@ -254,21 +227,8 @@ export class AggregateBuilder {
   }
 
   #writeProtobuf(out: Buffer, position: number): number {
-    let p = position;
-    const keys = this.#partitionKeys;
-    const keyBytes = this.#partitionKeyBytes;
-    for (let i = 0; i < keys.length; i++) {
-      out[p++] = TAG_PARTITION_KEY_TABLE;
-      p = writeVarint(keyBytes[i]!, out, p);
-      p = writeUtf8(keys[i]!, keyBytes[i]!, out, p);
-    }
-    const hashKeys = this.#explicitHashKeys;
-    const hashKeyBytes = this.#explicitHashKeyBytes;
-    for (let i = 0; i < hashKeys.length; i++) {
-      out[p++] = TAG_EXPLICIT_HASH_KEY_TABLE;
-      p = writeVarint(hashKeyBytes[i]!, out, p);
-      p = writeUtf8(hashKeys[i]!, hashKeyBytes[i]!, out, p);
-    }
+    let p = this.#partitionKeys.copyTo(out, position);
+    p = this.#explicitHashKeys.copyTo(out, p);
     const recordKeys = this.#recordPartitionKey;
     const recordHashKeys = this.#recordExplicitHashKey;
     const recordData = this.#recordData;
