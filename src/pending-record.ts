@@ -1,6 +1,15 @@
 import type { Attempt, UserRecord, UserRecordResult } from './records.js';
 
 /**
+ * Milliseconds on the monotonic clock, whole. Whole numbers fit V8's small integers, so a record's
+ * time fields cost no heap allocation each (a fractional number in a field is boxed); 1 ms is finer
+ * than any setting they are compared with.
+ */
+export function monotonicMs(): number {
+  return Math.round(performance.now());
+}
+
+/**
  * A user record between add() and its settlement: what it is, when it came, what happened to it so
  * far, and how to tell the caller. One object per record, allocated once and reused across retries.
  */
@@ -19,7 +28,6 @@ export class PendingRecord {
   constructor(
     readonly record: UserRecord,
     readonly data: Uint8Array,
-    readonly stream: string,
     readonly arrivedAt: number,
     /** When it fails as expired (ms). */
     readonly deadline: number,

@@ -3,7 +3,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Registry } from 'prom-client';
 import { type ProducerConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { ProducerMetrics } from './metrics.js';
-import { PendingRecord } from './pending-record.js';
+import { monotonicMs, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
 import { StreamPipeline } from './stream-pipeline.js';
@@ -12,6 +12,17 @@ import { StreamPipeline } from './stream-pipeline.js';
 export interface StreamUserRecord extends UserRecord {
   /** The stream this record goes to; each stream gets its own pipeline on first use. @default the producer's stream */
   readonly streamName?: string;
+}
+
+/*
+ * add() takes its promise's resolve and reject through one module-level executor instead of a
+ * closure per call: the hot path then allocates no function context of its own.
+ */
+let capturedResolve: (result: UserRecordResult) => void = () => undefined;
+let capturedReject: (error: Error) => void = () => undefined;
+function captureSettlers(resolve: (result: UserRecordResult) => void, reject: (error: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 interface FlushWaiter {
@@ -164,15 +175,10 @@ export class KinesisProducer {
       throw new BufferFullError('maxOutstandingBytes', config.maxOutstandingBytes, this.#outstandingBytes);
     }
     const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
-    let resolve!: (result: UserRecordResult) => void;
-    let reject!: (error: Error) => void;
-    const promise = new Promise<UserRecordResult>((onResolve, onReject) => {
-      resolve = onResolve;
-      reject = onReject;
-    });
-    const now = performance.now();
+    const promise = new Promise<UserRecordResult>(captureSettlers);
+    const now = monotonicMs();
     const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    const item = new PendingRecord(record, data, pipeline.label, now, now + config.recordTtl, generation, resolve, reject);
+    const item = new PendingRecord(record, data, now, now + config.recordTtl, generation, capturedResolve, capturedReject);
     item.bytes = bytes;
     this.#outstandingRecords++;
     this.#outstandingBytes += bytes;

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from './config.js';
 import type { KinesisRecord } from './format/aggregated-record.js';
 import { hashPartitionKey, parseHashKey } from './format/hash-key.js';
 import { SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from './format/limits.js';
-import type { PendingRecord } from './pending-record.js';
+import { monotonicMs, type PendingRecord } from './pending-record.js';
 import { Aggregator, type ClosedAggregate } from './pipeline/aggregator.js';
 import { type Batch, Collector } from './pipeline/collector.js';
 import { describeKinesisError } from './pipeline/kinesis-client.js';
@@ -260,7 +260,7 @@ export class StreamPipeline {
 
   /** Re-predicts and re-aggregates records coming back from a backoff or a map change. */
   #readmit(items: readonly PendingRecord[]): void {
-    const now = performance.now();
+    const now = monotonicMs();
     const hashKey = this.#hashKey;
     for (const item of items) {
       item.readyAt = now;
