@@ -77,10 +77,13 @@ export class KeyTable {
    * field written past the table's end and {@link pendingBytes} set, until {@link add} keeps it.
    */
   find(key: string): number {
-    const repeated = this.#repeated.get(key);
-    if (repeated !== undefined) {
-      this.#pendingEntryBytes = 0;
-      return repeated;
+    // With a key per record the Map stays empty, and asking it would cost V8 a hash of the key.
+    if (this.#repeated.size > 0) {
+      const repeated = this.#repeated.get(key);
+      if (repeated !== undefined) {
+        this.#pendingEntryBytes = 0;
+        return repeated;
+      }
     }
     const length = key.length;
     // A UTF-16 code unit takes at most three UTF-8 bytes; a length of 128 or more takes two bytes.

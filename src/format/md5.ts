@@ -6,8 +6,6 @@
  * bench/codec.ts measures this file against `crypto.hash` and `createHash`; see BENCHMARKS.md.
  * The message is encoded straight into a reused word buffer: no allocation per call.
  */
-import { rememberUtf8Length } from './utf8.js';
-
 /** Room for a 256-code-unit key (at most 768 UTF-8 bytes) plus padding; grown for longer strings. */
 let words = new Int32Array(16 * 13);
 
@@ -62,7 +60,6 @@ export function md5Utf8(text: string, out: Uint32Array, offset: number): number 
     p = putByte(w, p, 0x80 | (c & 0x3f));
   }
   const byteLength = p;
-  rememberUtf8Length(text, byteLength);
   p = putByte(w, p, 0x80);
   const blocks = ((byteLength + 8) >>> 6) + 1;
   const lengthWord = (blocks << 4) - 2;

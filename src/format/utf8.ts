@@ -7,23 +7,8 @@
 /** Longest string measured or written in JavaScript; beyond it the native routines are faster. */
 const SHORT_STRING = 16;
 
-/**
- * The last string whose UTF-8 length a caller already knew. The producer hashes each partition
- * key (md5.ts walks its UTF-8 bytes) just before the aggregator measures it; remembering that one
- * answer spares the second walk.
- */
-let knownText = '';
-let knownBytes = 0;
-
-/** Records that `text` takes `bytes` bytes in UTF-8, for the next {@link utf8Length} call. */
-export function rememberUtf8Length(text: string, bytes: number): void {
-  knownText = text;
-  knownBytes = bytes;
-}
-
 /** The number of bytes `text` takes in UTF-8. */
 export function utf8Length(text: string): number {
-  if (text === knownText) return knownBytes;
   const length = text.length;
   if (length > SHORT_STRING) return Buffer.byteLength(text, 'utf8');
   let bytes = length;
