@@ -90,23 +90,20 @@ function errorCodeOf(error: Error): string {
 }
 
 /**
- * SigV4 parts, access key ids and URL user info. A Kinesis message never holds these, but a proxy
- * or a misconfigured endpoint can echo a request back, and error messages end up in logs.
+ * SigV4 parts, signed headers quoted back, access key ids and URL user info, each with what replaces
+ * it. A Kinesis message never holds these, but a proxy or a misconfigured endpoint can echo a
+ * request back (as `name: value` lines or as JSON), and error messages end up in logs.
  */
-const CREDENTIAL_PATTERNS: readonly RegExp[] = [
-  /(Credential|Signature|SignedHeaders|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature)=[^\s,&"']+/gi,
-  /\b(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g,
-  /\/\/[^/\s:@]+:[^/\s@]+@/g,
+const CREDENTIAL_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/(Credential|Signature|SignedHeaders|X-Amz-Security-Token|X-Amz-Credential|X-Amz-Signature)=[^\s,&"']+/gi, '$1=[redacted]'],
+  // The whole value, up to the end of its line or quote: the session token, or Credential=... , Signature=...
+  [/\b(Authorization|X-Amz-Security-Token)(["']?\s*:\s*["']?)[^"'\r\n]+/gi, '$1$2[redacted]'],
+  [/\b(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g, '[redacted]'],
+  [/\/\/[^/\s:@]+:[^/\s@]+@/g, '//[redacted]@'],
 ];
 
 function redactCredentials(message: string): string {
   let safe = message;
-  for (const pattern of CREDENTIAL_PATTERNS) {
-    safe = safe.replace(pattern, (match) => {
-      const equals = match.indexOf('=');
-      if (equals > 0) return `${match.slice(0, equals)}=[redacted]`;
-      return match.startsWith('//') ? '//[redacted]@' : '[redacted]';
-    });
-  }
+  for (const [pattern, replacement] of CREDENTIAL_PATTERNS) safe = safe.replace(pattern, replacement);
   return safe.length > MAX_ERROR_MESSAGE_LENGTH ? `${safe.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…` : safe;
 }
