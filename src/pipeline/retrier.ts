@@ -61,11 +61,27 @@ const UNRETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'KMSNotFoundException',
   'KMSOptInRequired',
   'ProducerClosed',
+  // The endpoint's TLS certificate failed verification: no retry makes it trusted.
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /**
  * True for error codes no retry can fix (access denied, a missing stream, a malformed request, bad
- * credentials, an unusable KMS key, a closed producer). Throttling, internal failures, timeouts
+ * credentials, an unusable KMS key, a closed producer, an endpoint whose TLS certificate fails
+ * verification). Throttling, internal failures, timeouts
  * and network errors are retryable; so is an expired token, which a refreshing credentials
  * provider replaces.
  */
