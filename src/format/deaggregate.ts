@@ -48,9 +48,13 @@ export function deaggregate(record: ReceivedKinesisRecord): DeaggregatedRecord[]
   }
   const { partitionKeys, explicitHashKeys, count, payload, keyIndex, hashKeyIndex, dataStart, dataEnd } = aggregate;
   const result: DeaggregatedRecord[] = new Array(count);
+  // Constructing a view costs V8 about half what subarray() does (no species lookup).
+  const buffer = payload.buffer;
+  const byteOffset = payload.byteOffset;
   for (let i = 0; i < count; i++) {
     const partitionKey = partitionKeys[keyIndex[i]!]!;
-    const data = payload.subarray(dataStart[i]!, dataEnd[i]!);
+    const start = dataStart[i]!;
+    const data = new Uint8Array(buffer, byteOffset + start, dataEnd[i]! - start);
     const hashIndex = hashKeyIndex[i]!;
     // Four literal shapes rather than properties added later: every record of a kind shares one hidden class.
     if (hashIndex < 0) {

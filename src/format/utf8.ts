@@ -73,20 +73,37 @@ export function writeUtf8(text: string, byteLength: number, out: Buffer, positio
   return p;
 }
 
+/** Up to this many bytes, building an ASCII string in JavaScript beats the native decoder (measured: 4 bytes 2x faster, 12 bytes 1.7x slower). */
+const SHORT_DECODE = 8;
+
+/**
+ * Buffer's own UTF-8 decoder, which toString('utf8', start, end) calls after checking its
+ * arguments and looking up the encoding: for a 36-byte key those steps cost more than the
+ * decoding. Every Node release has it, undocumented; toString() stands in otherwise.
+ */
+interface BufferNativeDecoder {
+  utf8Slice?: (start: number, end: number) => string;
+}
+const hasUtf8Slice = typeof (Buffer.prototype as BufferNativeDecoder).utf8Slice === 'function';
+
 /**
  * Decodes `bytes[start..end)` as UTF-8; invalid sequences become U+FFFD, as protobuf decoders do.
- * Short ASCII strings (typical partition keys) are built in JavaScript, which is cheaper than a
- * call into the native decoder.
+ * Very short ASCII strings are built in JavaScript, which is cheaper than a call into the native
+ * decoder.
  */
 export function readUtf8(bytes: Buffer, start: number, end: number): string {
-  if (end - start <= SHORT_STRING) {
+  if (end - start <= SHORT_DECODE) {
     let text = '';
     for (let i = start; i < end; i++) {
       const c = bytes[i]!;
-      if (c >= 0x80) return bytes.toString('utf8', start, end);
+      if (c >= 0x80) return decodeNatively(bytes, start, end);
       text += String.fromCharCode(c);
     }
     return text;
   }
-  return bytes.toString('utf8', start, end);
+  return decodeNatively(bytes, start, end);
+}
+
+function decodeNatively(bytes: Buffer, start: number, end: number): string {
+  return hasUtf8Slice ? (bytes as BufferNativeDecoder).utf8Slice!(start, end) : bytes.toString('utf8', start, end);
 }
