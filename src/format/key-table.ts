@@ -7,7 +7,7 @@
  * whole table in one copy. De-duplication has two levels, because keys come in two patterns:
  * - a key per record (random ids): each key is looked up once and never again. Those go only into
  *   an open-addressing index over that hash, since a Map insert (and its regrowth after every
- *   clear) cost more than writing the key;
+ *   clear) cost more than writing the key (BENCHMARKS.md, Codec, has the figures);
  * - a bounded set of keys (device ids) repeating: hashing every occurrence again would cost more
  *   than a Map lookup, which reuses the hash V8 keeps in the string. A key found a second time in
  *   the index is therefore also put in a Map, which answers its later occurrences.
