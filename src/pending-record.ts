@@ -22,8 +22,6 @@ export class PendingRecord {
   retries = 0;
   /** Every attempt, created at the first failure; successful first attempts never allocate it. */
   failedAttempts: Attempt[] | undefined;
-  /** Shard index it was last predicted for, in its stream's current map. */
-  shard = -1;
 
   constructor(
     readonly record: UserRecord,

@@ -138,7 +138,6 @@ export class StreamPipeline {
       this.#refreshMap();
       return;
     }
-    item.shard = shard;
     const parked = this.#blocked.get(shard);
     if (parked !== undefined) {
       parked.push(item);
