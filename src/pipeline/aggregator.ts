@@ -50,7 +50,13 @@ export class Aggregator<T> {
   readonly #emit: (aggregate: ClosedAggregate<T>) => void;
   /** Sparse: only shards with an open aggregate hold one, so thousands of shards cost nothing idle. */
   readonly #open = new Map<number, OpenAggregate<T>>();
+  /**
+   * Closed aggregates kept for reuse. A builder is costly to create, and every shard of a busy stream
+   * reopens one after each close; so as many are kept as were ever open at once (at most one a shard),
+   * never more.
+   */
   readonly #spare: OpenAggregate<T>[] = [];
+  #mostOpen = 0;
   /** Open aggregates in opening order, which is deadline order since every deadline is openedAt + lingerMs. */
   #deadlines: DeadlineEntry<T>[] = [];
   #deadlineHead = 0;
@@ -153,6 +159,7 @@ export class Aggregator<T> {
     first[2] = hashKey[offset + 2] as number;
     first[3] = hashKey[offset + 3] as number;
     this.#open.set(shard, aggregate);
+    if (this.#open.size > this.#mostOpen) this.#mostOpen = this.#open.size;
     this.#deadlines.push({ aggregate, epoch: aggregate.epoch });
     return aggregate;
   }
@@ -169,7 +176,7 @@ export class Aggregator<T> {
   #release(aggregate: OpenAggregate<T>): void {
     aggregate.epoch++;
     aggregate.items = [];
-    if (this.#spare.length < 64) this.#spare.push(aggregate);
+    if (this.#spare.length < this.#mostOpen) this.#spare.push(aggregate);
   }
 
   #compactDeadlines(): void {
