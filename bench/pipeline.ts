@@ -22,6 +22,8 @@ export interface PipelineScenario {
   readonly recordBytes: number;
   readonly records: number;
   readonly metricsLevel: 'none' | 'detailed';
+  /** recordMaxBufferedTime; the producer's default (100 ms) when absent. */
+  readonly lingerMs?: number;
 }
 
 /** What one scenario measured (medians over the runs). */
@@ -50,6 +52,7 @@ export const PIPELINE_SCENARIOS: readonly PipelineScenario[] = [
   { name: '1KiB-4-shards', shards: 4, recordBytes: 1024, records: 300_000, metricsLevel: 'none' },
   { name: '100B-4096-shards', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none' },
   { name: '1KiB-4096-shards', shards: 4096, recordBytes: 1024, records: 300_000, metricsLevel: 'none' },
+  { name: '100B-4096-shards-linger-1s', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', lingerMs: 1000 },
 ];
 
 const OUTSTANDING_WINDOW = 200_000;
@@ -176,7 +179,10 @@ async function produce(producer: KinesisProducer, keys: readonly string[], from:
 }
 
 async function measureThroughput(endpoint: string, scenario: PipelineScenario): Promise<Omit<RunMeasurement, 'kinesisRecords'>> {
-  const producer = createBenchProducer(endpoint, { metricsLevel: scenario.metricsLevel });
+  const producer = createBenchProducer(endpoint, {
+    metricsLevel: scenario.metricsLevel,
+    ...(scenario.lingerMs !== undefined ? { recordMaxBufferedTime: scenario.lingerMs } : {}),
+  });
   const keys = distinctKeys(scenario.records + WARM_UP_RECORDS);
   const data = new Uint8Array(scenario.recordBytes).fill(0x61);
   let delivered = 0;
