@@ -16,15 +16,16 @@ import { varintLength } from './varint.js';
 import { writeUtf8 } from './utf8.js';
 
 const EMPTY = -1;
-const INITIAL_SLOTS = 64;
-const INITIAL_BYTES = 1024;
+/** Small: a producer may keep a builder, with two tables, for each of thousands of shards, and most never see an explicit hash key. */
+const INITIAL_SLOTS = 16;
+const MIN_BYTES = 256;
 /** A field's tag and, for keys under 128 UTF-8 bytes (nearly all), its one-byte length. */
 const SHORT_HEADER = 2;
 
 /** An aggregate's table of distinct keys, as protobuf fields; reused from aggregate to aggregate. */
 export class KeyTable {
   readonly #tag: number;
-  #bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+  #bytes = Buffer.allocUnsafeSlow(0);
   #byteLength = 0;
   readonly #keys: string[] = [];
   /** Keys seen more than once, by index. */
@@ -165,7 +166,8 @@ export class KeyTable {
   }
 
   #growBytes(needed: number): void {
-    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.#bytes.length));
+    // Outside Buffer's shared pool: a long-lived table would otherwise pin an 8 KiB pool slab.
+    const grown = Buffer.allocUnsafeSlow(Math.max(needed, 2 * this.#bytes.length, MIN_BYTES));
     this.#bytes.copy(grown, 0, 0, this.#byteLength);
     this.#bytes = grown;
   }
