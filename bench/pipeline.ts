@@ -141,7 +141,7 @@ async function inChild<T>(args: string[]): Promise<T> {
   const child = fork(fileURLToPath(import.meta.url), ['--child', ...args], {
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const [message] = (await once(child, 'message')) as [T];
   await once(child, 'exit');
