@@ -59,7 +59,7 @@ export interface ProducerConfig {
   readonly rateLimit?: number;
   /** Fail a record at its first throttling instead of retrying it. @default false */
   readonly failIfThrottled?: boolean;
-  /** Most records accepted and not yet settled; add() beyond it rejects with BufferFullError. @default 200000 (range 1 to 100,000,000) */
+  /** Most records accepted and not yet settled; add() beyond it rejects with BufferFullError. @default 150000 (range 1 to 100,000,000) */
   readonly maxOutstandingRecords?: number;
   /** Most payload bytes (data + partition keys) accepted and not yet settled. @default 67108864, 64 MiB (range 1,048,576 to 17,179,869,184) */
   readonly maxOutstandingBytes?: number;
@@ -141,7 +141,7 @@ export const CONFIG_RULES = {
   requestTimeout: number(6000, 100, 600_000),
   rateLimit: number(150, 1, 10_000),
   failIfThrottled: boolean(false),
-  maxOutstandingRecords: number(200_000, 1, 100_000_000),
+  maxOutstandingRecords: number(150_000, 1, 100_000_000),
   maxOutstandingBytes: number(64 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
   retry: free,
   compression: choice('none', ['none', 'lz4']),
@@ -278,7 +278,7 @@ function checkEndpoint(endpoint: string): void {
   try {
     url = new URL(endpoint);
   } catch {
-    throw configError('endpoint', `endpoint must be a URL like https://kinesis.us-east-1.amazonaws.com or http://127.0.0.1:4567, got '${endpoint}'`);
+    throw configError('endpoint', `endpoint must be a URL like https://kinesis.us-east-1.amazonaws.com or http://127.0.0.1:4567, got '${withoutUserInfo(endpoint)}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw configError('endpoint', `endpoint must use http:// or https://, got '${url.protocol}'`);
@@ -286,6 +286,11 @@ function checkEndpoint(endpoint: string): void {
   if (url.username !== '' || url.password !== '') {
     throw configError('endpoint', 'endpoint must not carry credentials; pass them in credentials');
   }
+}
+
+/** The endpoint as it may be quoted in an error: whatever stands between '//' and '@' may be a password. */
+function withoutUserInfo(endpoint: string): string {
+  return endpoint.replace(/\/\/[^/@]*@/, '//***@');
 }
 
 function rejectUnknownKeys(value: object, known: readonly string[], prefix: string): void {

@@ -54,6 +54,7 @@ describe('resolveConfig', () => {
     expect(rejection({ streamName: 's', endpoint: 'not a url' }).field).toBe('endpoint');
     expect(rejection({ streamName: 's', endpoint: 'ftp://host' }).field).toBe('endpoint');
     expect(rejection({ streamName: 's', endpoint: 'https://user:secret@host' }).message).not.toContain('secret');
+    expect(rejection({ streamName: 's', endpoint: 'http://user:s3cr3t@bad host:1' }).message).not.toContain('s3cr3t');
     expect(rejection({ streamName: 's', retry: { minDelayMs: 500, maxDelayMs: 100 } }).field).toBe('retry.maxDelayMs');
     expect(rejection(null).field).toBe('config');
     expect(rejection(null).code).toBe('KPL_CONFIG_INVALID');
