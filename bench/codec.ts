@@ -20,6 +20,7 @@ import { AggregateBuilder, encodeAggregatedRecord } from '../src/format/aggregat
 import { deaggregate } from '../src/format/deaggregate.js';
 import { hashPartitionKey } from '../src/format/hash-key.js';
 import { md5Utf8 } from '../src/format/md5.js';
+import { createRandom } from '../src/testing/random.js';
 
 /** The parts of aws-kinesis-agg the bench calls (its bundled typings need aws-sdk v2). */
 interface AwsKinesisAgg {
@@ -98,7 +99,7 @@ interface BenchRecord {
 /** Runs the benchmark and returns its figures; prints nothing. */
 export async function runCodecBench(options: CodecBenchOptions = {}): Promise<CodecBenchResult> {
   const agg = createRequire(import.meta.url)('aws-kinesis-agg') as AwsKinesisAgg;
-  const random = seededRandom(0xc0dec);
+  const random = createRandom(0xc0dec);
   const tasks: Array<[name: string, run: () => void | Promise<void>, recordsPerRun: number]> = [];
   let sink = 0;
   const aggregateBytesPerRecord = new Map<string, number>();
@@ -328,17 +329,6 @@ function uuidLike(random: () => number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** mulberry32: the same inputs on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function formatRate(perSecond: number): string {
   return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M/s` : `${(perSecond / 1e3).toFixed(0)}k/s`;

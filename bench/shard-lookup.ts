@@ -8,6 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import { ShardMap, type ShardRange } from '../src/pipeline/shard-map.js';
+import { createRandom } from '../src/testing/random.js';
 
 /** Figures for one shard count: median lookups per second of each implementation. */
 export interface ShardLookupResult {
@@ -32,7 +33,7 @@ const MAX_HASH_KEY = (1n << 128n) - 1n;
 /** Runs the benchmark and returns its figures; prints nothing. */
 export async function runShardLookupBench(options: ShardLookupBenchOptions = {}): Promise<ShardLookupResult[]> {
   const shardCounts = options.shardCounts ?? [4, 64, 4096];
-  const random = seededRandom(0x5eed);
+  const random = createRandom(0x5eed);
   const keyWords = new Uint32Array(KEYS_PER_ITERATION * 4);
   for (let i = 0; i < keyWords.length; i++) keyWords[i] = Math.floor(random() * 0x1_0000_0000);
   const keyBigInts = Array.from({ length: KEYS_PER_ITERATION }, (_, i) => wordsToBigInt(keyWords, i * 4));
@@ -108,17 +109,6 @@ function wordsToBigInt(words: Uint32Array, offset: number): bigint {
   return value;
 }
 
-/** mulberry32: the same keys on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function formatRate(perSecond: number): string {
   return `${(perSecond / 1e6).toFixed(1)}M/s`;

@@ -2,7 +2,8 @@ import type { Shard } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deaggregate, KinesisProducer, type UserRecord, type UserRecordResult } from '../../src/index.js';
 import { createKinesisClient, createStream, listAllShards, readAllRecords, shardOwningHashKey, uniqueStreamName } from '../support/index.js';
-import { mixedPartitionKey, randomExplicitHashKey, referenceHashKey, seededRandom } from '../support/records.js';
+import { mixedPartitionKey, randomExplicitHashKey, referenceHashKey } from '../support/records.js';
+import { createRandom } from '../../src/testing/random.js';
 
 const RECORDS = 20_000;
 const SHARDS = 8;
@@ -20,7 +21,7 @@ describe('producer read-back', () => {
   afterAll(() => client.destroy());
 
   it(`delivers ${RECORDS.toLocaleString()} mixed records intact, on the shard owning each hash key, where each promise says`, async () => {
-    const random = seededRandom(20261122);
+    const random = createRandom(20261122);
     const records: UserRecord[] = [];
     for (let i = 0; i < RECORDS; i++) {
       const data = new Uint8Array(100);

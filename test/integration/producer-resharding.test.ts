@@ -2,7 +2,8 @@ import { MergeShardsCommand, type Shard, SplitShardCommand } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deaggregate, KinesisProducer, type UserRecordResult } from '../../src/index.js';
 import { createKinesisClient, createStream, isOpenShard, listAllShards, readAllRecords, uniqueStreamName, waitForStreamActive } from '../support/index.js';
-import { referenceHashKey, seededRandom } from '../support/records.js';
+import { referenceHashKey } from '../support/records.js';
+import { createRandom } from '../../src/testing/random.js';
 
 const WAVES = 12;
 const RECORDS_PER_WAVE = 500;
@@ -20,7 +21,7 @@ describe('producer during resharding', () => {
     const producer = new KinesisProducer({
       streamName, endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, logger, metricsLevel: 'none', recordMaxBufferedTime: 20,
     });
-    const random = seededRandom(7);
+    const random = createRandom(7);
     const pending: Array<Promise<UserRecordResult>> = [];
     const checkAfterRefresh = new Set<string>();
     let reshardsDone = 0;

@@ -1,17 +1,5 @@
 import { createHash } from 'node:crypto';
 
-/** A small seeded random generator (mulberry32), so that a failing run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The hash key Kinesis derives from a record, computed independently of the code under test. */
 export function referenceHashKey(partitionKey: string, explicitHashKey?: string): bigint {
   if (explicitHashKey !== undefined) return BigInt(explicitHashKey);
