@@ -430,11 +430,20 @@ export class StreamPipeline {
   #succeed(entry: Aggregate, shardId: string, sequenceNumber: string, sentAt: number, durationMs: number): void {
     const items = entry.items;
     const aggregated = items.length > 1;
+    // Whole milliseconds, and a one-element list on a first success: every record gets its own
+    // result, so these are the objects the hot path allocates most.
+    const sentAtMs = Math.round(sentAt);
+    const wholeDurationMs = Math.round(durationMs);
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as PendingRecord;
-      const attempt: Attempt = { delayMs: Math.max(0, sentAt - item.readyAt), durationMs, success: true };
-      const attempts = item.failedAttempts ?? [];
-      attempts.push(attempt);
+      const attempt: Attempt = { delayMs: Math.max(0, sentAtMs - item.readyAt), durationMs: wholeDurationMs, success: true };
+      const failed = item.failedAttempts;
+      let attempts: Attempt[];
+      if (failed === undefined) attempts = [attempt];
+      else {
+        failed.push(attempt);
+        attempts = failed;
+      }
       item.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber: aggregated ? i : 0, attempts });
       this.#context.settled(item);
     }
