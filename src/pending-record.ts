@@ -14,8 +14,6 @@ export function monotonicMs(): number {
  * far, and how to tell the caller. One object per record, allocated once and reused across retries.
  */
 export class PendingRecord {
-  /** Data plus partition key bytes, as Kinesis counts them; also what it holds of maxOutstandingBytes. */
-  bytes: number;
   /** When it last entered the aggregator (ms): at add() or when its backoff ended. */
   readyAt: number;
   /** Failed attempts so far. */
@@ -26,15 +24,23 @@ export class PendingRecord {
   constructor(
     readonly record: UserRecord,
     readonly data: Uint8Array,
+    /** When add() took it (ms); it expires recordTtl later. */
     readonly arrivedAt: number,
-    /** When it fails as expired (ms). */
-    readonly deadline: number,
     /** Which flush() generation it belongs to. */
     readonly generation: number,
     readonly resolve: (result: UserRecordResult) => void,
     readonly reject: (error: Error) => void,
   ) {
-    this.bytes = 0;
     this.readyAt = arrivedAt;
   }
+
+  /** What it holds of maxOutstandingBytes: its data's bytes and its partition key's length. */
+  get outstandingBytes(): number {
+    return outstandingBytesOf(this.record.partitionKey, this.data);
+  }
+}
+
+/** A record's share of maxOutstandingBytes, the same at add() and when it settles. */
+export function outstandingBytesOf(partitionKey: string, data: Uint8Array): number {
+  return data.length + partitionKey.length;
 }

@@ -3,7 +3,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Registry } from 'prom-client';
 import { type ProducerConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { ProducerMetrics } from './metrics.js';
-import { monotonicMs, PendingRecord } from './pending-record.js';
+import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
 import { StreamPipeline } from './stream-pipeline.js';
@@ -166,7 +166,7 @@ export class KinesisProducer {
     if (this.#closed) throw new ProducerClosedError();
     const hashKey = this.#hashKey;
     const data = validateUserRecord(record, hashKey, 0);
-    const bytes = data.length + record.partitionKey.length;
+    const bytes = outstandingBytesOf(record.partitionKey, data);
     const config = this.#config;
     if (this.#outstandingRecords >= config.maxOutstandingRecords) {
       throw new BufferFullError('maxOutstandingRecords', config.maxOutstandingRecords, this.#outstandingRecords);
@@ -178,8 +178,7 @@ export class KinesisProducer {
     const promise = new Promise<UserRecordResult>(captureSettlers);
     const now = monotonicMs();
     const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    const item = new PendingRecord(record, data, now, now + config.recordTtl, generation, capturedResolve, capturedReject);
-    item.bytes = bytes;
+    const item = new PendingRecord(record, data, now, generation, capturedResolve, capturedReject);
     this.#outstandingRecords++;
     this.#outstandingBytes += bytes;
     (this.#generationCounts[this.#generationCounts.length - 1] as number)++;
@@ -212,7 +211,7 @@ export class KinesisProducer {
 
   #settled(item: PendingRecord): void {
     this.#outstandingRecords--;
-    this.#outstandingBytes -= item.bytes;
+    this.#outstandingBytes -= item.outstandingBytes;
     const index = item.generation - this.#oldestGeneration;
     const left = (this.#generationCounts[index] as number) - 1;
     this.#generationCounts[index] = left;

@@ -186,7 +186,7 @@ export class StreamPipeline {
     const now = performance.now();
     const keep: PendingRecord[] = [];
     for (const item of this.#waitingForMap) {
-      if (item.deadline <= now) this.#fail(item, 'Expired', 'the shard map could not be loaded before recordTtl passed', true);
+      if (item.arrivedAt + this.#config.recordTtl <= now) this.#fail(item, 'Expired', 'the shard map could not be loaded before recordTtl passed', true);
       else keep.push(item);
     }
     this.#waitingForMap = keep;
@@ -306,8 +306,9 @@ export class StreamPipeline {
       queue.push(aggregate);
       return;
     }
-    const deadline = earliestDeadline(aggregate);
-    if (earliestDeadline(last) <= deadline) {
+    // Every record expires recordTtl after it arrived, so the earliest arrival is the earliest deadline.
+    const arrival = earliestArrival(aggregate);
+    if (earliestArrival(last) <= arrival) {
       queue.push(aggregate);
       return;
     }
@@ -316,7 +317,7 @@ export class StreamPipeline {
     let high = queue.length - 1;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (earliestDeadline(queue[middle] as Aggregate) > deadline) high = middle;
+      if (earliestArrival(queue[middle] as Aggregate) > arrival) high = middle;
       else low = middle + 1;
     }
     queue.splice(low, 0, aggregate);
@@ -456,7 +457,7 @@ export class StreamPipeline {
     for (const item of entry.items) {
       const attempts = item.failedAttempts ?? (item.failedAttempts = []);
       attempts.push({ delayMs: Math.max(0, sentAt - item.readyAt), durationMs, success: false, errorCode, errorMessage });
-      const decision = this.#closed ? { action: 'fail' as const, reason: 'unretryable' as const } : this.#retrier.decide(errorCode, backoffRetries(attempts), item.deadline, now);
+      const decision = this.#closed ? { action: 'fail' as const, reason: 'unretryable' as const } : this.#retrier.decide(errorCode, backoffRetries(attempts), item.arrivedAt + this.#config.recordTtl, now);
       item.retries++;
       if (decision.action === 'retry') {
         if (failedShards !== undefined) {
@@ -521,9 +522,9 @@ export class StreamPipeline {
   }
 }
 
-function earliestDeadline(aggregate: Aggregate): number {
+function earliestArrival(aggregate: Aggregate): number {
   let earliest = Infinity;
-  for (const item of aggregate.items) if (item.deadline < earliest) earliest = item.deadline;
+  for (const item of aggregate.items) if (item.arrivedAt < earliest) earliest = item.arrivedAt;
   return earliest;
 }
 

@@ -89,6 +89,8 @@ describe('producer metrics after a known run', () => {
     expect(got.get('kpl_user_records_failed_total')).toBe(20);
     expect(got.get('kpl_user_records_put_total')).toBe(0);
     expect(got.get('kpl_errors_by_code_total:InternalFailure')).toBe(got.get('kpl_all_errors_total'));
-    expect(got.get('kpl_all_errors_total')).toBeGreaterThanOrEqual(20);
+    // Errors count failed Kinesis records, one per attempt of the aggregate: how many attempts fit
+    // in recordTtl depends on the machine's load, so only their presence is checked.
+    expect(got.get('kpl_all_errors_total')).toBeGreaterThan(0);
   });
 });
