@@ -28,10 +28,18 @@ export class PendingRecord {
     readonly arrivedAt: number,
     /** Which flush() generation it belongs to. */
     readonly generation: number,
-    readonly resolve: (result: UserRecordResult) => void,
-    readonly reject: (error: Error) => void,
+    /** Settles add()'s promise; the only one of its two settling functions that is kept. */
+    readonly resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void,
   ) {
     this.readyAt = arrivedAt;
+  }
+
+  /**
+   * Rejects add()'s promise by resolving it with a rejected one. Keeping the promise's own reject
+   * function as well would cost every buffered record another function object; failure is rare.
+   */
+  reject(error: Error): void {
+    this.resolve(Promise.reject(error));
   }
 
   /** What it holds of maxOutstandingBytes: its data's bytes and its partition key's length. */

@@ -15,14 +15,12 @@ export interface StreamUserRecord extends UserRecord {
 }
 
 /*
- * add() takes its promise's resolve and reject through one module-level executor instead of a
- * closure per call: the hot path then allocates no function context of its own.
+ * add() takes its promise's resolve through one module-level executor instead of a closure per
+ * call: the hot path then allocates no function context of its own.
  */
-let capturedResolve: (result: UserRecordResult) => void = () => undefined;
-let capturedReject: (error: Error) => void = () => undefined;
-function captureSettlers(resolve: (result: UserRecordResult) => void, reject: (error: Error) => void): void {
+let capturedResolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void = () => undefined;
+function captureResolve(resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void): void {
   capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 interface FlushWaiter {
@@ -130,7 +128,13 @@ export class KinesisProducer {
    * that fails. Its end waits until every record written has settled.
    */
   writable(): Writable {
-    let failed = false;
+    let failure: Error | undefined;
+    /** Records written and not yet settled; the end waits for every one of them, not only for flush(). */
+    let unsettled = 0;
+    let whenSettled: (() => void) | undefined;
+    const settled = (): void => {
+      if (--unsettled === 0 && whenSettled !== undefined) whenSettled();
+    };
     const stream = new Writable({
       objectMode: true,
       write: (record: StreamUserRecord, _encoding, callback) => {
@@ -146,17 +150,24 @@ export class KinesisProducer {
             callback(error as Error);
             return;
           }
-          delivery.catch((error: unknown) => {
-            if (failed) return;
-            failed = true;
-            stream.destroy(error as Error);
+          unsettled++;
+          delivery.then(settled, (error: unknown) => {
+            if (failure === undefined) {
+              failure = error as Error;
+              stream.destroy(failure);
+            }
+            settled();
           });
           callback();
         };
         send();
       },
       final: (callback) => {
-        this.flush().then(() => callback(), callback);
+        const finish = (): void => callback(failure);
+        void this.flush().then(() => {
+          if (unsettled === 0) finish();
+          else whenSettled = finish;
+        }, callback);
       },
     });
     return stream;
@@ -175,10 +186,10 @@ export class KinesisProducer {
       throw new BufferFullError('maxOutstandingBytes', config.maxOutstandingBytes, this.#outstandingBytes);
     }
     const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
-    const promise = new Promise<UserRecordResult>(captureSettlers);
+    const promise = new Promise<UserRecordResult>(captureResolve);
     const now = monotonicMs();
     const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    const item = new PendingRecord(record, data, now, generation, capturedResolve, capturedReject);
+    const item = new PendingRecord(record, data, now, generation, capturedResolve);
     this.#outstandingRecords++;
     this.#outstandingBytes += bytes;
     (this.#generationCounts[this.#generationCounts.length - 1] as number)++;

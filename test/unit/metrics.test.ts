@@ -10,7 +10,7 @@ type Aggregate = ClosedAggregate<PendingRecord>;
 
 function pending(data: string, arrivedAt: number, retries = 0): PendingRecord {
   const bytes = new TextEncoder().encode(data);
-  const item = new PendingRecord({ partitionKey: `secret-key-${data}`, data }, bytes, arrivedAt, 0, () => {}, () => {});
+  const item = new PendingRecord({ partitionKey: `secret-key-${data}`, data }, bytes, arrivedAt, 0, () => {});
   item.retries = retries;
   return item;
 }
