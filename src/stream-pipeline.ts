@@ -495,6 +495,9 @@ export class StreamPipeline {
       this.#unblocks.schedule(shard, delayMs);
     }
     this.#releaseHeld();
+    // What waited only for its shard's request to finish has waited long enough: with one request
+    // in flight per shard, holding it for the batch's linger as well would idle the shard each turn.
+    this.#collector.closeAll();
   }
 
   #unblock(shard: number): void {
