@@ -23,6 +23,17 @@ function captureResolve(resolve: (result: UserRecordResult | PromiseLike<UserRec
   capturedResolve = resolve;
 }
 
+/** A record's share of maxOutstandingBytes before it is validated, for waiting on room. */
+function outstandingBytesOfRecord(record: StreamUserRecord): number {
+  const dataBytes = typeof record.data === 'string' ? Buffer.byteLength(record.data) : record.data.length;
+  return dataBytes + record.partitionKey.length;
+}
+
+interface RoomWaiter {
+  readonly bytes: number;
+  readonly wake: () => void;
+}
+
 interface FlushWaiter {
   readonly generation: number;
   readonly resolve: () => void;
@@ -49,7 +60,8 @@ export class KinesisProducer {
   #generationCounts: number[] = [0];
   #oldestGeneration = 0;
   #flushWaiters: FlushWaiter[] = [];
-  #readyWaiters: Array<() => void> = [];
+  /** Callers of ready() (bytes 0) and writables waiting for room for one record of `bytes`. */
+  #roomWaiters: RoomWaiter[] = [];
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -118,8 +130,7 @@ export class KinesisProducer {
 
   /** Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it already is. */
   ready(): Promise<void> {
-    if (this.#hasRoom(0)) return Promise.resolve();
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+    return this.#roomFor(0);
   }
 
   /**
@@ -144,7 +155,9 @@ export class KinesisProducer {
             delivery = this.#enqueue(record);
           } catch (error) {
             if (error instanceof BufferFullError) {
-              void this.ready().then(send);
+              // ready() would resolve as soon as the producer is below its limits, which may still
+              // be too little room for this record: wait for room for its own bytes.
+              void this.#roomFor(outstandingBytesOfRecord(record)).then(send);
               return;
             }
             callback(error as Error);
@@ -227,11 +240,22 @@ export class KinesisProducer {
     const left = (this.#generationCounts[index] as number) - 1;
     this.#generationCounts[index] = left;
     if (left === 0 && index === 0) this.#retireGenerations();
-    if (this.#readyWaiters.length > 0 && this.#hasRoom(0)) {
-      const waiters = this.#readyWaiters;
-      this.#readyWaiters = [];
-      for (const wake of waiters) wake();
+    if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
+  }
+
+  /** Resolves once a record of `bytes` fits (for 0: once the producer is below both limits). */
+  #roomFor(bytes: number): Promise<void> {
+    if (this.#hasRoom(bytes)) return Promise.resolve();
+    return new Promise((wake) => this.#roomWaiters.push({ bytes, wake }));
+  }
+
+  #wakeRoomWaiters(): void {
+    const waiting: RoomWaiter[] = [];
+    for (const waiter of this.#roomWaiters) {
+      if (this.#closed || this.#hasRoom(waiter.bytes)) waiter.wake();
+      else waiting.push(waiter);
     }
+    this.#roomWaiters = waiting;
   }
 
   /** Drops the leading generations that have fully settled and wakes the flushes waiting on them. */
@@ -257,16 +281,19 @@ export class KinesisProducer {
     return true;
   }
 
+  /** Room for a record of `bytes` as add() judges it; with 0, whether the producer is below both limits. */
   #hasRoom(bytes: number): boolean {
-    return this.#outstandingRecords < this.#config.maxOutstandingRecords
-      && this.#outstandingBytes + bytes < this.#config.maxOutstandingBytes;
+    if (this.#outstandingRecords >= this.#config.maxOutstandingRecords) return false;
+    return bytes === 0
+      ? this.#outstandingBytes < this.#config.maxOutstandingBytes
+      : this.#outstandingBytes + bytes <= this.#config.maxOutstandingBytes;
   }
 
   async #shutDown(): Promise<void> {
     this.#closed = true;
     await this.flush();
     for (const pipeline of this.#pipelines.values()) pipeline.close();
-    for (const wake of this.#readyWaiters.splice(0)) wake();
+    this.#wakeRoomWaiters();
     if (this.#ownsClient) this.#client.destroy();
   }
 }

@@ -132,6 +132,16 @@ describe('producer API', () => {
     expect(await readUserRecords(piped)).toHaveLength(5000);
   });
 
+  it('writable() waits for room for a large record instead of spinning when bytes are nearly full', async () => {
+    const piped = uniqueStreamName('api-pipe-bytes');
+    await createStream(client, piped, 1);
+    const producer = createProducer(endpoint, { streamName: piped, maxOutstandingBytes: 1024 * 1024, recordMaxBufferedTime: 20 });
+    const records = Array.from({ length: 12 }, (_, i) => ({ partitionKey: `big-${i}`, data: new Uint8Array(300_000).fill(i) }));
+    await pipeline(Readable.from(records), producer.writable());
+    expect(producer.outstandingBytes).toBe(0);
+    expect(await readUserRecords(piped)).toHaveLength(12);
+  });
+
   it('writable() errors with the first record that fails', async () => {
     const producer = createProducer(endpoint, { streamName: uniqueStreamName('missing'), recordTtl: 1000 });
     const source = Readable.from([{ partitionKey: 'k', data: 'x' }]);
