@@ -13,6 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stopChild } from '../../src/testing/stop-child.js';
 import { createFastKinesisServer, type FastKinesisCounts } from './fast-kinesis-server.js';
 
 /** A fast endpoint in a child process. */
@@ -50,17 +51,7 @@ export async function startFastKinesis(options: StartFastKinesisOptions): Promis
     execArgv: [],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-    try {
-      await exited;
-    } finally {
-      clearTimeout(killer);
-    }
-  };
+  const stop = (): Promise<void> => stopChild(child, KILL_AFTER_MS);
   let endpoint: string;
   try {
     endpoint = await firstLine(child, START_TIMEOUT_MS);

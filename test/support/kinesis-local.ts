@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { stopChild } from '../../src/testing/stop-child.js';
 import { createKinesisClient } from './kinesis-client.js';
 
 /** A kinesis-local (kinesis-mock) server running in a child process on 127.0.0.1. */
@@ -89,7 +89,7 @@ export async function startKinesisLocal(options: KinesisLocalOptions = {}): Prom
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const stop = (): Promise<void> => stopChild(child);
+  const stop = (): Promise<void> => stopChild(child, KILL_AFTER_MS);
 
   try {
     const ports = await waitForTwoPorts(child, options.startTimeoutMs ?? 30_000);
@@ -162,14 +162,3 @@ async function answersListStreams(endpoint: string): Promise<boolean> {
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(killer);
-  }
-}

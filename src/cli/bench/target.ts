@@ -8,6 +8,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient }
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { createKinesisClient } from '../../pipeline/kinesis-client.js';
 import { listOpenShards } from '../../pipeline/shard-map.js';
+import { stopChild } from '../../testing/stop-child.js';
 
 /** Dummy credentials: a local Kinesis checks that requests are signed, not by whom. */
 export const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -127,9 +128,9 @@ async function startChildKinesis(): Promise<RunningServer> {
   });
   try {
     const endpoint = await firstLine(child, () => errorOutput);
-    return { endpoint, close: () => stopChild(child) };
+    return { endpoint, close: () => stopChild(child, KILL_AFTER_MS) };
   } catch (error) {
-    await stopChild(child);
+    await stopChild(child, KILL_AFTER_MS);
     throw error;
   }
 }
@@ -152,14 +153,6 @@ async function firstLine(child: ChildProcess, errorOutput: () => string): Promis
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-  await exited;
-  clearTimeout(killer);
-}
 
 async function createActiveStream(client: KinesisClient, streamName: string, shards: number): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
