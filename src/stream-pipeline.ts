@@ -6,11 +6,11 @@ import { SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from './form
 import { monotonicMs, type PendingRecord } from './pending-record.js';
 import { Aggregator, type ClosedAggregate } from './pipeline/aggregator.js';
 import { type Batch, Collector } from './pipeline/collector.js';
-import { describeKinesisError } from './pipeline/kinesis-client.js';
+import { describeKinesisError, type StreamRef } from './pipeline/kinesis-client.js';
 import { ShardRateLimiter } from './pipeline/limiter.js';
 import { backoffRetries, Retrier, RetryScheduler } from './pipeline/retrier.js';
 import { type RecordOutcome, Sender, type SendOutcome } from './pipeline/sender.js';
-import { type ShardMap, ShardMapTracker, type StreamRef } from './pipeline/shard-map.js';
+import { type ShardMap, ShardMapTracker } from './pipeline/shard-map.js';
 import { type Attempt, UserRecordFailedError } from './records.js';
 
 type Aggregate = ClosedAggregate<PendingRecord>;

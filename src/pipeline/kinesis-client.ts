@@ -1,5 +1,7 @@
 /**
- * The Kinesis client the pipeline talks through, and the way it reads the client's errors.
+ * The Kinesis client the pipeline talks through: how it is built, how a request names its stream,
+ * and what the client's errors mean (their code, and whether any retry can fix them). The stages
+ * share these through this module, so that none of them imports another.
  *
  * Two choices here are deliberate. The SDK's own retries are off: our retrier owns retries, with
  * per-record backoff and TTLs that the SDK cannot see. And HTTP/1.1 is the default although this
@@ -106,4 +108,77 @@ function redactCredentials(message: string): string {
   let safe = message;
   for (const [pattern, replacement] of CREDENTIAL_PATTERNS) safe = safe.replace(pattern, replacement);
   return safe.length > MAX_ERROR_MESSAGE_LENGTH ? `${safe.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…` : safe;
+}
+
+/** The stream a pipeline writes to: by name, by ARN, or both. */
+export interface StreamRef {
+  streamName?: string | undefined;
+  streamARN?: string | undefined;
+}
+
+/** StreamName and/or StreamARN for a Kinesis request. */
+export function streamParameters(stream: StreamRef): { StreamName?: string; StreamARN?: string } {
+  const parameters: { StreamName?: string; StreamARN?: string } = {};
+  if (stream.streamName !== undefined) parameters.StreamName = stream.streamName;
+  if (stream.streamARN !== undefined) parameters.StreamARN = stream.streamARN;
+  return parameters;
+}
+
+/**
+ * Codes that the same request will meet again however long it waits: the caller's request or
+ * identity is wrong, the stream or its KMS key is unusable, or the producer is closing. Retrying
+ * them only burns the record's TTL and hides the cause.
+ */
+const UNRETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'AccessDeniedException',
+  'ResourceNotFoundException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'SerializationException',
+  'MissingParameter',
+  'InvalidParameterCombination',
+  'InvalidParameterValue',
+  'InvalidQueryParameter',
+  'MalformedQueryString',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignature',
+  'InvalidClientTokenId',
+  'MissingAuthenticationToken',
+  'NotAuthorized',
+  // The SDK found no credentials anywhere; its providers already retried what can be retried.
+  'CredentialsProviderError',
+  'OptInRequired',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+  'ProducerClosed',
+  // The endpoint's TLS certificate failed verification: no retry makes it trusted.
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * True for error codes no retry can fix (access denied, a missing stream, a malformed request, bad
+ * credentials, an unusable KMS key, a closed producer, an endpoint whose TLS certificate fails
+ * verification). Throttling, internal failures, timeouts
+ * and network errors are retryable; so is an expired token, which a refreshing credentials
+ * provider replaces.
+ */
+export function isUnretryableErrorCode(errorCode: string): boolean {
+  return UNRETRYABLE_ERROR_CODES.has(errorCode);
 }

@@ -11,6 +11,7 @@
  * what goes to it; a record throttled several times is only unlucky, and growing its delay would
  * let it expire behind a backlog, or leave the shard idle at the end of one, while gaining nothing.
  */
+import { isUnretryableErrorCode } from './kinesis-client.js';
 
 /** Options of a {@link Retrier}. */
 export interface RetryPolicyOptions {
@@ -29,65 +30,6 @@ export type RetryDecision =
 
 /** The error code Kinesis gives a record or request that exceeded a shard's or account's write limits. */
 export const THROTTLED_ERROR_CODE = 'ProvisionedThroughputExceededException';
-
-/**
- * Codes that the same request will meet again however long it waits: the caller's request or
- * identity is wrong, the stream or its KMS key is unusable, or the producer is closing. Retrying
- * them only burns the record's TTL and hides the cause.
- */
-const UNRETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
-  'AccessDeniedException',
-  'ResourceNotFoundException',
-  'ValidationException',
-  'InvalidArgumentException',
-  'SerializationException',
-  'MissingParameter',
-  'InvalidParameterCombination',
-  'InvalidParameterValue',
-  'InvalidQueryParameter',
-  'MalformedQueryString',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignature',
-  'InvalidClientTokenId',
-  'MissingAuthenticationToken',
-  'NotAuthorized',
-  // The SDK found no credentials anywhere; its providers already retried what can be retried.
-  'CredentialsProviderError',
-  'OptInRequired',
-  'KMSAccessDeniedException',
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-  'ProducerClosed',
-  // The endpoint's TLS certificate failed verification: no retry makes it trusted.
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'HOSTNAME_MISMATCH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/**
- * True for error codes no retry can fix (access denied, a missing stream, a malformed request, bad
- * credentials, an unusable KMS key, a closed producer, an endpoint whose TLS certificate fails
- * verification). Throttling, internal failures, timeouts
- * and network errors are retryable; so is an expired token, which a refreshing credentials
- * provider replaces.
- */
-export function isUnretryableErrorCode(errorCode: string): boolean {
-  return UNRETRYABLE_ERROR_CODES.has(errorCode);
-}
 
 /**
  * The `retriesSoFar` of {@link Retrier.decide} for a record whose failed attempts so far are
@@ -148,7 +90,7 @@ export class Retrier {
    *   `retry` after `delayMs`.
    */
   decide(errorCode: string, retriesSoFar: number, deadline: number, now: number): RetryDecision {
-    if (UNRETRYABLE_ERROR_CODES.has(errorCode)) return { action: 'fail', reason: 'unretryable' };
+    if (isUnretryableErrorCode(errorCode)) return { action: 'fail', reason: 'unretryable' };
     if (this.#failIfThrottled && errorCode === THROTTLED_ERROR_CODE) return { action: 'fail', reason: 'throttled' };
     const growth = errorCode === THROTTLED_ERROR_CODE ? 1 : 2 ** retriesSoFar;
     const ceiling = Math.min(this.#maxDelayMs, this.#minDelayMs * growth);

@@ -14,8 +14,7 @@ import {
 import type { BuildMiddleware } from '@smithy/types';
 import type { KinesisRecord } from '../format/aggregated-record.js';
 import { encodePutRecordsBody } from '../format/put-records-body.js';
-import { describeKinesisError } from './kinesis-client.js';
-import { streamParameters, type StreamRef } from './shard-map.js';
+import { describeKinesisError, streamParameters, type StreamRef } from './kinesis-client.js';
 
 /** Where one Kinesis record of a request landed, or why it did not. */
 export type RecordOutcome =

@@ -9,14 +9,7 @@
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis';
 import pRetry from 'p-retry';
 import { compareHashKeys, HASH_KEY_WORDS, hashKeyToDecimal, parseHashKey } from '../format/hash-key.js';
-import { describeKinesisError } from './kinesis-client.js';
-import { isUnretryableErrorCode } from './retrier.js';
-
-/** The stream a pipeline writes to: by name, by ARN, or both. */
-export interface StreamRef {
-  streamName?: string | undefined;
-  streamARN?: string | undefined;
-}
+import { describeKinesisError, isUnretryableErrorCode, streamParameters, type StreamRef } from './kinesis-client.js';
 
 /** An open shard's id and its inclusive range of hash keys, as decimal strings. */
 export interface ShardRange {
@@ -195,14 +188,6 @@ export async function listOpenShards(
     if (page.NextToken === undefined || page.NextToken === '') return shards;
     input = { NextToken: page.NextToken, MaxResults: maxResults };
   }
-}
-
-/** StreamName and/or StreamARN for a Kinesis request. */
-export function streamParameters(stream: StreamRef): { StreamName?: string; StreamARN?: string } {
-  const parameters: { StreamName?: string; StreamARN?: string } = {};
-  if (stream.streamName !== undefined) parameters.StreamName = stream.streamName;
-  if (stream.streamARN !== undefined) parameters.StreamARN = stream.streamARN;
-  return parameters;
 }
 
 function describeStream(stream: StreamRef): string {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isUnretryableErrorCode, Retrier, RetryScheduler } from '../../src/pipeline/retrier.js';
+import { isUnretryableErrorCode } from '../../src/pipeline/kinesis-client.js';
+import { Retrier, RetryScheduler } from '../../src/pipeline/retrier.js';
 
 const POLICY = { minDelayMs: 100, maxDelayMs: 5000, failIfThrottled: false };
 const NOW = 1_700_000_000_000;
