@@ -37,7 +37,10 @@ export interface UserRecordResult {
   sequenceNumber: string;
   /** Its index inside that Kinesis record's aggregate; 0 when it was sent plain. */
   subSequenceNumber: number;
-  /** Every try, the successful one last. */
+  /**
+   * Every try, the successful one last. When the first try succeeded, the list is frozen and may be
+   * the same object for records that became ready in the same millisecond.
+   */
   attempts: Attempt[];
 }
 

@@ -138,10 +138,12 @@ export class StreamPipeline {
       this.#refreshMap();
       return;
     }
-    const parked = this.#blocked.get(shard);
-    if (parked !== undefined) {
-      parked.push(item);
-      return;
+    if (this.#blocked.size > 0) {
+      const parked = this.#blocked.get(shard);
+      if (parked !== undefined) {
+        parked.push(item);
+        return;
+      }
     }
     const record = item.record;
     this.#aggregator.add(shard, item, record.partitionKey, record.explicitHashKey, item.data, hashKey, offset, item.readyAt);
@@ -431,19 +433,27 @@ export class StreamPipeline {
   #succeed(entry: Aggregate, shardId: string, sequenceNumber: string, sentAt: number, durationMs: number): void {
     const items = entry.items;
     const aggregated = items.length > 1;
-    // Whole milliseconds, and a one-element list on a first success: every record gets its own
-    // result, so these are the objects the hot path allocates most.
+    // Whole milliseconds, so that records that became ready in the same millisecond had the same
+    // single attempt: they share one frozen attempt list instead of two objects each, the ones the
+    // hot path would otherwise allocate most.
     const sentAtMs = Math.round(sentAt);
     const wholeDurationMs = Math.round(durationMs);
+    let sharedReadyAt = -1;
+    let sharedAttempts: Attempt[] = [];
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as PendingRecord;
-      const attempt: Attempt = { delayMs: Math.max(0, sentAtMs - item.readyAt), durationMs: wholeDurationMs, success: true };
+      const delayMs = Math.max(0, sentAtMs - item.readyAt);
       const failed = item.failedAttempts;
       let attempts: Attempt[];
-      if (failed === undefined) attempts = [attempt];
-      else {
-        failed.push(attempt);
+      if (failed !== undefined) {
+        failed.push({ delayMs, durationMs: wholeDurationMs, success: true });
         attempts = failed;
+      } else {
+        if (item.readyAt !== sharedReadyAt) {
+          sharedReadyAt = item.readyAt;
+          sharedAttempts = Object.freeze([Object.freeze({ delayMs, durationMs: wholeDurationMs, success: true })]) as Attempt[];
+        }
+        attempts = sharedAttempts;
       }
       item.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber: aggregated ? i : 0, attempts });
       this.#context.settled(item);
