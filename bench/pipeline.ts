@@ -6,14 +6,18 @@
  *   npm run build && node dist/bench/pipeline.js [--runs 3] [--only NAME]
  *
  * Reports user records/s (wall clock), records per CPU-second of the producer's process (its one
- * core), and the heap each buffered record costs beyond its payload.
+ * core), and the heap each buffered record costs beyond its payload. First, the same loop runs
+ * against a promise-only stand-in (support/promise-floor.ts): the most any producer with a
+ * promise per record can reach with this many records outstanding on this machine.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KinesisProducer } from '../src/producer.js';
+import type { UserRecord, UserRecordResult } from '../src/records.js';
 import { startFastKinesis } from './support/fast-kinesis.js';
+import { PromiseFloor } from './support/promise-floor.js';
 
 /** One measured setting. */
 export interface PipelineScenario {
@@ -39,6 +43,13 @@ export interface PipelineResult {
   readonly runs: number;
 }
 
+/** The promise-only stand-in (bench/support/promise-floor.ts) under the same loop and window. */
+export interface FloorResult {
+  readonly recordsPerSecond: number;
+  readonly recordsPerCpuSecond: number;
+  readonly runs: number;
+}
+
 /** Heap held per buffered record, beyond the caller's own record object, key and data. */
 export interface BufferedMemoryResult {
   readonly shards: number;
@@ -56,6 +67,8 @@ export const PIPELINE_SCENARIOS: readonly PipelineScenario[] = [
 ];
 
 const OUTSTANDING_WINDOW = 200_000;
+/** Records per settled batch of the promise-only floor: about what one 5 MiB request carries of 100 B records, in order of magnitude. */
+const FLOOR_BATCH_RECORDS = 4096;
 const WARM_UP_RECORDS = 100_000;
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
@@ -67,8 +80,18 @@ interface RunMeasurement {
 }
 
 /** Runs every scenario `runs` times, each run in a fresh process, and returns the medians. */
-export async function runPipelineBench(options: { runs?: number; only?: string } = {}): Promise<{ throughput: PipelineResult[]; memory: BufferedMemoryResult[] }> {
+export async function runPipelineBench(options: { runs?: number; only?: string } = {}): Promise<PipelineBenchResult> {
   const runs = options.runs ?? 3;
+  let floor: FloorResult | undefined;
+  if (options.only === undefined || options.only === 'floor') {
+    const measured: Array<Omit<RunMeasurement, 'kinesisRecords'>> = [];
+    for (let run = 0; run < runs; run++) measured.push(await inChild(['floor', '', '']));
+    floor = {
+      recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
+      recordsPerCpuSecond: median(measured.map((m) => m.recordsPerCpuSecond)),
+      runs,
+    };
+  }
   const throughput: PipelineResult[] = [];
   for (const scenario of PIPELINE_SCENARIOS) {
     if (options.only !== undefined && scenario.name !== options.only) continue;
@@ -108,17 +131,28 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       }
     }
   }
-  return { throughput, memory };
+  return { floor, throughput, memory };
+}
+
+/** Everything one run of the pipeline bench measured. */
+export interface PipelineBenchResult {
+  /** Absent when `only` named a single scenario. */
+  readonly floor: FloorResult | undefined;
+  readonly throughput: PipelineResult[];
+  readonly memory: BufferedMemoryResult[];
 }
 
 /** The bench's results as Markdown tables. */
-export function formatPipelineBench(result: { throughput: PipelineResult[]; memory: BufferedMemoryResult[] }): string {
+export function formatPipelineBench(result: PipelineBenchResult): string {
+  const floor = result.floor;
+  const floorRows = floor === undefined ? [] : [`| promise-only floor, 100 B (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | | |`];
   const rows = result.throughput.map((r) =>
     `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`);
   const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
   return [
     '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...floorRows,
     ...rows,
     '',
     '| shards | buffered records | heap bytes per buffered record beyond its payload |',
@@ -167,7 +201,15 @@ function distinctKeys(count: number): string[] {
   return keys;
 }
 
-async function produce(producer: KinesisProducer, keys: readonly string[], from: number, to: number, data: Uint8Array, onDelivered: () => void): Promise<void> {
+/** What the bench's loop needs of a producer: the real one, or the promise-only floor. */
+interface BenchTarget {
+  readonly outstandingRecords: number;
+  add(record: UserRecord): Promise<UserRecordResult>;
+  ready(): Promise<void>;
+  flush(): Promise<void>;
+}
+
+async function produce(producer: BenchTarget, keys: readonly string[], from: number, to: number, data: Uint8Array, onDelivered: () => void): Promise<void> {
   for (let i = from; i < to; i++) {
     if (producer.outstandingRecords >= OUTSTANDING_WINDOW) await producer.ready();
     producer.add({ partitionKey: keys[i] as string, data }).then(onDelivered, (error: unknown) => {
@@ -209,6 +251,27 @@ async function measureThroughput(endpoint: string, scenario: PipelineScenario): 
   };
 }
 
+/** The same loop, window and keys against the promise-only floor. */
+async function measureFloor(): Promise<Omit<RunMeasurement, 'kinesisRecords'>> {
+  const records = 1_000_000;
+  const floor = new PromiseFloor(OUTSTANDING_WINDOW, FLOOR_BATCH_RECORDS);
+  const keys = distinctKeys(records + WARM_UP_RECORDS);
+  const data = new Uint8Array(100).fill(0x61);
+  let delivered = 0;
+  const onDelivered = (): void => {
+    delivered++;
+  };
+  await produce(floor, keys, 0, WARM_UP_RECORDS, data, onDelivered);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await produce(floor, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await new Promise(setImmediate);
+  if (delivered !== keys.length) throw new Error(`only ${delivered} of ${keys.length} records were settled`);
+  return { recordsPerSecond: records / seconds, recordsPerCpuSecond: records / ((cpu.user + cpu.system) / 1e6), peakRss: process.memoryUsage().rss };
+}
+
 /**
  * Fills the producer with records it cannot send yet (a long linger, and fewer bytes than one
  * PutRecords batch) and measures the heap they hold. The caller's own objects (record, key, data)
@@ -238,7 +301,9 @@ async function child(args: string[]): Promise<void> {
   const [mode, endpoint, parameter] = args as [string, string, string];
   const result = mode === 'memory'
     ? await measureBufferedMemory(endpoint, Number(parameter))
-    : await measureThroughput(endpoint, JSON.parse(parameter) as PipelineScenario);
+    : mode === 'floor'
+      ? await measureFloor()
+      : await measureThroughput(endpoint, JSON.parse(parameter) as PipelineScenario);
   (process.send as (message: unknown) => boolean)(result);
 }
 
