@@ -5,6 +5,7 @@ import { hashPartitionKey, parseHashKey } from './format/hash-key.js';
 import { SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from './format/limits.js';
 import { monotonicMs, type PendingRecord } from './pending-record.js';
 import { Aggregator, type ClosedAggregate } from './pipeline/aggregator.js';
+import { BufferPool } from './pipeline/buffer-pool.js';
 import { type Batch, Collector } from './pipeline/collector.js';
 import { describeKinesisError, type StreamRef } from './pipeline/kinesis-client.js';
 import { ShardRateLimiter } from './pipeline/limiter.js';
@@ -14,6 +15,12 @@ import { type ShardMap, ShardMapTracker } from './pipeline/shard-map.js';
 import { type Attempt, UserRecordFailedError } from './records.js';
 
 type Aggregate = ClosedAggregate<PendingRecord>;
+
+/**
+ * Free aggregate and request-body buffers a stream keeps per size class: two 5 MiB bodies, or a
+ * whole request's worth of 51,200-byte aggregates, which is what one request's turnover needs.
+ */
+const FREE_BUFFER_BYTES_PER_CLASS = 16 * 1024 * 1024;
 
 /** strictOrdering: the records of one shard that failed in a request, and how long they must wait. */
 interface RetryGroup {
@@ -94,11 +101,13 @@ export class StreamPipeline {
     this.#config = config;
     this.#label = stream.streamName ?? stream.streamARN ?? '';
     this.#tracker = new ShardMapTracker(context.client, stream, config.retry);
+    const buffers = new BufferPool({ freeBytesPerClass: FREE_BUFFER_BYTES_PER_CLASS });
     this.#aggregator = new Aggregator<PendingRecord>({
       maxCount: config.aggregationMaxCount,
       maxSize: config.aggregationMaxSize,
       lingerMs: config.recordMaxBufferedTime,
       compression: config.compression,
+      allocate: (size) => buffers.acquire(size),
     }, (aggregate) => this.#admit(aggregate));
     this.#limiter = new ShardRateLimiter({
       recordsPerSecond: SHARD_MAX_RECORDS_PER_SECOND * config.rateLimit / 100,
@@ -109,7 +118,11 @@ export class StreamPipeline {
       maxSize: config.collectionMaxSize,
       lingerMs: config.recordMaxBufferedTime,
     }, (batch) => this.#enqueue(batch));
-    this.#sender = new Sender(context.client, stream, { maxConnections: config.maxConnections, requestTimeout: config.requestTimeout });
+    this.#sender = new Sender(context.client, stream, {
+      maxConnections: config.maxConnections,
+      requestTimeout: config.requestTimeout,
+      buffers,
+    });
     this.#retrier = new Retrier({ ...config.retry, failIfThrottled: config.failIfThrottled });
     this.#retries = new RetryScheduler<PendingRecord>((items) => this.#readmit(items));
     this.#unblocks = new RetryScheduler<number>((shards) => { for (const shard of shards) this.#unblock(shard); });

@@ -45,6 +45,11 @@ export interface KinesisRecord {
 export interface AggregateOptions {
   /** 'lz4' compresses the protobuf payload when that makes the record smaller. @default 'none' */
   compression?: 'none' | 'lz4' | undefined;
+  /**
+   * Where the encoded aggregate's bytes come from, e.g. a pool the caller returns them to once they
+   * are sent. @default Buffer.allocUnsafe
+   */
+  allocate?: ((size: number) => Buffer) | undefined;
 }
 
 const MAGIC_BYTES = 4;
@@ -86,6 +91,7 @@ let encodeAggregate: (builder: AggregateBuilder) => Uint8Array;
  */
 export class AggregateBuilder {
   readonly #compression: 'none' | 'lz4';
+  readonly #allocate: (size: number) => Buffer;
   #count = 0;
   /** Bytes of the protobuf AggregatedRecord holding every record added so far. */
   #protobufLength = 0;
@@ -105,6 +111,7 @@ export class AggregateBuilder {
 
   constructor(options?: AggregateOptions) {
     this.#compression = options?.compression ?? 'none';
+    this.#allocate = options?.allocate ?? Buffer.allocUnsafe;
   }
 
   /** User records held. */
@@ -216,10 +223,10 @@ export class AggregateBuilder {
       const protobuf = scratch.subarray(0, protobufLength);
       this.#writeProtobuf(protobuf, 0);
       const compressed = compressBlock(protobuf);
-      if (compressed.length < protobufLength) return frame(LZ4_AGGREGATE_MAGIC, compressed);
-      return frame(KPL_MAGIC, protobuf);
+      if (compressed.length < protobufLength) return frame(LZ4_AGGREGATE_MAGIC, compressed, this.#allocate);
+      return frame(KPL_MAGIC, protobuf, this.#allocate);
     }
-    const out = Buffer.allocUnsafe(MAGIC_BYTES + protobufLength + MD5_BYTES);
+    const out = this.#allocate(MAGIC_BYTES + protobufLength + MD5_BYTES);
     out.set(KPL_MAGIC, 0);
     const end = this.#writeProtobuf(out, MAGIC_BYTES);
     out.set(md5(out.subarray(MAGIC_BYTES, end)), end);
@@ -260,8 +267,8 @@ function recordMessageLength(keyIndex: number, hashIndex: number, dataLength: nu
 }
 
 /** magic | body | MD5(body), in one exact-size buffer. */
-function frame(magic: Uint8Array, body: Uint8Array): Uint8Array {
-  const out = Buffer.allocUnsafe(MAGIC_BYTES + body.length + MD5_BYTES);
+function frame(magic: Uint8Array, body: Uint8Array, allocate: (size: number) => Buffer): Uint8Array {
+  const out = allocate(MAGIC_BYTES + body.length + MD5_BYTES);
   out.set(magic, 0);
   out.set(body, MAGIC_BYTES);
   out.set(md5(body), MAGIC_BYTES + body.length);

@@ -9,6 +9,8 @@ export interface AggregatorOptions {
   /** How long the oldest record of an open aggregate may wait, in ms. */
   readonly lingerMs: number;
   readonly compression: 'none' | 'lz4';
+  /** Where encoded aggregates' bytes come from. @default Buffer.allocUnsafe */
+  readonly allocate?: (size: number) => Buffer;
 }
 
 /** One Kinesis record made of user records that all belong to `shard`. */
@@ -145,7 +147,7 @@ export class Aggregator<T> {
   #openAggregate(shard: number, hashKey: Uint32Array, offset: number, now: number): OpenAggregate<T> {
     const aggregate = this.#spare.pop() ?? {
       shard,
-      builder: new AggregateBuilder({ compression: this.#options.compression }),
+      builder: new AggregateBuilder({ compression: this.#options.compression, allocate: this.#options.allocate }),
       items: [],
       openedAt: now,
       epoch: 0,

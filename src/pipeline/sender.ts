@@ -14,6 +14,7 @@ import {
 import type { BuildMiddleware } from '@smithy/types';
 import type { KinesisRecord } from '../format/aggregated-record.js';
 import { encodePutRecordsBody } from '../format/put-records-body.js';
+import type { BufferPool } from './buffer-pool.js';
 import { describeKinesisError, streamParameters, type StreamRef } from './kinesis-client.js';
 
 /** Where one Kinesis record of a request landed, or why it did not. */
@@ -34,6 +35,12 @@ export interface SenderOptions {
   maxConnections: number;
   /** Milliseconds after which a request is aborted and fails with 'RequestTimeout'. */
   requestTimeout: number;
+  /**
+   * Where request bodies come from, and where each record's data goes back once the body holds
+   * it: the sender is the last reader of both. A body goes back after a request that got an
+   * answer; after a failure the connection may still hold it, so it is left to the collector.
+   */
+  buffers?: BufferPool | undefined;
 }
 
 /** Error code of a request aborted because its requestTimeout passed. */
@@ -47,6 +54,7 @@ export class Sender {
   readonly #streamParameters: { StreamName?: string; StreamARN?: string };
   readonly #maxConnections: number;
   readonly #requestTimeout: number;
+  readonly #buffers: BufferPool | undefined;
   readonly #inFlight = new Set<AbortController>();
   #closed = false;
 
@@ -61,6 +69,7 @@ export class Sender {
     this.#streamParameters = streamParameters(stream);
     this.#maxConnections = options.maxConnections;
     this.#requestTimeout = options.requestTimeout;
+    this.#buffers = options.buffers;
   }
 
   /** Requests sent and not yet answered. */
@@ -94,9 +103,11 @@ export class Sender {
     }, this.#requestTimeout);
     this.#inFlight.add(controller);
     try {
+      const body = this.#encodeBody(records);
       const command = new PutRecordsCommand({ ...this.#streamParameters, Records: EMPTY_RECORDS });
-      command.middlewareStack.add(withBody(encodePutRecordsBody(this.#streamParameters, records)), WITH_BODY_OPTIONS);
+      command.middlewareStack.add(withBody(body), WITH_BODY_OPTIONS);
       const response = await this.#client.send(command, { abortSignal: controller.signal });
+      this.#buffers?.release(body);
       const results = response.Records ?? [];
       const outcomes = new Array<RecordOutcome>(records.length);
       for (let i = 0; i < records.length; i++) outcomes[i] = toRecordOutcome(results[i]);
@@ -114,6 +125,14 @@ export class Sender {
       clearTimeout(timer);
       this.#inFlight.delete(controller);
     }
+  }
+
+  #encodeBody(records: readonly KinesisRecord[]): Buffer {
+    const buffers = this.#buffers;
+    if (buffers === undefined) return encodePutRecordsBody(this.#streamParameters, records);
+    const body = encodePutRecordsBody(this.#streamParameters, records, (size) => buffers.acquire(size));
+    for (const record of records) buffers.release(record.data);
+    return body;
   }
 
   /** Aborts the requests still in flight (they resolve as failed with 'ProducerClosed') and refuses new ones. */

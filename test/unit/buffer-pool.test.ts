@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../../src/pipeline/buffer-pool.js';
+
+describe('BufferPool', () => {
+  it('hands out buffers of exactly the size asked for', () => {
+    const pool = new BufferPool({ freeBytesPerClass: 1 << 20 });
+    for (const size of [0, 1, 4095, 4096, 4097, 51_200, 5 * 1024 * 1024]) expect(pool.acquire(size).length).toBe(size);
+  });
+
+  it('reuses a released buffer for the next one of the same size class', () => {
+    const pool = new BufferPool({ freeBytesPerClass: 1 << 20 });
+    const first = pool.acquire(50_000);
+    pool.release(first);
+    const second = pool.acquire(60_000);
+    expect(second.buffer).toBe(first.buffer);
+    expect(pool.acquire(50_000).buffer).not.toBe(first.buffer);
+  });
+
+  it('ignores buffers it did not hand out, small ones, and a second release', () => {
+    const pool = new BufferPool({ freeBytesPerClass: 1 << 20 });
+    const foreign = Buffer.alloc(50_000);
+    pool.release(foreign);
+    expect(pool.acquire(50_000).buffer).not.toBe(foreign.buffer);
+    const small = pool.acquire(100);
+    pool.release(small);
+    const pooled = pool.acquire(50_000);
+    pool.release(pooled);
+    pool.release(pooled);
+    expect(pool.acquire(50_000).buffer).toBe(pooled.buffer);
+    expect(pool.acquire(50_000).buffer).not.toBe(pooled.buffer);
+  });
+
+  it('keeps at most its byte budget of free buffers per class, but always one', () => {
+    const pool = new BufferPool({ freeBytesPerClass: 2 * 65_536 });
+    const taken = [1, 2, 3].map(() => pool.acquire(60_000));
+    for (const buffer of taken) pool.release(buffer);
+    const again = [1, 2, 3].map(() => pool.acquire(60_000).buffer);
+    expect(again.filter((buffer) => taken.some((t) => t.buffer === buffer))).toHaveLength(2);
+
+    const tiny = new BufferPool({ freeBytesPerClass: 0 });
+    const body = tiny.acquire(5 * 1024 * 1024);
+    tiny.release(body);
+    expect(tiny.acquire(5 * 1024 * 1024).buffer).toBe(body.buffer);
+  });
+});
