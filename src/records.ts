@@ -38,8 +38,8 @@ export interface UserRecordResult {
   /** Its index inside that Kinesis record's aggregate; 0 when it was sent plain. */
   subSequenceNumber: number;
   /**
-   * Every try, the successful one last. When the first try succeeded, the list is frozen and may be
-   * the same object for records that became ready in the same millisecond.
+   * Every try, the successful one last. When the first try succeeded, records that became ready in
+   * the same millisecond may share one list, which is then frozen.
    */
   attempts: Attempt[];
 }

@@ -447,25 +447,32 @@ export class StreamPipeline {
     const items = entry.items;
     const aggregated = items.length > 1;
     // Whole milliseconds, so that records that became ready in the same millisecond had the same
-    // single attempt: they share one frozen attempt list instead of two objects each, the ones the
-    // hot path would otherwise allocate most.
+    // single attempt: they share one attempt list instead of two objects each, the ones the hot
+    // path would otherwise allocate most. A list is frozen once it is shared, and only then, since
+    // freezing costs more than the allocation it saves for a list that one record gets.
     const sentAtMs = Math.round(sentAt);
     const wholeDurationMs = Math.round(durationMs);
     let sharedReadyAt = -1;
     let sharedAttempts: Attempt[] = [];
+    let shared = false;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as PendingRecord;
-      const delayMs = Math.max(0, sentAtMs - item.readyAt);
       const failed = item.failedAttempts;
       let attempts: Attempt[];
       if (failed !== undefined) {
-        failed.push({ delayMs, durationMs: wholeDurationMs, success: true });
+        failed.push({ delayMs: Math.max(0, sentAtMs - item.readyAt), durationMs: wholeDurationMs, success: true });
         attempts = failed;
-      } else {
-        if (item.readyAt !== sharedReadyAt) {
-          sharedReadyAt = item.readyAt;
-          sharedAttempts = Object.freeze([Object.freeze({ delayMs, durationMs: wholeDurationMs, success: true })]) as Attempt[];
+      } else if (item.readyAt === sharedReadyAt) {
+        if (!shared) {
+          Object.freeze(sharedAttempts[0]);
+          Object.freeze(sharedAttempts);
+          shared = true;
         }
+        attempts = sharedAttempts;
+      } else {
+        sharedReadyAt = item.readyAt;
+        sharedAttempts = [{ delayMs: Math.max(0, sentAtMs - item.readyAt), durationMs: wholeDurationMs, success: true }];
+        shared = false;
         attempts = sharedAttempts;
       }
       item.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber: aggregated ? i : 0, attempts });
