@@ -16,8 +16,6 @@ export function monotonicMs(): number {
 export class PendingRecord {
   /** When it last entered the aggregator (ms): at add() or when its backoff ended. */
   readyAt: number;
-  /** Failed attempts so far. */
-  retries = 0;
   /** Every attempt, created at the first failure; successful first attempts never allocate it. */
   failedAttempts: Attempt[] | undefined;
 
@@ -40,6 +38,11 @@ export class PendingRecord {
    */
   reject(error: Error): void {
     this.resolve(Promise.reject(error));
+  }
+
+  /** Failed attempts so far. */
+  get retries(): number {
+    return this.failedAttempts === undefined ? 0 : this.failedAttempts.length;
   }
 
   /** What it holds of maxOutstandingBytes: its data's bytes and its partition key's length. */

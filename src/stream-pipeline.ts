@@ -488,7 +488,6 @@ export class StreamPipeline {
       const attempts = item.failedAttempts ?? (item.failedAttempts = []);
       attempts.push({ delayMs: Math.max(0, sentAt - item.readyAt), durationMs, success: false, errorCode, errorMessage });
       const decision = this.#closed ? { action: 'fail' as const, reason: 'unretryable' as const } : this.#retrier.decide(errorCode, backoffRetries(attempts), item.arrivedAt + this.#config.recordTtl, now);
-      item.retries++;
       if (decision.action === 'retry') {
         if (failedShards !== undefined) {
           const group = failedShards.get(entry.shard);

@@ -11,7 +11,7 @@ type Aggregate = ClosedAggregate<PendingRecord>;
 function pending(data: string, arrivedAt: number, retries = 0): PendingRecord {
   const bytes = new TextEncoder().encode(data);
   const item = new PendingRecord({ partitionKey: `secret-key-${data}`, data }, bytes, arrivedAt, 0, () => {});
-  item.retries = retries;
+  for (let i = 0; i < retries; i++) (item.failedAttempts ??= []).push({ delayMs: 0, durationMs: 1, success: false, errorCode: 'InternalFailure', errorMessage: 'retried' });
   return item;
 }
 
