@@ -91,7 +91,7 @@ export class KeyTable {
     const start = this.#byteLength;
     if (this.#bytes.length < start + SHORT_HEADER + 1 + 3 * length) this.#growBytes(start + SHORT_HEADER + 1 + 3 * length);
     const bytes = this.#bytes;
-    // The hash, fused with writing the code units as bytes (right when they are all ASCII).
+    // The hash, fused with writing the code units as bytes: the UTF-8 when all are ASCII, rewritten below otherwise.
     let hash = 0;
     let ascii = 0;
     let p = start + SHORT_HEADER;
