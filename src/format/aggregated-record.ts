@@ -13,7 +13,7 @@ import { hashKeyToDecimal } from './hash-key.js';
 import { MAX_RECORD_BYTES } from './limits.js';
 import { compressBlock, decompressBlock } from './lz4.js';
 import { KeyTable } from './key-table.js';
-import { readUtf8 } from './utf8.js';
+import { readUtf8Strings } from './utf8.js';
 import { varintLength, writeVarint } from './varint.js';
 
 /** The first four bytes of a KPL aggregated record. */
@@ -339,6 +339,11 @@ let scanKeyIndex: Int32Array = new Int32Array(INITIAL_CAPACITY);
 let scanHashKeyIndex: Int32Array = new Int32Array(INITIAL_CAPACITY);
 let scanDataStart: Int32Array = new Int32Array(INITIAL_CAPACITY);
 let scanDataEnd: Int32Array = new Int32Array(INITIAL_CAPACITY);
+// Where each key of the two tables lies in the protobuf: the strings are made once the scan has succeeded.
+let scanPartitionKeyStart: Int32Array = new Int32Array(INITIAL_CAPACITY);
+let scanPartitionKeyEnd: Int32Array = new Int32Array(INITIAL_CAPACITY);
+let scanHashKeyStart: Int32Array = new Int32Array(INITIAL_CAPACITY);
+let scanHashKeyEnd: Int32Array = new Int32Array(INITIAL_CAPACITY);
 
 /** Like {@link decodeAggregatedRecord}, without an object per record. Never throws. */
 export function scanAggregatedRecord(data: Uint8Array): ScannedAggregate | undefined {
@@ -431,9 +436,8 @@ function skipTag(bytes: Uint8Array, end: number): boolean {
 }
 
 function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const partitionKeys: string[] = [];
-  const explicitHashKeys: string[] = [];
+  let partitionKeyCount = 0;
+  let hashKeyCount = 0;
   let count = 0;
   let maxKeyIndex = -1;
   let maxHashIndex = -1;
@@ -445,7 +449,21 @@ function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
     if (tag === TAG_PARTITION_KEY_TABLE || tag === TAG_EXPLICIT_HASH_KEY_TABLE) {
       const fieldEnd = readLengthDelimited(bytes, end);
       if (fieldEnd === MALFORMED) return undefined;
-      (tag === TAG_PARTITION_KEY_TABLE ? partitionKeys : explicitHashKeys).push(readUtf8(text, cursor, fieldEnd));
+      if (tag === TAG_PARTITION_KEY_TABLE) {
+        if (partitionKeyCount === scanPartitionKeyStart.length) {
+          scanPartitionKeyStart = grow(scanPartitionKeyStart);
+          scanPartitionKeyEnd = grow(scanPartitionKeyEnd);
+        }
+        scanPartitionKeyStart[partitionKeyCount] = cursor;
+        scanPartitionKeyEnd[partitionKeyCount++] = fieldEnd;
+      } else {
+        if (hashKeyCount === scanHashKeyStart.length) {
+          scanHashKeyStart = grow(scanHashKeyStart);
+          scanHashKeyEnd = grow(scanHashKeyEnd);
+        }
+        scanHashKeyStart[hashKeyCount] = cursor;
+        scanHashKeyEnd[hashKeyCount++] = fieldEnd;
+      }
       cursor = fieldEnd;
     } else if (tag === TAG_RECORDS) {
       const recordEnd = readLengthDelimited(bytes, end);
@@ -479,7 +497,12 @@ function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
       if (keyIndex > MAX_TABLE_INDEX || hashIndex > MAX_TABLE_INDEX) return undefined;
       if (keyIndex > maxKeyIndex) maxKeyIndex = keyIndex;
       if (hashIndex > maxHashIndex) maxHashIndex = hashIndex;
-      if (count === scanKeyIndex.length) growScanArrays();
+      if (count === scanKeyIndex.length) {
+        scanKeyIndex = grow(scanKeyIndex);
+        scanHashKeyIndex = grow(scanHashKeyIndex);
+        scanDataStart = grow(scanDataStart);
+        scanDataEnd = grow(scanDataEnd);
+      }
       scanKeyIndex[count] = keyIndex;
       scanHashKeyIndex[count] = hashIndex;
       scanDataStart[count] = dataStart;
@@ -490,10 +513,11 @@ function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
     }
   }
   // The tables may follow the records in a valid protobuf, so indices are checked at the end.
-  if (maxKeyIndex >= partitionKeys.length || maxHashIndex >= explicitHashKeys.length) return undefined;
+  if (maxKeyIndex >= partitionKeyCount || maxHashIndex >= hashKeyCount) return undefined;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
-    partitionKeys,
-    explicitHashKeys,
+    partitionKeys: readUtf8Strings(text, scanPartitionKeyStart, scanPartitionKeyEnd, partitionKeyCount),
+    explicitHashKeys: readUtf8Strings(text, scanHashKeyStart, scanHashKeyEnd, hashKeyCount),
     count,
     payload: bytes,
     keyIndex: scanKeyIndex,
@@ -503,14 +527,8 @@ function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
   };
 }
 
-function growScanArrays(): void {
-  const grow = (array: Int32Array): Int32Array => {
-    const grown = new Int32Array(array.length * 2);
-    grown.set(array);
-    return grown;
-  };
-  scanKeyIndex = grow(scanKeyIndex);
-  scanHashKeyIndex = grow(scanHashKeyIndex);
-  scanDataStart = grow(scanDataStart);
-  scanDataEnd = grow(scanDataEnd);
+function grow(array: Int32Array): Int32Array {
+  const grown = new Int32Array(array.length * 2);
+  grown.set(array);
+  return grown;
 }

@@ -91,22 +91,33 @@ export class KeyTable {
     const start = this.#byteLength;
     if (this.#bytes.length < start + SHORT_HEADER + 1 + 3 * length) this.#growBytes(start + SHORT_HEADER + 1 + 3 * length);
     const bytes = this.#bytes;
-    // FNV-1a over the code units, fused with writing them while they are ASCII.
-    let hash = 0x811c9dc5 | 0;
+    // The hash, fused with writing the code units as bytes: the UTF-8 when all are ASCII, rewritten below otherwise.
+    let hash = 0;
+    let ascii = 0;
     let p = start + SHORT_HEADER;
     let i = 0;
+    for (const whole = length & ~3; i < whole; i += 4) {
+      const c0 = key.charCodeAt(i);
+      const c1 = key.charCodeAt(i + 1);
+      const c2 = key.charCodeAt(i + 2);
+      const c3 = key.charCodeAt(i + 3);
+      ascii |= c0 | c1 | c2 | c3;
+      bytes[p] = c0;
+      bytes[p + 1] = c1;
+      bytes[p + 2] = c2;
+      bytes[p + 3] = c3;
+      p += 4;
+      hash = Math.imul(hash ^ c0 ^ (c1 << 8) ^ (c2 << 16) ^ (c3 << 24), HASH_MULTIPLIER);
+    }
+    let tail = 0;
     for (; i < length; i++) {
       const c = key.charCodeAt(i);
-      if (c >= 0x80) break;
+      ascii |= c;
       bytes[p++] = c;
-      hash = Math.imul(hash ^ c, 0x01000193);
+      tail ^= c << ((i & 3) << 3);
     }
-    let utf8Length = p - start - SHORT_HEADER;
-    if (i < length) {
-      for (; i < length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-      utf8Length = -1;
-    }
-    hash ^= hash >>> 15;
+    hash = finishHash(hash, tail, length);
+    let utf8Length = ascii < 0x80 ? length : -1;
 
     const slots = this.#slots;
     const mask = slots.length - 1;
@@ -195,8 +206,31 @@ export class KeyTable {
   }
 }
 
+/** Odd, with its bits spread: each step's multiply carries every bit of the word into higher ones. */
+const HASH_MULTIPLIER = 0x9e3779b1 | 0;
+
+/**
+ * A hash of the UTF-16 code units, four to a step: a chain of 36 multiplies (one per character)
+ * took longer than writing the key. Equal strings hash alike, whatever their representation.
+ */
 function hashKey(key: string): number {
-  let hash = 0x811c9dc5 | 0;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return hash ^ (hash >>> 15);
+  const length = key.length;
+  let hash = 0;
+  let i = 0;
+  for (const whole = length & ~3; i < whole; i += 4) {
+    hash = Math.imul(hash ^ key.charCodeAt(i) ^ (key.charCodeAt(i + 1) << 8) ^ (key.charCodeAt(i + 2) << 16) ^ (key.charCodeAt(i + 3) << 24), HASH_MULTIPLIER);
+  }
+  let tail = 0;
+  for (; i < length; i++) tail ^= key.charCodeAt(i) << ((i & 3) << 3);
+  return finishHash(hash, tail, length);
+}
+
+/** Folds in the last (partial) word and the length, then mixes high bits into the low ones the index uses (MurmurHash3's finaliser). */
+function finishHash(hash: number, tail: number, length: number): number {
+  let h = Math.imul(hash ^ tail, HASH_MULTIPLIER) ^ length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

@@ -87,6 +87,43 @@ describe('deaggregate', () => {
     ]);
   });
 
+  it('decodes table keys alike whether the stretch they lie in is all ASCII or not, and wherever the tables lie', () => {
+    // Keys are cut from one decode of the table when all its bytes are ASCII: the cut must equal
+    // decoding each key alone, also when records (ASCII or not) lie between the table fields.
+    const key = fc.oneof(fc.string({ unit: fc.constantFrom('a', 'Z', '-', '0'), minLength: 0, maxLength: 40 }), fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 140 }));
+    const invalidUtf8 = fc.constantFrom(Uint8Array.of(0xff), Uint8Array.of(0x61, 0xc3), Uint8Array.of(0xe2, 0x82, 0x61));
+    const field = fc.oneof(
+      fc.record({ partitionKey: key }),
+      fc.record({ rawPartitionKey: invalidUtf8 }),
+      fc.record({ data: fc.oneof(fc.string({ maxLength: 30 }).map(bytes), fc.uint8Array({ maxLength: 30 })) }),
+    );
+    fc.assert(
+      fc.property(fc.array(field, { minLength: 1, maxLength: 12 }), (fields) => {
+        const parts: Uint8Array[] = [];
+        const expectedKeys: string[] = [];
+        const expectedData: string[] = [];
+        for (const f of fields) {
+          if ('data' in f) {
+            parts.push(protobufOf({ records: [{ partitionKeyIndex: 0, data: f.data }] }));
+            expectedData.push(Buffer.from(f.data).toString('hex'));
+          } else {
+            const keyBytes = 'partitionKey' in f ? bytes(f.partitionKey) : f.rawPartitionKey;
+            parts.push(Buffer.concat([Uint8Array.of(0x0a), varint(keyBytes.length), keyBytes]));
+            expectedKeys.push(Buffer.from(keyBytes).toString('utf8'));
+          }
+        }
+        const decoded = decodeAggregatedRecord(framed(Buffer.concat(parts)));
+        if (expectedKeys.length === 0) {
+          expect(decoded).toEqual(expectedData.length === 0 ? { partitionKeys: [], explicitHashKeys: [], records: [] } : undefined);
+          return;
+        }
+        expect(decoded?.partitionKeys).toEqual(expectedKeys);
+        expect(decoded?.records.map((r) => Buffer.from(r.data).toString('hex'))).toEqual(expectedData);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   describe('returns a record whose magic matches but whose content is bad whole, as one plain record', () => {
     const good = encodeAggregatedRecord([
       { partitionKey: 'k1', data: bytes('one') },
@@ -151,6 +188,13 @@ describe('deaggregate', () => {
 });
 
 /** Whatever our decoder accepts, the reference decoder reads to the same indices and data. */
+function varint(value: number): Uint8Array {
+  const out: number[] = [];
+  for (; value >= 0x80; value >>>= 7) out.push((value & 0x7f) | 0x80);
+  out.push(value);
+  return Uint8Array.from(out);
+}
+
 function expectAgreesWithProtobufjs(data: Uint8Array): void {
   const ours = decodeAggregatedRecord(data);
   if (ours === undefined) return;
