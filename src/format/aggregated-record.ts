@@ -68,11 +68,29 @@ const TAG_TAGS = (4 << 3) | 2;
 const TAG_TAG_KEY = (1 << 3) | 2;
 const TAG_TAG_VALUE = (2 << 3) | 2;
 
-/** One MD5 per aggregate, natively; `crypto.hash` (Node >= 20.12) skips the Hash object. */
-const md5: (data: Uint8Array) => Uint8Array =
+/**
+ * One MD5 per aggregate, natively; `crypto.hash` (Node >= 20.12) skips the Hash object. The digest
+ * comes back as 16 one-byte characters ('binary' is latin1): a Buffer result would need a backing
+ * store of its own, which cost more than hashing a small aggregate (1.6 us of 4.5 for 800 bytes here).
+ */
+const md5Latin1: (data: Uint8Array) => string =
   typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('md5', data, 'buffer')
-    : (data) => crypto.createHash('md5').update(data).digest();
+    ? (data) => crypto.hash('md5', data, 'binary')
+    : (data) => crypto.createHash('md5').update(data).digest('binary');
+
+/** Writes the MD5 of `bytes[start..end)` at `end`. */
+function writeMd5Trailer(bytes: Uint8Array, start: number, end: number): void {
+  const digest = md5Latin1(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start));
+  for (let i = 0; i < MD5_BYTES; i++) bytes[end + i] = digest.charCodeAt(i);
+}
+
+/** Whether the last 16 bytes of `bytes` are the MD5 of those between `start` and them. */
+function hasMd5Trailer(bytes: Uint8Array, start: number): boolean {
+  const end = bytes.length - MD5_BYTES;
+  const digest = md5Latin1(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start));
+  for (let i = 0; i < MD5_BYTES; i++) if (digest.charCodeAt(i) !== bytes[end + i]) return false;
+  return true;
+}
 
 const NO_HASH_KEY = -1;
 const INITIAL_CAPACITY = 64;
@@ -229,7 +247,7 @@ export class AggregateBuilder {
     const out = this.#allocate(MAGIC_BYTES + protobufLength + MD5_BYTES);
     out.set(KPL_MAGIC, 0);
     const end = this.#writeProtobuf(out, MAGIC_BYTES);
-    out.set(md5(out.subarray(MAGIC_BYTES, end)), end);
+    writeMd5Trailer(out, MAGIC_BYTES, end);
     return out;
   }
 
@@ -271,7 +289,7 @@ function frame(magic: Uint8Array, body: Uint8Array, allocate: (size: number) => 
   const out = allocate(MAGIC_BYTES + body.length + MD5_BYTES);
   out.set(magic, 0);
   out.set(body, MAGIC_BYTES);
-  out.set(md5(body), MAGIC_BYTES + body.length);
+  writeMd5Trailer(out, MAGIC_BYTES, MAGIC_BYTES + body.length);
   return out;
 }
 
@@ -350,10 +368,8 @@ export function scanAggregatedRecord(data: Uint8Array): ScannedAggregate | undef
   if (data.length < MAGIC_BYTES + MD5_BYTES) return undefined;
   const compressed = startsWith(data, LZ4_AGGREGATE_MAGIC);
   if (!compressed && !startsWith(data, KPL_MAGIC)) return undefined;
-  const bodyEnd = data.length - MD5_BYTES;
-  const body = data.subarray(MAGIC_BYTES, bodyEnd);
-  const checksum = md5(body);
-  for (let i = 0; i < MD5_BYTES; i++) if (checksum[i] !== data[bodyEnd + i]) return undefined;
+  if (!hasMd5Trailer(data, MAGIC_BYTES)) return undefined;
+  const body = data.subarray(MAGIC_BYTES, data.length - MD5_BYTES);
   const protobuf = compressed ? decompressBlock(body) : body;
   return protobuf === undefined ? undefined : scanProtobuf(new Uint8Array(protobuf.buffer, protobuf.byteOffset, protobuf.byteLength));
 }
