@@ -50,8 +50,12 @@ interface DeadlineEntry<T> {
 export class Aggregator<T> {
   readonly #options: AggregatorOptions;
   readonly #emit: (aggregate: ClosedAggregate<T>) => void;
-  /** Sparse: only shards with an open aggregate hold one, so thousands of shards cost nothing idle. */
-  readonly #open = new Map<number, OpenAggregate<T>>();
+  /**
+   * The open aggregate of each shard, by shard index: an array rather than a Map, because every
+   * record looks its shard up here. Holes cost a pointer a shard; the aggregates are only where open.
+   */
+  readonly #open: Array<OpenAggregate<T> | undefined> = [];
+  #openCount = 0;
   /**
    * Closed aggregates kept for reuse. A builder is costly to create, and every shard of a busy stream
    * reopens one after each close; so as many are kept as were ever open at once (at most one a shard),
@@ -70,7 +74,7 @@ export class Aggregator<T> {
 
   /** Number of shards with an open aggregate. */
   get openCount(): number {
-    return this.#open.size;
+    return this.#openCount;
   }
 
   /**
@@ -79,7 +83,7 @@ export class Aggregator<T> {
    */
   add(shard: number, item: T, partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array,
     hashKey: Uint32Array, offset: number, now: number): void {
-    let aggregate = this.#open.get(shard) ?? this.#openAggregate(shard, hashKey, offset, now);
+    let aggregate = this.#open[shard] ?? this.#openAggregate(shard, hashKey, offset, now);
     if (!aggregate.builder.tryAdd(partitionKey, explicitHashKey, data, this.#options.maxSize)) {
       this.#close(aggregate);
       aggregate = this.#openAggregate(shard, hashKey, offset, now);
@@ -105,7 +109,7 @@ export class Aggregator<T> {
 
   /** Closes every open aggregate now (flush). */
   closeAll(): void {
-    for (const aggregate of [...this.#open.values()]) this.#close(aggregate);
+    for (const aggregate of this.#openAggregates()) this.#close(aggregate);
     this.#deadlines = [];
     this.#deadlineHead = 0;
   }
@@ -113,12 +117,13 @@ export class Aggregator<T> {
   /** Takes every record out of the open aggregates without encoding them, e.g. to re-predict after the shard map changed. */
   takeAllItems(): T[] {
     const items: T[] = [];
-    for (const aggregate of this.#open.values()) {
+    for (const aggregate of this.#openAggregates()) {
       for (const item of aggregate.items) items.push(item);
       aggregate.builder.reset();
+      this.#open[aggregate.shard] = undefined;
       this.#release(aggregate);
     }
-    this.#open.clear();
+    this.#openCount = 0;
     this.#deadlines = [];
     this.#deadlineHead = 0;
     return items;
@@ -126,11 +131,12 @@ export class Aggregator<T> {
 
   /** Takes the records out of one shard's open aggregate without encoding them (strictOrdering puts retries ahead of them). */
   takeItems(shard: number): T[] {
-    const aggregate = this.#open.get(shard);
+    const aggregate = this.#open[shard];
     if (aggregate === undefined) return [];
     const items = aggregate.items;
     aggregate.builder.reset();
-    this.#open.delete(shard);
+    this.#open[shard] = undefined;
+    this.#openCount--;
     this.#release(aggregate);
     return items;
   }
@@ -160,8 +166,10 @@ export class Aggregator<T> {
     first[1] = hashKey[offset + 1] as number;
     first[2] = hashKey[offset + 2] as number;
     first[3] = hashKey[offset + 3] as number;
-    this.#open.set(shard, aggregate);
-    if (this.#open.size > this.#mostOpen) this.#mostOpen = this.#open.size;
+    // Grown slot by slot: a write far past the end would turn the array into a slow dictionary.
+    while (this.#open.length <= shard) this.#open.push(undefined);
+    this.#open[shard] = aggregate;
+    if (++this.#openCount > this.#mostOpen) this.#mostOpen = this.#openCount;
     this.#deadlines.push({ aggregate, epoch: aggregate.epoch });
     return aggregate;
   }
@@ -170,9 +178,16 @@ export class Aggregator<T> {
     const size = aggregate.builder.size;
     const record = aggregate.builder.finish(aggregate.firstHashKey, 0);
     const closed: ClosedAggregate<T> = { shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt };
-    this.#open.delete(aggregate.shard);
+    this.#open[aggregate.shard] = undefined;
+    this.#openCount--;
     this.#release(aggregate);
     this.#emit(closed);
+  }
+
+  #openAggregates(): OpenAggregate<T>[] {
+    const open: OpenAggregate<T>[] = [];
+    for (const aggregate of this.#open) if (aggregate !== undefined) open.push(aggregate);
+    return open;
   }
 
   #release(aggregate: OpenAggregate<T>): void {
