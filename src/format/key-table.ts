@@ -27,15 +27,22 @@ export class KeyTable {
   readonly #tag: number;
   #bytes = Buffer.allocUnsafeSlow(0);
   #byteLength = 0;
-  readonly #keys: string[] = [];
-  /** Keys seen more than once, by index. */
-  readonly #repeated = new Map<string, number>();
+  /**
+   * The keys, in index order; slots past {@link count} are emptied by reset() but kept, so that the
+   * next aggregate's keys reuse the same memory instead of regrowing it.
+   */
+  readonly #keys: Array<string | undefined> = [];
+  #count = 0;
+  /** Keys seen more than once, by index; made at the first repeat, so that key-per-record tables never touch one. */
+  #repeated: Map<string, number> | undefined;
   /** Key index per slot, EMPTY where none. */
   #slots = new Int32Array(INITIAL_SLOTS).fill(EMPTY);
-  /** The slot of each key, so that reset() empties only the slots in use. */
-  #keySlots = new Int32Array(INITIAL_SLOTS);
-  /** UTF-8 length of each key. */
-  #keyLengths = new Int32Array(INITIAL_SLOTS);
+  /**
+   * Per key, two entries side by side: its slot (so that reset() empties only the slots in use) and
+   * its UTF-8 length. One array instead of two: with thousands of shards every table is cold, and
+   * each array a record touches costs a cache miss.
+   */
+  #keyInfo = new Int32Array(2 * INITIAL_SLOTS);
   #pendingSlot = 0;
   #pendingLength = 0;
   #pendingEntryBytes = 0;
@@ -47,7 +54,7 @@ export class KeyTable {
 
   /** Distinct keys held. */
   get count(): number {
-    return this.#keys.length;
+    return this.#count;
   }
 
   /** Bytes of the table's fields: tags, lengths and keys. */
@@ -65,12 +72,12 @@ export class KeyTable {
 
   /** The key at `index`. */
   key(index: number): string {
-    return this.#keys[index]!;
+    return this.#keys[index] as string;
   }
 
   /** UTF-8 bytes of the key at `index`. */
   utf8Length(index: number): number {
-    return this.#keyLengths[index]!;
+    return this.#keyInfo[2 * index + 1]!;
   }
 
   /**
@@ -78,8 +85,8 @@ export class KeyTable {
    * field written past the table's end and {@link pendingBytes} set, until {@link add} keeps it.
    */
   find(key: string): number {
-    // With a key per record the Map stays empty, and asking it would cost V8 a hash of the key.
-    if (this.#repeated.size > 0) {
+    // With a key per record there is no Map, and asking one would cost V8 a hash of the key.
+    if (this.#repeated !== undefined && this.#repeated.size > 0) {
       const repeated = this.#repeated.get(key);
       if (repeated !== undefined) {
         this.#pendingEntryBytes = 0;
@@ -126,7 +133,7 @@ export class KeyTable {
       const index = slots[slot]!;
       if (index === EMPTY) break;
       if (this.#keys[index] === key) {
-        this.#repeated.set(key, index);
+        (this.#repeated ??= new Map()).set(key, index);
         this.#pendingEntryBytes = 0;
         return index;
       }
@@ -144,17 +151,18 @@ export class KeyTable {
     this.#pendingSlot = slot;
     this.#pendingLength = utf8Length;
     this.#pendingEntryBytes = 1 + varintLength(utf8Length) + utf8Length;
-    return this.#keys.length;
+    return this.#count;
   }
 
   /** Keeps the key the last {@link find} did not find, at the index it returned. */
   add(key: string): void {
-    const index = this.#keys.length;
-    this.#keys.push(key);
+    const index = this.#count++;
+    if (index === this.#keys.length) this.#keys.push(key);
+    else this.#keys[index] = key;
     this.#slots[this.#pendingSlot] = index;
-    if (index === this.#keySlots.length) this.#growKeys();
-    this.#keySlots[index] = this.#pendingSlot;
-    this.#keyLengths[index] = this.#pendingLength;
+    if (2 * index === this.#keyInfo.length) this.#growKeyInfo();
+    this.#keyInfo[2 * index] = this.#pendingSlot;
+    this.#keyInfo[2 * index + 1] = this.#pendingLength;
     this.#byteLength += this.#pendingEntryBytes;
     // Under half full, so that a probe meets an empty slot soon.
     if (2 * (index + 1) > this.#slots.length) this.#growSlots();
@@ -169,10 +177,15 @@ export class KeyTable {
   /** Empties the table, keeping its memory for the next aggregate. */
   reset(): void {
     const slots = this.#slots;
-    const keySlots = this.#keySlots;
-    for (let i = 0; i < this.#keys.length; i++) slots[keySlots[i]!] = EMPTY;
-    this.#keys.length = 0;
-    if (this.#repeated.size > 0) this.#repeated.clear();
+    const keyInfo = this.#keyInfo;
+    const keys = this.#keys;
+    for (let i = 0; i < this.#count; i++) {
+      slots[keyInfo[2 * i]!] = EMPTY;
+      // Released, so that a table does not keep the last aggregate's keys alive.
+      keys[i] = undefined;
+    }
+    this.#count = 0;
+    if (this.#repeated !== undefined && this.#repeated.size > 0) this.#repeated.clear();
     this.#byteLength = 0;
   }
 
@@ -183,24 +196,21 @@ export class KeyTable {
     this.#bytes = grown;
   }
 
-  #growKeys(): void {
-    const keySlots = new Int32Array(2 * this.#keySlots.length);
-    keySlots.set(this.#keySlots);
-    this.#keySlots = keySlots;
-    const keyLengths = new Int32Array(2 * this.#keyLengths.length);
-    keyLengths.set(this.#keyLengths);
-    this.#keyLengths = keyLengths;
+  #growKeyInfo(): void {
+    const keyInfo = new Int32Array(2 * this.#keyInfo.length);
+    keyInfo.set(this.#keyInfo);
+    this.#keyInfo = keyInfo;
   }
 
   /** Doubles the index and places every key again: their hashes are not kept, so they are recomputed. */
   #growSlots(): void {
     const slots = new Int32Array(2 * this.#slots.length).fill(EMPTY);
     const mask = slots.length - 1;
-    for (let index = 0; index < this.#keys.length; index++) {
-      let slot = hashKey(this.#keys[index]!) & mask;
+    for (let index = 0; index < this.#count; index++) {
+      let slot = hashKey(this.#keys[index] as string) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
       slots[slot] = index;
-      this.#keySlots[index] = slot;
+      this.#keyInfo[2 * index] = slot;
     }
     this.#slots = slots;
   }
