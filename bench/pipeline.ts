@@ -8,7 +8,9 @@
  * Reports user records/s (wall clock), records per CPU-second of the producer's process (its one
  * core), and the heap each buffered record costs beyond its payload. First, the same loop runs
  * against a promise-only stand-in (support/promise-floor.ts): the most any producer with a
- * promise per record can reach with this many records outstanding on this machine.
+ * promise per record can reach with this many records outstanding on this machine. Adding the
+ * hashing that the format and SigV4 require per record (support/inherent-costs.ts) to that floor
+ * gives the ceiling of any implementation, for 100 B and 1 KiB records.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { KinesisProducer } from '../src/producer.js';
 import type { UserRecord, UserRecordResult } from '../src/records.js';
 import { startFastKinesis } from './support/fast-kinesis.js';
+import { type InherentCosts, measureInherentCosts } from './support/inherent-costs.js';
 import { PromiseFloor } from './support/promise-floor.js';
 
 /** One measured setting. */
@@ -48,6 +51,16 @@ export interface FloorResult {
   readonly recordsPerSecond: number;
   readonly recordsPerCpuSecond: number;
   readonly runs: number;
+}
+
+/** The most records/s any implementation could reach: the promise-only floor plus the hashing the format and SigV4 require. */
+export interface CeilingResult {
+  readonly recordBytes: number;
+  /** Microseconds per record of each unavoidable computation. */
+  readonly costs: InherentCosts;
+  /** Microseconds per record of the promise-only floor (1e6 / its records per second). */
+  readonly floorMicroseconds: number;
+  readonly recordsPerSecond: number;
 }
 
 /** Heap held per buffered record, beyond the caller's own record object, key and data. */
@@ -92,6 +105,15 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       runs,
     };
   }
+  const ceilings: CeilingResult[] = [];
+  if (floor !== undefined) {
+    for (const recordBytes of [100, 1024]) {
+      const costs = await inChild<InherentCosts>(['ceiling', '', String(recordBytes)]);
+      const floorMicroseconds = 1e6 / floor.recordsPerSecond;
+      const total = floorMicroseconds + costs.keyMd5 + costs.md5Trailer + costs.base64 + costs.sigV4Sha256;
+      ceilings.push({ recordBytes, costs, floorMicroseconds, recordsPerSecond: 1e6 / total });
+    }
+  }
   const throughput: PipelineResult[] = [];
   for (const scenario of PIPELINE_SCENARIOS) {
     if (options.only !== undefined && scenario.name !== options.only) continue;
@@ -131,13 +153,15 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       }
     }
   }
-  return { floor, throughput, memory };
+  return { floor, ceilings, throughput, memory };
 }
 
 /** Everything one run of the pipeline bench measured. */
 export interface PipelineBenchResult {
   /** Absent when `only` named a single scenario. */
   readonly floor: FloorResult | undefined;
+  /** Empty when the floor was not measured. */
+  readonly ceilings: CeilingResult[];
   readonly throughput: PipelineResult[];
   readonly memory: BufferedMemoryResult[];
 }
@@ -148,6 +172,9 @@ export function formatPipelineBench(result: PipelineBenchResult): string {
   const floorRows = floor === undefined ? [] : [`| promise-only floor, 100 B (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | | |`];
   const rows = result.throughput.map((r) =>
     `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`);
+  const micro = (value: number): string => value.toFixed(2);
+  const ceilingRows = result.ceilings.map((c) =>
+    `| ${c.recordBytes} | ${micro(c.costs.keyMd5)} | ${micro(c.costs.md5Trailer)} | ${micro(c.costs.base64)} | ${micro(c.costs.sigV4Sha256)} | ${micro(c.floorMicroseconds)} | ${fmt(c.recordsPerSecond)} |`);
   const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
   return [
     '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
@@ -155,6 +182,12 @@ export function formatPipelineBench(result: PipelineBenchResult): string {
     ...floorRows,
     ...rows,
     '',
+    ...(ceilingRows.length === 0 ? [] : [
+      '| record bytes | key MD5 µs | MD5 trailer µs | base64 µs | SigV4 SHA-256 µs | promise floor µs | ceiling records/s |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...ceilingRows,
+      '',
+    ]),
     '| shards | buffered records | heap bytes per buffered record beyond its payload |',
     '| ---: | ---: | ---: |',
     ...memoryRows,
@@ -303,6 +336,8 @@ async function child(args: string[]): Promise<void> {
     ? await measureBufferedMemory(endpoint, Number(parameter))
     : mode === 'floor'
       ? await measureFloor()
+      : mode === 'ceiling'
+        ? measureInherentCosts(distinctKeys(Number(parameter) > 512 ? 60_000 : 200_000), Number(parameter))
       : await measureThroughput(endpoint, JSON.parse(parameter) as PipelineScenario);
   (process.send as (message: unknown) => boolean)(result);
 }
