@@ -61,6 +61,18 @@ describe('producer read-back', () => {
         .toEqual({ shardId: found.shardId, sequenceNumber: found.sequenceNumber, subSequenceNumber: found.subSequenceNumber });
       expect(result.attempts.at(-1)?.success).toBe(true);
     }
+    // First-try successes that became ready in the same millisecond share one attempt list, which
+    // is then frozen so that no caller can change another record's result.
+    const owners = new Map<UserRecordResult['attempts'], number>();
+    for (const result of results) owners.set(result.attempts, (owners.get(result.attempts) ?? 0) + 1);
+    expect([...owners.values()].some((count) => count > 1)).toBe(true);
+    for (const [attempts, count] of owners) {
+      if (attempts.length === 1) expect(attempts[0]).toMatchObject({ success: true, delayMs: expect.any(Number), durationMs: expect.any(Number) });
+      if (count > 1) {
+        expect(Object.isFrozen(attempts)).toBe(true);
+        expect(Object.isFrozen(attempts[0])).toBe(true);
+      }
+    }
     const userRecordsPerKinesisRecord = RECORDS / stored.length;
     expect(userRecordsPerKinesisRecord).toBeGreaterThanOrEqual(10);
   });
