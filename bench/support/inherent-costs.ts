@@ -21,6 +21,8 @@ export interface InherentCosts {
 /** The KPL default aggregationMaxSize and a full PutRecords body, as the pipeline bench's producer uses. */
 const AGGREGATE_BYTES = 51_200;
 const BODY_BYTES = 5 * 1024 * 1024;
+/** What an aggregate's ExplicitHashKey usually looks like: a random 128-bit key has 38 or 39 digits. */
+const TYPICAL_EXPLICIT_HASH_KEY = '1'.repeat(38);
 
 /** Measures {@link InherentCosts} for records of `recordBytes` with the given distinct keys. */
 export function measureInherentCosts(keys: readonly string[], recordBytes: number): InherentCosts {
@@ -43,7 +45,7 @@ export function measureInherentCosts(keys: readonly string[], recordBytes: numbe
       const aggregate = aggregates[start] as Uint8Array;
       if (entries.length > 0 && bytes + aggregate.length > BODY_BYTES) break;
       bytes += aggregate.length;
-      entries.push({ partitionKey: 'a', explicitHashKey: '1'.repeat(38), data: aggregate });
+      entries.push({ partitionKey: 'a', explicitHashKey: TYPICAL_EXPLICIT_HASH_KEY, data: aggregate });
     }
     bodies.push(encodePutRecordsBody({ StreamName: 'bench' }, entries));
   }

@@ -38,7 +38,7 @@ export interface SenderOptions {
   /**
    * Where request bodies come from, and where each record's data goes back once the body holds
    * it: the sender is the last reader of both. A body goes back after a request that got an
-   * answer; after a failure the connection may still hold it, so it is left to the collector.
+   * answer; after a failure the connection may still hold it, so it is left to the garbage collector.
    */
   buffers?: BufferPool | undefined;
 }
