@@ -17,10 +17,11 @@ import { type Attempt, UserRecordFailedError } from './records.js';
 type Aggregate = ClosedAggregate<PendingRecord>;
 
 /**
- * Free aggregate and request-body buffers a stream keeps per size class: two 5 MiB bodies, or a
- * whole request's worth of 51,200-byte aggregates, which is what one request's turnover needs.
+ * Free aggregate and request-body buffers a stream keeps at most: a few 5 MiB bodies and a
+ * request's worth of 51,200-byte aggregates, which is what one request's turnover needs. Never more
+ * than maxOutstandingBytes, so that a producer configured to hold little holds little when idle.
  */
-const FREE_BUFFER_BYTES_PER_CLASS = 16 * 1024 * 1024;
+const MAX_FREE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 /** strictOrdering: the records of one shard that failed in a request, and how long they must wait. */
 interface RetryGroup {
@@ -101,7 +102,7 @@ export class StreamPipeline {
     this.#config = config;
     this.#label = stream.streamName ?? stream.streamARN ?? '';
     this.#tracker = new ShardMapTracker(context.client, stream, config.retry);
-    const buffers = new BufferPool({ freeBytesPerClass: FREE_BUFFER_BYTES_PER_CLASS });
+    const buffers = new BufferPool({ maxFreeBytes: Math.min(MAX_FREE_BUFFER_BYTES, config.maxOutstandingBytes) });
     this.#aggregator = new Aggregator<PendingRecord>({
       maxCount: config.aggregationMaxCount,
       maxSize: config.aggregationMaxSize,

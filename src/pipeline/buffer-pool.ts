@@ -3,8 +3,8 @@
  * aggregationMaxSize each) and PutRecords bodies (up to 5 MiB). A fresh Buffer of that size costs
  * the kernel's page faults on first write, several times the cost of writing into memory already
  * touched, and each one counts as external memory that pushes V8 into extra full collections.
- * Buffers are kept by power-of-two size class, up to a byte budget per class, so an idle producer
- * holds little.
+ * Buffers are kept by power-of-two size class, up to a byte budget for all of them, so that what a
+ * pool holds stays bounded however the sizes vary.
  */
 
 /** Smaller buffers come from Node's own 8 KiB pool, which is cheap already. */
@@ -12,27 +12,30 @@ const MIN_POOLED_BYTES = 4096;
 
 /** Options of a {@link BufferPool}. */
 export interface BufferPoolOptions {
-  /** Bytes of free buffers kept per size class (at least one buffer); more released ones are left to the garbage collector. */
-  readonly freeBytesPerClass: number;
+  /** Capacity of the free buffers kept, all classes together; released ones beyond it are left to the garbage collector. */
+  readonly maxFreeBytes: number;
 }
 
 /** A pool of Buffers by power-of-two capacity. */
 export class BufferPool {
-  readonly #freeBytesPerClass: number;
+  readonly #maxFreeBytes: number;
+  #freeBytes = 0;
   /** Free slabs per size class (the class is log2 of the capacity). */
   readonly #free: Buffer[][] = [];
   /** Which slab a handed-out buffer is a view of, so that release() takes only what acquire() gave. */
   readonly #slabs = new WeakMap<ArrayBufferLike, Buffer>();
 
   constructor(options: BufferPoolOptions) {
-    this.#freeBytesPerClass = options.freeBytesPerClass;
+    this.#maxFreeBytes = options.maxFreeBytes;
   }
 
   /** A buffer of exactly `size` bytes, with unspecified contents. */
   acquire(size: number): Buffer {
     if (size < MIN_POOLED_BYTES) return Buffer.allocUnsafe(size);
     const sizeClass = 32 - Math.clz32(size - 1);
-    const slab = this.#free[sizeClass]?.pop() ?? Buffer.allocUnsafeSlow(2 ** sizeClass);
+    let slab = this.#free[sizeClass]?.pop();
+    if (slab === undefined) slab = Buffer.allocUnsafeSlow(2 ** sizeClass);
+    else this.#freeBytes -= slab.length;
     this.#slabs.set(slab.buffer, slab);
     return slab.subarray(0, size);
   }
@@ -46,7 +49,8 @@ export class BufferPool {
     if (slab === undefined || buffer.byteOffset !== 0) return;
     this.#slabs.delete(buffer.buffer);
     const sizeClass = 31 - Math.clz32(slab.length);
-    const free = this.#free[sizeClass] ?? (this.#free[sizeClass] = []);
-    if (free.length === 0 || (free.length + 1) * slab.length <= this.#freeBytesPerClass) free.push(slab);
+    if (this.#freeBytes + slab.length > this.#maxFreeBytes) return;
+    (this.#free[sizeClass] ??= []).push(slab);
+    this.#freeBytes += slab.length;
   }
 }
