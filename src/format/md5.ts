@@ -6,8 +6,12 @@
  * bench/codec.ts measures this file against `crypto.hash` and `createHash`; see BENCHMARKS.md.
  * The message is encoded straight into a reused word buffer: no allocation per call.
  */
+import { encodeUtf8 } from './utf8.js';
+
 /** Room for a 256-code-unit key (at most 768 UTF-8 bytes) plus padding; grown for longer strings. */
 let words = new Int32Array(16 * 13);
+/** The UTF-8 of a key's non-ASCII rest, before it is packed into words. */
+let scratch = new Uint8Array(0);
 
 /**
  * Writes MD5(UTF-8 bytes of `text`) into `out[offset..offset+3]`, most significant word first, so
@@ -32,32 +36,15 @@ export function md5Utf8(text: string, out: Uint32Array, offset: number): number 
     p += 4;
   }
   for (; i < length; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 0x80) {
-      p = putByte(w, p, c);
-      continue;
-    }
-    if (c < 0x800) {
-      p = putByte(w, p, 0xc0 | (c >>> 6));
-      p = putByte(w, p, 0x80 | (c & 0x3f));
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < length ? text.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-        p = putByte(w, p, 0xf0 | (c >>> 18));
-        p = putByte(w, p, 0x80 | ((c >>> 12) & 0x3f));
-        p = putByte(w, p, 0x80 | ((c >>> 6) & 0x3f));
-        p = putByte(w, p, 0x80 | (c & 0x3f));
-        continue;
-      }
-      c = 0xfffd;
-    }
-    p = putByte(w, p, 0xe0 | (c >>> 12));
-    p = putByte(w, p, 0x80 | ((c >>> 6) & 0x3f));
-    p = putByte(w, p, 0x80 | (c & 0x3f));
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    p = putByte(w, p, c);
+  }
+  if (i < length) {
+    // A non-ASCII character: the rest goes through the codec's UTF-8 encoder, then is packed.
+    if (scratch.length < 3 * (length - i)) scratch = new Uint8Array(3 * length);
+    const end = encodeUtf8(text, i, scratch, 0);
+    for (let k = 0; k < end; k++) p = putByte(w, p, scratch[k]!);
   }
   const byteLength = p;
   p = putByte(w, p, 0x80);

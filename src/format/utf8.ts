@@ -43,8 +43,17 @@ export function utf8Length(text: string): number {
 export function writeUtf8(text: string, byteLength: number, out: Buffer, position: number): number {
   const length = text.length;
   if (length > SHORT_STRING) return position + out.write(text, position, byteLength === length ? 'latin1' : 'utf8');
+  return encodeUtf8(text, 0, out, position);
+}
+
+/**
+ * Writes `text` from code unit `from` on as UTF-8 into `out` at `position`, in JavaScript, and
+ * returns the position after it; `out` must have room for three bytes a code unit.
+ */
+export function encodeUtf8(text: string, from: number, out: Uint8Array, position: number): number {
+  const length = text.length;
   let p = position;
-  for (let i = 0; i < length; i++) {
+  for (let i = from; i < length; i++) {
     let c = text.charCodeAt(i);
     if (c < 0x80) {
       out[p++] = c;
