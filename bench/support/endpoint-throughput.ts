@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LocalKinesis } from '../../src/testing/index.js';
 import { startFastKinesis } from './fast-kinesis.js';
+import { postRawKinesis } from './raw-kinesis-request.js';
 
 /** A PutRecords body shape to send. */
 interface Workload {
@@ -51,37 +52,10 @@ function putRecordsBody(workload: Workload, variant: number): Buffer {
   return Buffer.from(JSON.stringify({ Records: records, StreamName: STREAM }), 'utf8');
 }
 
-function post(agent: http.Agent, url: URL, body: Buffer): Promise<{ status: number; failed: number }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method: 'POST',
-        path: '/',
-        agent,
-        headers: {
-          'content-type': 'application/x-amz-json-1.1',
-          'content-length': body.length,
-          'x-amz-target': 'Kinesis_20131202.PutRecords',
-          'x-amz-date': '20200101T000000Z',
-          authorization:
-            'AWS4-HMAC-SHA256 Credential=x/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const failed = /"FailedRecordCount":(\d+)/.exec(text)?.[1];
-          resolve({ status: response.statusCode ?? 0, failed: Number(failed ?? 0) });
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+async function post(agent: http.Agent, url: URL, body: Buffer): Promise<{ status: number; failed: number }> {
+  const answer = await postRawKinesis(url, 'PutRecords', 'application/x-amz-json-1.1', body, agent);
+  const failed = /"FailedRecordCount":(\d+)/.exec(answer.body.toString('utf8'))?.[1];
+  return { status: answer.status, failed: Number(failed ?? 0) };
 }
 
 async function drive(endpoint: string, label: string, workload: Workload, seconds: number, concurrency: number): Promise<ThroughputResult> {

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
@@ -9,6 +8,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postRawKinesis, type RawKinesisAnswer } from '../../bench/support/raw-kinesis-request.js';
 import { decodeCbor } from '../../src/testing/cbor.js';
 import { LocalKinesis } from '../../src/testing/index.js';
 import {
@@ -160,42 +160,6 @@ function bytes(value: Buffer): Buffer {
   return Buffer.concat([head(2, value.length), value]);
 }
 
-function postCbor(
-  endpoint: string,
-  operation: string,
-  body: Buffer,
-): Promise<{ status: number; contentType: string | undefined; body: Buffer }> {
-  const url = new URL(endpoint);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method: 'POST',
-        path: '/',
-        agent: false,
-        headers: {
-          'content-type': 'application/x-amz-cbor-1.1',
-          'content-length': body.length,
-          'x-amz-target': `Kinesis_20131202.${operation}`,
-          'x-amz-date': '20200101T000000Z',
-          authorization:
-            'AWS4-HMAC-SHA256 Credential=x/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            contentType: response.headers['content-type'],
-            body: Buffer.concat(chunks),
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+function postCbor(endpoint: string, operation: string, body: Buffer): Promise<RawKinesisAnswer> {
+  return postRawKinesis(new URL(endpoint), operation, 'application/x-amz-cbor-1.1', body, false);
 }
