@@ -26,6 +26,7 @@ import {
   waitForStreamActive,
 } from '../support/index.js';
 import { startKinesisLocal, type KinesisLocal } from '../support/kinesis-local.js';
+import { hashKeyWords } from '../support/hash-keys.js';
 
 const MAX = (1n << 128n) - 1n;
 const CLIENT_OPTIONS = {
@@ -36,15 +37,6 @@ const CLIENT_OPTIONS = {
   http2: false,
 };
 const FAST_RETRY = { minDelayMs: 5, maxDelayMs: 20 };
-
-function words(value: bigint): Uint32Array {
-  const out = new Uint32Array(4);
-  for (let i = 3; i >= 0; i--) {
-    out[i] = Number(value & 0xffff_ffffn);
-    value >>= 32n;
-  }
-  return out;
-}
 
 /** Records the input of every ListShards call the client makes: what went on the wire, unchanged. */
 function recordListShardsInputs(client: KinesisClient): ListShardsCommandInput[] {
@@ -122,7 +114,7 @@ describe('listOpenShards and ShardMapTracker on kinesalite', () => {
     );
     const map = ShardMap.fromShards(shards);
     for (const key of [0n, 1n << 126n, (1n << 127n) + 17n, MAX]) {
-      expect(map.shardId(map.lookup(words(key), 0))).toBe(shardOwningHashKey(all, key)?.ShardId);
+      expect(map.shardId(map.lookup(hashKeyWords(key), 0))).toBe(shardOwningHashKey(all, key)?.ShardId);
     }
   });
 
@@ -143,7 +135,7 @@ describe('listOpenShards and ShardMapTracker on kinesalite', () => {
 
     const map = ShardMap.fromShards(after);
     for (const key of [0n, BigInt(splitAt) - 1n, BigInt(splitAt), BigInt(parent.endingHashKey), MAX]) {
-      expect(map.shardId(map.lookup(words(key), 0))).toBe(shardOwningHashKey(all, key)?.ShardId);
+      expect(map.shardId(map.lookup(hashKeyWords(key), 0))).toBe(shardOwningHashKey(all, key)?.ShardId);
     }
   });
 
@@ -265,7 +257,7 @@ describe('listOpenShards on kinesis-local (pages, AT_LATEST, StreamARN)', () => 
       }
       // kinesis-local splits the key space unevenly: the map must still cover it without gaps.
       const map = ShardMap.fromShards(shards);
-      for (const key of [0n, 1n << 64n, 1n << 127n, MAX]) expect(map.lookup(words(key), 0)).toBeGreaterThanOrEqual(0);
+      for (const key of [0n, 1n << 64n, 1n << 127n, MAX]) expect(map.lookup(hashKeyWords(key), 0)).toBeGreaterThanOrEqual(0);
     } finally {
       observed.destroy();
     }
@@ -290,7 +282,7 @@ describe('listOpenShards on kinesis-local (pages, AT_LATEST, StreamARN)', () => 
       const map = await tracker.refresh();
       expect(map.size).toBe(open.length);
       for (const key of [0n, 1n << 126n, 1n << 127n, (1n << 127n) + (1n << 126n), MAX]) {
-        expect(map.shardId(map.lookup(words(key), 0))).toBe(shardOwningHashKey(all, key)?.ShardId);
+        expect(map.shardId(map.lookup(hashKeyWords(key), 0))).toBe(shardOwningHashKey(all, key)?.ShardId);
       }
     } finally {
       tracker.close();

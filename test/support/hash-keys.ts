@@ -4,3 +4,13 @@ import { createHash } from 'node:crypto';
 export function md5HashKey(partitionKey: string): bigint {
   return BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
 }
+
+/** A 128-bit hash key as the four uint32 words, most significant first, that the codec and shard map take. */
+export function hashKeyWords(value: bigint): Uint32Array {
+  const out = new Uint32Array(4);
+  for (let i = 3; i >= 0; i--) {
+    out[i] = Number(value & 0xffff_ffffn);
+    value >>= 32n;
+  }
+  return out;
+}

@@ -1,17 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShardMap, type ShardRange } from '../../src/pipeline/shard-map.js';
+import { hashKeyWords } from '../support/hash-keys.js';
 
 const MAX = (1n << 128n) - 1n;
-
-function words(value: bigint): Uint32Array {
-  const out = new Uint32Array(4);
-  for (let i = 3; i >= 0; i--) {
-    out[i] = Number(value & 0xffff_ffffn);
-    value >>= 32n;
-  }
-  return out;
-}
 
 function range(shardId: string, start: bigint, end: bigint): ShardRange {
   return { shardId, startingHashKey: start.toString(), endingHashKey: end.toString() };
@@ -31,7 +23,7 @@ function referenceLookup(shards: readonly ShardRange[], key: bigint): string | u
 }
 
 function lookupId(map: ShardMap, key: bigint): string | undefined {
-  const index = map.lookup(words(key), 0);
+  const index = map.lookup(hashKeyWords(key), 0);
   return index < 0 ? undefined : map.shardId(index);
 }
 
@@ -54,7 +46,7 @@ describe('ShardMap.fromShards', () => {
   it('accepts an empty list, which holds no key', () => {
     const map = ShardMap.fromShards([]);
     expect(map.size).toBe(0);
-    expect(map.lookup(words(0n), 0)).toBe(-1);
+    expect(map.lookup(hashKeyWords(0n), 0)).toBe(-1);
   });
 
   it.each([
@@ -106,12 +98,12 @@ describe('ShardMap.lookup', () => {
 
   it('returns -1 for keys in gaps, below the first shard and above the last', () => {
     const map = ShardMap.fromShards([range('a', 100n, 199n), range('b', 300n, 1n << 100n)]);
-    expect(map.lookup(words(0n), 0)).toBe(-1);
-    expect(map.lookup(words(99n), 0)).toBe(-1);
-    expect(map.lookup(words(200n), 0)).toBe(-1);
-    expect(map.lookup(words(299n), 0)).toBe(-1);
-    expect(map.lookup(words((1n << 100n) + 1n), 0)).toBe(-1);
-    expect(map.lookup(words(MAX), 0)).toBe(-1);
+    expect(map.lookup(hashKeyWords(0n), 0)).toBe(-1);
+    expect(map.lookup(hashKeyWords(99n), 0)).toBe(-1);
+    expect(map.lookup(hashKeyWords(200n), 0)).toBe(-1);
+    expect(map.lookup(hashKeyWords(299n), 0)).toBe(-1);
+    expect(map.lookup(hashKeyWords((1n << 100n) + 1n), 0)).toBe(-1);
+    expect(map.lookup(hashKeyWords(MAX), 0)).toBe(-1);
     expect(lookupId(map, 150n)).toBe('a');
     expect(lookupId(map, 300n)).toBe('b');
   });
@@ -119,8 +111,8 @@ describe('ShardMap.lookup', () => {
   it('reads the key at an offset inside a larger array', () => {
     const map = ShardMap.fromShards(evenShards(8));
     const keys = new Uint32Array(12);
-    keys.set(words(MAX), 4);
-    keys.set(words(0n), 8);
+    keys.set(hashKeyWords(MAX), 4);
+    keys.set(hashKeyWords(0n), 8);
     expect(map.lookup(keys, 4)).toBe(7);
     expect(map.lookup(keys, 8)).toBe(0);
   });
@@ -131,11 +123,11 @@ describe('ShardMap.lookup', () => {
     expect(map.size).toBe(4096);
     for (let i = 0; i < 4096; i += 97) {
       const shard = shards[i]!;
-      expect(map.lookup(words(BigInt(shard.startingHashKey)), 0)).toBe(i);
-      expect(map.lookup(words(BigInt(shard.endingHashKey)), 0)).toBe(i);
-      expect(map.lookup(words((BigInt(shard.startingHashKey) + BigInt(shard.endingHashKey)) / 2n), 0)).toBe(i);
+      expect(map.lookup(hashKeyWords(BigInt(shard.startingHashKey)), 0)).toBe(i);
+      expect(map.lookup(hashKeyWords(BigInt(shard.endingHashKey)), 0)).toBe(i);
+      expect(map.lookup(hashKeyWords((BigInt(shard.startingHashKey) + BigInt(shard.endingHashKey)) / 2n), 0)).toBe(i);
     }
-    expect(map.lookup(words(MAX), 0)).toBe(4095);
+    expect(map.lookup(hashKeyWords(MAX), 0)).toBe(4095);
   });
 
   it.each([
