@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { KinesisRecord } from '../../src/format/aggregated-record.js';
 import { createKinesisClient, type KinesisClientOptions } from '../../src/pipeline/kinesis-client.js';
 import { Sender, type SendOutcome } from '../../src/pipeline/sender.js';
@@ -15,7 +15,7 @@ import {
   shardOwningHashKey,
   uniqueStreamName,
 } from '../support/index.js';
-import { startKinesisLocal, type KinesisLocal } from '../support/kinesis-local.js';
+import { useKinesisLocal } from '../support/kinesis-local.js';
 
 const CLIENT_OPTIONS: KinesisClientOptions = {
   region: 'us-east-1',
@@ -293,39 +293,27 @@ describe('Sender against scripted servers', () => {
 });
 
 describe('Sender on kinesis-local: StreamARN addressing, TLS verification', () => {
-  let server: KinesisLocal;
-  let admin: KinesisClient;
-  let client: KinesisClient;
-  beforeAll(async () => {
-    server = await startKinesisLocal();
-    admin = createAdminClient(server.endpoint);
-    client = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.endpoint });
-  });
-  afterAll(async () => {
-    admin?.destroy();
-    client?.destroy();
-    await server?.stop();
-  });
+  const local = useKinesisLocal((endpoint) => createKinesisClient({ ...CLIENT_OPTIONS, endpoint }));
 
   it('puts records addressed by ARN onto the shards that own their keys', async () => {
     const streamName = uniqueStreamName('sender-arn');
-    await createStream(admin, streamName, 3);
-    const summary = await admin.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    await createStream(local.admin, streamName, 3);
+    const summary = await local.admin.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     const streamARN = summary.StreamDescriptionSummary!.StreamARN!;
     const records = Array.from({ length: 20 }, (_, i) => record(`arn-${i}`, `v${i}`));
-    const outcome = await new Sender(client, { streamARN }, SENDER_OPTIONS).send(records);
+    const outcome = await new Sender(local.client, { streamARN }, SENDER_OPTIONS).send(records);
     expect(outcome.kind).toBe('sent');
     if (outcome.kind !== 'sent') return;
-    const shards = await listAllShards(admin, streamName);
+    const shards = await listAllShards(local.admin, streamName);
     outcome.records.forEach((result, i) => {
       expect(result).toMatchObject({ shardId: shardOwningHashKey(shards, hashKeyOf(records[i]!))?.ShardId });
     });
-    const stored = await readAllRecords(admin, streamName);
+    const stored = await readAllRecords(local.admin, streamName);
     expect(stored.map((r) => r.partitionKey).sort()).toEqual(records.map((r) => r.partitionKey).sort());
   });
 
   it('verifies TLS certificates: a server with a self-signed certificate is refused', async () => {
-    const tls = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.tlsEndpoint });
+    const tls = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: local.server.tlsEndpoint });
     try {
       const outcome = await new Sender(tls, { streamName: 's' }, SENDER_OPTIONS).send([record('a', '1')]);
       expect(outcome.kind).toBe('failed');

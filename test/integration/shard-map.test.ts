@@ -7,7 +7,7 @@ import {
   type KinesisClient,
   type ListShardsCommandInput,
 } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKinesisClient } from '../../src/pipeline/kinesis-client.js';
 import {
   listOpenShards,
@@ -25,7 +25,7 @@ import {
   uniqueStreamName,
   waitForStreamActive,
 } from '../support/index.js';
-import { startKinesisLocal, type KinesisLocal } from '../support/kinesis-local.js';
+import { useKinesisLocal } from '../support/kinesis-local.js';
 import { hashKeyWords } from '../support/hash-keys.js';
 
 const MAX = (1n << 128n) - 1n;
@@ -227,24 +227,12 @@ describe('listOpenShards and ShardMapTracker on kinesalite', () => {
 });
 
 describe('listOpenShards on kinesis-local (pages, AT_LATEST, StreamARN)', () => {
-  let server: KinesisLocal;
-  let admin: KinesisClient;
-  let client: KinesisClient;
-  beforeAll(async () => {
-    server = await startKinesisLocal();
-    admin = createAdminClient(server.endpoint);
-    client = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.endpoint });
-  });
-  afterAll(async () => {
-    admin?.destroy();
-    client?.destroy();
-    await server?.stop();
-  });
+  const local = useKinesisLocal((endpoint) => createKinesisClient({ ...CLIENT_OPTIONS, endpoint }));
 
   it('follows NextToken pages, sending only NextToken and MaxResults after the first', async () => {
     const streamName = uniqueStreamName('sm-pages');
-    await createStream(admin, streamName, 7);
-    const observed = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.endpoint });
+    await createStream(local.admin, streamName, 7);
+    const observed = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: local.server.endpoint });
     try {
       const inputs = recordListShardsInputs(observed);
       const shards = await listOpenShards(observed, { streamName }, undefined, { maxResults: 2 });
@@ -265,19 +253,19 @@ describe('listOpenShards on kinesis-local (pages, AT_LATEST, StreamARN)', () => 
 
   it('lists only open shards after a reshard, by StreamARN, across pages', async () => {
     const streamName = uniqueStreamName('sm-latest');
-    await createStream(admin, streamName, 2);
-    const summary = await admin.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    await createStream(local.admin, streamName, 2);
+    const summary = await local.admin.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     const streamARN = summary.StreamDescriptionSummary!.StreamARN!;
-    await admin.send(new UpdateShardCountCommand({ StreamName: streamName, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
-    await waitForStreamActive(admin, streamName);
+    await local.admin.send(new UpdateShardCountCommand({ StreamName: streamName, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
+    await waitForStreamActive(local.admin, streamName);
 
-    const all = await listAllShards(admin, streamName);
+    const all = await listAllShards(local.admin, streamName);
     const open = all.filter(isOpenShard);
     expect(all.length).toBeGreaterThan(open.length);
-    const shards = await listOpenShards(client, { streamARN }, undefined, { maxResults: 1 });
+    const shards = await listOpenShards(local.client, { streamARN }, undefined, { maxResults: 1 });
     expect(shards.map((s) => s.shardId).sort()).toEqual(open.map((s) => s.ShardId!).sort());
 
-    const tracker = new ShardMapTracker(client, { streamARN }, FAST_RETRY);
+    const tracker = new ShardMapTracker(local.client, { streamARN }, FAST_RETRY);
     try {
       const map = await tracker.refresh();
       expect(map.size).toBe(open.length);

@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { afterAll, beforeAll } from 'vitest';
 import { stopChild } from '../../src/testing/stop-child.js';
 import { createKinesisClient } from './kinesis-client.js';
 
@@ -162,3 +163,31 @@ async function answersListStreams(endpoint: string): Promise<boolean> {
   }
 }
 
+
+/** The server and clients {@link useKinesisLocal} keeps for one describe block. */
+export interface KinesisLocalSuite {
+  readonly server: KinesisLocal;
+  /** A client for setting streams up and reading them back. */
+  readonly admin: KinesisClient;
+  /** The client under test. */
+  readonly client: KinesisClient;
+}
+
+/**
+ * Starts kinesis-local in the calling describe block's beforeAll, with an admin client and the
+ * client under test, and stops it and destroys both in its afterAll. Read the fields inside tests.
+ */
+export function useKinesisLocal(createClient: (endpoint: string) => KinesisClient): KinesisLocalSuite {
+  const suite = {} as { server: KinesisLocal; admin: KinesisClient; client: KinesisClient };
+  beforeAll(async () => {
+    suite.server = await startKinesisLocal();
+    suite.admin = createKinesisClient(suite.server.endpoint);
+    suite.client = createClient(suite.server.endpoint);
+  });
+  afterAll(async () => {
+    suite.admin?.destroy();
+    suite.client?.destroy();
+    await suite.server?.stop();
+  });
+  return suite;
+}
