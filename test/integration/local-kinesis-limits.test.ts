@@ -6,24 +6,16 @@ import {
   type KinesisClient,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LocalKinesis } from '../../src/testing/index.js';
-import { createKinesisClient, listAllShards, md5HashKey, readAllRecords, shardOwningHashKey } from '../support/index.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { LocalKinesis, LocalKinesisOptions } from '../../src/testing/index.js';
+import { createKinesisClient, listAllShards, md5HashKey, readAllRecords, shardOwningHashKey, startLocalKinesis } from '../support/index.js';
 
 const STREAM = 'limited';
-let kinesis: LocalKinesis | undefined;
-let client: KinesisClient | undefined;
-
-afterEach(async () => {
-  client?.destroy();
-  await kinesis?.close();
-  client = undefined;
-  kinesis = undefined;
-});
-
-async function start(options: Parameters<typeof LocalKinesis.start>[0]): Promise<[LocalKinesis, KinesisClient]> {
-  kinesis = await LocalKinesis.start(options);
-  client = createKinesisClient(kinesis.endpoint);
+/** LocalKinesis and a client of it, both closed when the test finishes. */
+async function start(options: LocalKinesisOptions): Promise<[LocalKinesis, KinesisClient]> {
+  const kinesis = await startLocalKinesis(options);
+  const client = createKinesisClient(kinesis.endpoint);
+  onTestFinished(() => client.destroy());
   return [kinesis, client];
 }
 

@@ -1,12 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KinesisProducer } from '../../src/index.js';
-import { LocalKinesis } from '../../src/testing/index.js';
-
-let kinesis: LocalKinesis | undefined;
-afterEach(async () => {
-  await kinesis?.close();
-  kinesis = undefined;
-});
+import { startLocalKinesis } from '../support/index.js';
 
 /** Sums of every sample of the registry by name; errors_by_code also by `name:code`. */
 async function totals(producer: KinesisProducer): Promise<Map<string, number>> {
@@ -25,7 +19,7 @@ async function totals(producer: KinesisProducer): Promise<Map<string, number>> {
 
 describe('producer metrics after a known run', () => {
   it('match what the local Kinesis counted: records, bytes, requests, throttles and failures', async () => {
-    kinesis = await LocalKinesis.start({
+    const kinesis = await startLocalKinesis({
       streams: [{ name: 'metered', shards: 2 }],
       // A small byte limit, so that the producer's 150 % rate limit meets throttling.
       limits: { bytesPerSecond: 256 * 1024, burstSeconds: 0.5 },
@@ -70,7 +64,7 @@ describe('producer metrics after a known run', () => {
   });
 
   it('count expired records and failures that never reached Kinesis', async () => {
-    kinesis = await LocalKinesis.start({ streams: [{ name: 'down', shards: 1 }], faults: { internalFailureRate: 1 } });
+    const kinesis = await startLocalKinesis({ streams: [{ name: 'down', shards: 1 }], faults: { internalFailureRate: 1 } });
     const producer = new KinesisProducer({
       streamName: 'down',
       endpoint: kinesis.endpoint,

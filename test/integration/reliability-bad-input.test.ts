@@ -4,19 +4,12 @@
  * a rejection comes at once and enqueues nothing, that the error names the limit, and options
  * misspelt inside `retry` or of the wrong type.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deaggregate, KinesisProducer, type UserRecord, type UserRecordResult, ValidationError } from '../../src/index.js';
-import { LocalKinesis } from '../../src/testing/index.js';
-import { createKinesisClient, readAllRecords } from '../support/index.js';
+import { createKinesisClient, readAllRecords, startLocalKinesis } from '../support/index.js';
 import { createProducer } from '../support/producer.js';
 
 const MIB = 1024 * 1024;
-
-let kinesis: LocalKinesis | undefined;
-afterEach(async () => {
-  await kinesis?.close();
-  kinesis = undefined;
-});
 
 /** Whether `promise` has settled before any I/O callback could run. */
 async function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
@@ -28,7 +21,7 @@ async function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
 
 describe('reliability: bad input', () => {
   it('rejects each bad record at once, enqueues nothing, names the field and the limit, and delivers the records around it', async () => {
-    kinesis = await LocalKinesis.start({ streams: [{ name: 'inputs', shards: 2 }], limits: false });
+    const kinesis = await startLocalKinesis({ streams: [{ name: 'inputs', shards: 2 }], limits: false });
     const producer = createProducer(kinesis.endpoint, { streamName: 'inputs' });
     const bad: Array<{ record: unknown; field: string; limit?: number; actual?: number }> = [
       // Over 1 MiB only through the key's UTF-8 bytes: 1,048,575 bytes of data and a 2-byte key.

@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BufferFullError, UserRecordFailedError, type UserRecordResult } from '../../src/index.js';
-import { LocalKinesis } from '../../src/testing/index.js';
-import { createKinesisClient, listAllShards } from '../support/index.js';
+import { createKinesisClient, listAllShards, startLocalKinesis } from '../support/index.js';
 import { megabytes, memoryAfterGc, type MemorySnapshot } from '../support/memory.js';
 import { createProducer } from '../support/producer.js';
 import { balancedPartitionKeys, checkReadBack, readTaggedRecords, TaggedSource, taggedData } from '../support/tagged-records.js';
@@ -16,16 +15,9 @@ const RECORD_BYTES = 1000;
 const OFFER_MS = 3000;
 const MB = 1_000_000;
 
-let kinesis: LocalKinesis | undefined;
-afterEach(async () => {
-  await kinesis?.close();
-  kinesis = undefined;
-});
-
 describe('reliability: an endpoint that never answers', () => {
   it('keeps memory bounded, keeps ready() pending while full, expires records with their attempts, and delivers again once the endpoint answers', async () => {
-    kinesis = await LocalKinesis.start({ streams: [{ name: STREAM, shards: 2 }], faults: { hangRate: 1 } });
-    const local = kinesis;
+    const local = await startLocalKinesis({ streams: [{ name: STREAM, shards: 2 }], faults: { hangRate: 1 } });
     const client = createKinesisClient(local.endpoint);
     try {
       const keys = balancedPartitionKeys(await listAllShards(client, STREAM), 8);

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UserRecordResult } from '../../src/index.js';
-import { type Faults, LocalKinesis } from '../../src/testing/index.js';
-import { createKinesisClient, listAllShards } from '../support/index.js';
+import { type Faults, type LocalKinesis } from '../../src/testing/index.js';
+import { createKinesisClient, listAllShards, startLocalKinesis } from '../support/index.js';
 import { createProducer } from '../support/producer.js';
 import { balancedPartitionKeys, checkReadBack, readTaggedRecords, TaggedSource } from '../support/tagged-records.js';
 
@@ -22,16 +22,9 @@ const FAULTS: Faults = {
   connectionResetRate: 0.005,
 };
 
-let kinesis: LocalKinesis | undefined;
-afterEach(async () => {
-  await kinesis?.close();
-  kinesis = undefined;
-});
-
 describe('reliability: overload and faults', () => {
   it(`offered ${OVERLOAD}x the shards' byte limit for ${OFFER_SECONDS} s with faults: every record delivered exactly once, shards kept at >= 85 %`, async () => {
-    kinesis = await LocalKinesis.start({ streams: [{ name: STREAM, shards: SHARDS }], faults: FAULTS, seed: 4 });
-    const local = kinesis;
+    const local = await startLocalKinesis({ streams: [{ name: STREAM, shards: SHARDS }], faults: FAULTS, seed: 4 });
     const limits = local.limits;
     if (limits === false) throw new Error('LocalKinesis must enforce limits here');
     const client = createKinesisClient(local.endpoint);

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UserRecordResult } from '../../src/index.js';
-import { type Faults, LocalKinesis } from '../../src/testing/index.js';
-import { createKinesisClient, listAllShards } from '../support/index.js';
+import type { Faults } from '../../src/testing/index.js';
+import { createKinesisClient, listAllShards, startLocalKinesis } from '../support/index.js';
 import { createProducer } from '../support/producer.js';
 import { balancedPartitionKeys, checkReadBack, readTaggedRecords, TaggedSource } from '../support/tagged-records.js';
 
@@ -27,21 +27,14 @@ const FAULTS: Faults = {
   connectionResetRate: 0.01,
 };
 
-let kinesis: LocalKinesis | undefined;
-afterEach(async () => {
-  await kinesis?.close();
-  kinesis = undefined;
-});
-
 describe('reliability: strictOrdering under throttling and faults', () => {
   it('reads every partition key\'s records back in the order they were added, none lost', async () => {
-    kinesis = await LocalKinesis.start({
+    const local = await startLocalKinesis({
       streams: [{ name: STREAM, shards: SHARDS }],
       limits: { bytesPerSecond: BYTES_PER_SECOND },
       faults: FAULTS,
       seed: 5,
     });
-    const local = kinesis;
     const limits = local.limits;
     if (limits === false) throw new Error('LocalKinesis must enforce limits here');
     const client = createKinesisClient(local.endpoint);

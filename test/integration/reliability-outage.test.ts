@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BufferFullError, type KinesisProducer, type UserRecordResult } from '../../src/index.js';
-import { LocalKinesis } from '../../src/testing/index.js';
-import { createKinesisClient, listAllShards } from '../support/index.js';
+import { createKinesisClient, listAllShards, startLocalKinesis } from '../support/index.js';
 import { createProducer } from '../support/producer.js';
 import { balancedPartitionKeys, checkReadBack, readTaggedRecords, TaggedSource } from '../support/tagged-records.js';
 
@@ -11,12 +10,6 @@ const TICK_MS = 10;
 const OUTAGE_STARTS_MS = 1500;
 const OUTAGE_MS = 5000;
 const RUN_MS = OUTAGE_STARTS_MS + OUTAGE_MS + 2000;
-
-let kinesis: LocalKinesis | undefined;
-afterEach(async () => {
-  await kinesis?.close();
-  kinesis = undefined;
-});
 
 /** One gateway: a producer fed at a steady rate that counts what it refuses, as a forwarder would. */
 interface Gateway {
@@ -33,8 +26,7 @@ interface Gateway {
 
 describe('reliability: a 5 s outage in the middle of a run (an IoT gateway\'s link)', () => {
   it('holds records up to maxOutstandingRecords / maxOutstandingBytes, refuses beyond with BufferFullError naming the limit, delivers every held record after recovery', async () => {
-    kinesis = await LocalKinesis.start({ streams: [{ name: 'gateway-records', shards: 2 }, { name: 'gateway-bytes', shards: 2 }] });
-    const local = kinesis;
+    const local = await startLocalKinesis({ streams: [{ name: 'gateway-records', shards: 2 }, { name: 'gateway-bytes', shards: 2 }] });
     const client = createKinesisClient(local.endpoint);
     try {
       const gateways: Gateway[] = [];

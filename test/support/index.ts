@@ -10,3 +10,4 @@ export {
 } from './streams.js';
 export { readAllRecords, readRecordsByShard, type StoredRecord } from './read-records.js';
 export { md5HashKey } from './hash-keys.js';
+export { startLocalKinesis } from './local-kinesis.js';
