@@ -72,40 +72,38 @@ async function closeWhileStuck(script: PutRecordsScript, config: Partial<Produce
   return { producer, outcomes, closeMs, before, after, extra: extraResources(before), outstandingAtClose, addWhileClosing, addAfterClose };
 }
 
+/**
+ * Every record held at close() failed with its attempts, the first with `firstErrorCode`; nothing
+ * was left outstanding or left behind; add() during and after close() was refused.
+ */
+async function expectSettledByClose(run: Awaited<ReturnType<typeof closeWhileStuck>>, firstErrorCode: string): Promise<void> {
+  expect(run.outstandingAtClose).toBe(RECORDS);
+  expect(run.producer.outstandingRecords).toBe(0);
+  for (const outcome of run.outcomes) {
+    expect(outcome.status).toBe('rejected');
+    const error = (outcome as PromiseRejectedResult).reason as UserRecordFailedError;
+    expect(error).toBeInstanceOf(UserRecordFailedError);
+    expect(error.attempts.length).toBeGreaterThanOrEqual(1);
+    expect(error.attempts[0]).toMatchObject({ success: false, errorCode: firstErrorCode });
+  }
+  expect(run.extra).toEqual([]);
+  await expect(run.addWhileClosing).rejects.toBeInstanceOf(ProducerClosedError);
+  await expect(run.addAfterClose).rejects.toBeInstanceOf(ProducerClosedError);
+}
+
 describe('reliability: close()', () => {
   it('settles records waiting in a retry backoff, then leaves no timer or socket behind', async () => {
     const run = await closeWhileStuck('fail-every-record', { recordTtl: 3000, retry: { minDelayMs: 1000, maxDelayMs: 1000 } });
     console.log(`close() with ${run.outstandingAtClose} records in backoff took ${run.closeMs.toFixed(0)} ms; active handles before ${JSON.stringify(run.before)}, after ${JSON.stringify(run.after)}`);
 
-    expect(run.outstandingAtClose).toBe(RECORDS);
-    expect(run.producer.outstandingRecords).toBe(0);
-    for (const outcome of run.outcomes) {
-      expect(outcome.status).toBe('rejected');
-      const error = (outcome as PromiseRejectedResult).reason as UserRecordFailedError;
-      expect(error).toBeInstanceOf(UserRecordFailedError);
-      expect(error.attempts.length).toBeGreaterThanOrEqual(1);
-      expect(error.attempts[0]).toMatchObject({ success: false, errorCode: 'InternalFailure' });
-    }
-    expect(run.extra).toEqual([]);
-    await expect(run.addWhileClosing).rejects.toBeInstanceOf(ProducerClosedError);
-    await expect(run.addAfterClose).rejects.toBeInstanceOf(ProducerClosedError);
+    await expectSettledByClose(run, 'InternalFailure');
   });
 
   it('settles records in flight against an endpoint that never answers, then leaves no timer or socket behind', async () => {
     const run = await closeWhileStuck('hang', { recordTtl: 1500, requestTimeout: 500 });
     console.log(`close() with ${run.outstandingAtClose} records in flight took ${run.closeMs.toFixed(0)} ms; active handles before ${JSON.stringify(run.before)}, after ${JSON.stringify(run.after)}`);
 
-    expect(run.outstandingAtClose).toBe(RECORDS);
-    expect(run.producer.outstandingRecords).toBe(0);
-    for (const outcome of run.outcomes) {
-      expect(outcome.status).toBe('rejected');
-      const error = (outcome as PromiseRejectedResult).reason as UserRecordFailedError;
-      expect(error).toBeInstanceOf(UserRecordFailedError);
-      expect(error.attempts[0]).toMatchObject({ success: false, errorCode: 'RequestTimeout' });
-    }
-    expect(run.extra).toEqual([]);
-    await expect(run.addWhileClosing).rejects.toBeInstanceOf(ProducerClosedError);
-    await expect(run.addAfterClose).rejects.toBeInstanceOf(ProducerClosedError);
+    await expectSettledByClose(run, 'RequestTimeout');
   });
 });
 
