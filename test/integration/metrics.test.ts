@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KinesisProducer } from '../../src/index.js';
+import type { KinesisProducer } from '../../src/index.js';
 import { startLocalKinesis } from '../support/index.js';
+import { createProducer } from '../support/producer.js';
 
 /** Sums of every sample of the registry by name; errors_by_code also by `name:code`. */
 async function totals(producer: KinesisProducer): Promise<Map<string, number>> {
@@ -26,10 +27,9 @@ describe('producer metrics after a known run', () => {
       faults: { recordFailureRate: 0.05 },
       seed: 7,
     });
-    const producer = new KinesisProducer({
+    const producer = createProducer(kinesis.endpoint, {
       streamName: 'metered',
-      endpoint: kinesis.endpoint,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      metricsLevel: 'detailed',
       aggregationMaxSize: 8192,
       recordMaxBufferedTime: 20,
       retry: { minDelayMs: 20, maxDelayMs: 200 },
@@ -65,10 +65,9 @@ describe('producer metrics after a known run', () => {
 
   it('count expired records and failures that never reached Kinesis', async () => {
     const kinesis = await startLocalKinesis({ streams: [{ name: 'down', shards: 1 }], faults: { internalFailureRate: 1 } });
-    const producer = new KinesisProducer({
+    const producer = createProducer(kinesis.endpoint, {
       streamName: 'down',
-      endpoint: kinesis.endpoint,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      metricsLevel: 'detailed',
       recordTtl: 300,
       recordMaxBufferedTime: 10,
       retry: { minDelayMs: 20, maxDelayMs: 50 },
