@@ -21,6 +21,7 @@ import { deaggregate } from '../src/format/deaggregate.js';
 import { hashPartitionKey } from '../src/format/hash-key.js';
 import { md5Utf8 } from '../src/format/md5.js';
 import { createRandom } from '../src/testing/random.js';
+import { median } from './support/median.js';
 
 /** The parts of aws-kinesis-agg the bench calls (its bundled typings need aws-sdk v2). */
 interface AwsKinesisAgg {
@@ -279,12 +280,6 @@ export async function runCodecBench(options: CodecBenchOptions = {}): Promise<Co
     [md5Keys, longKeys].map((keys) => ({ option, keyLength: keys[0]!.length, keysPerSecond: perSecond(`md5 ${option} ${keys[0]!.length}`) })),
   );
   return { scenarios, md5, lz4: measureLz4(random) };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**

@@ -22,6 +22,7 @@ import type { RequestReport } from '../src/stream-pipeline.js';
 import { runProducerLoad } from '../src/cli/bench/producer-load.js';
 import { RecordFactory } from '../src/cli/bench/workload.js';
 import { startFastKinesis } from './support/fast-kinesis.js';
+import { median } from './support/median.js';
 
 /** Figures of one metrics level: medians over rounds. */
 export interface MetricsLevelResult {
@@ -145,12 +146,6 @@ async function runRound(endpoint: string, level: 'none' | 'detailed', records: n
   } finally {
     await producer.close();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** The figures as the table BENCHMARKS.md shows. */

@@ -21,6 +21,7 @@ import type { UserRecord, UserRecordResult } from '../src/records.js';
 import { startFastKinesis } from './support/fast-kinesis.js';
 import { type InherentCosts, measureInherentCosts } from './support/inherent-costs.js';
 import { PromiseFloor } from './support/promise-floor.js';
+import { median } from './support/median.js';
 
 /** One measured setting. */
 export interface PipelineScenario {
@@ -196,12 +197,6 @@ export function formatPipelineBench(result: PipelineBenchResult): string {
 
 function fmt(value: number): string {
   return Math.round(value).toLocaleString('en-US');
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 async function inChild<T>(args: string[]): Promise<T> {

@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import { AggregateBuilder, type KinesisRecord } from '../../src/format/aggregated-record.js';
 import { md5Utf8 } from '../../src/format/md5.js';
 import { encodePutRecordsBody } from '../../src/format/put-records-body.js';
+import { median } from './median.js';
 
 /** Microseconds per user record of each unavoidable computation. */
 export interface InherentCosts {
@@ -74,6 +75,5 @@ function microsecondsEach(items: number, run: () => void): number {
     run();
     rounds.push(performance.now() - started);
   }
-  rounds.sort((a, b) => a - b);
-  return ((rounds[2] as number) * 1000) / items;
+  return (median(rounds) * 1000) / items;
 }
