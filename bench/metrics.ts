@@ -103,7 +103,7 @@ function metricsCostPerRecord(): number {
     oldestAt: now,
     record: { partitionKey: 'a', explicitHashKey: '0', data: new Uint8Array(50_000) },
     items: Array.from({ length: RECORDS_PER_AGGREGATE }, () =>
-      new PendingRecord({ partitionKey: 'k', data: '' }, new Uint8Array(RECORD_BYTES), now - 50, 0, () => {})),
+      new PendingRecord({ partitionKey: 'k', data: '' }, new Uint8Array(RECORD_BYTES), now - 50, 0, () => {}, RECORD_BYTES + 1)),
   }));
   const report: RequestReport = {
     stream: 'bench',

@@ -202,7 +202,7 @@ export class KinesisProducer {
     const promise = new Promise<UserRecordResult>(captureResolve);
     const now = monotonicMs();
     const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    const item = new PendingRecord(record, data, now, generation, capturedResolve);
+    const item = new PendingRecord(record, data, now, generation, capturedResolve, bytes);
     this.#outstandingRecords++;
     this.#outstandingBytes += bytes;
     (this.#generationCounts[this.#generationCounts.length - 1] as number)++;

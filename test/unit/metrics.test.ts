@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { ClosedAggregate } from '../../src/pipeline/aggregator.js';
 import { ProducerMetrics, type ProducerMetricsOptions } from '../../src/metrics.js';
-import { PendingRecord } from '../../src/pending-record.js';
+import { outstandingBytesOf, PendingRecord } from '../../src/pending-record.js';
 import type { RecordOutcome } from '../../src/pipeline/sender.js';
 import type { RequestReport } from '../../src/stream-pipeline.js';
 
@@ -10,7 +10,8 @@ type Aggregate = ClosedAggregate<PendingRecord>;
 
 function pending(data: string, arrivedAt: number, retries = 0): PendingRecord {
   const bytes = new TextEncoder().encode(data);
-  const item = new PendingRecord({ partitionKey: `secret-key-${data}`, data }, bytes, arrivedAt, 0, () => {});
+  const partitionKey = `secret-key-${data}`;
+  const item = new PendingRecord({ partitionKey, data }, bytes, arrivedAt, 0, () => {}, outstandingBytesOf(partitionKey, bytes));
   for (let i = 0; i < retries; i++) (item.failedAttempts ??= []).push({ delayMs: 0, durationMs: 1, success: false, errorCode: 'InternalFailure', errorMessage: 'retried' });
   return item;
 }
