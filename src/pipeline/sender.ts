@@ -9,18 +9,16 @@ import {
   type PutRecordsCommandInput,
   type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
-  type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
-import type { BuildMiddleware } from '@smithy/types';
+import { streamCollector } from '@smithy/node-http-handler';
+import type { BuildMiddleware, DeserializeMiddleware } from '@smithy/types';
 import type { KinesisRecord } from '../format/aggregated-record.js';
 import { encodePutRecordsBody } from '../format/put-records-body.js';
+import { parsePutRecordsResponse, type RecordOutcome, recordOutcomes } from '../format/put-records-response.js';
 import type { BufferPool } from './buffer-pool.js';
 import { describeKinesisError, streamParameters, type StreamRef } from './kinesis-client.js';
 
-/** Where one Kinesis record of a request landed, or why it did not. */
-export type RecordOutcome =
-  | { shardId: string; sequenceNumber: string; errorCode?: undefined }
-  | { errorCode: string; errorMessage: string };
+export type { RecordOutcome } from '../format/put-records-response.js';
 
 /** The result of one PutRecords request. */
 export type SendOutcome =
@@ -106,11 +104,11 @@ export class Sender {
       const body = this.#encodeBody(records);
       const command = new PutRecordsCommand({ ...this.#streamParameters, Records: EMPTY_RECORDS });
       command.middlewareStack.add(withBody(body), WITH_BODY_OPTIONS);
+      const read: ReadResults = { outcomes: undefined, recordsSent: records.length };
+      command.middlewareStack.add(readingResults(read), READ_RESULTS_OPTIONS);
       const response = await this.#client.send(command, { abortSignal: controller.signal });
       this.#buffers?.release(body);
-      const results = response.Records ?? [];
-      const outcomes = new Array<RecordOutcome>(records.length);
-      for (let i = 0; i < records.length; i++) outcomes[i] = toRecordOutcome(results[i]);
+      const outcomes = read.outcomes ?? recordOutcomes(response.Records ?? [], records.length);
       return { kind: 'sent', records: outcomes, durationMs: performance.now() - started };
     } catch (error) {
       if (timedOut || (error instanceof Error && error.name === 'TimeoutError')) {
@@ -144,6 +142,8 @@ export class Sender {
 
 const EMPTY_RECORDS: PutRecordsRequestEntry[] = [];
 const WITH_BODY_OPTIONS = { step: 'build', name: 'kplPutRecordsBody', override: true } as const;
+/** Innermost of the deserialize step: it sees the raw response before the SDK's deserialiser does. */
+const READ_RESULTS_OPTIONS = { step: 'deserialize', priority: 'low', name: 'kplPutRecordsResults', override: true } as const;
 
 /**
  * Puts our own serialisation of the records in place of the SDK's (see encodePutRecordsBody):
@@ -159,17 +159,30 @@ function withBody(body: Buffer): BuildMiddleware<PutRecordsCommandInput, PutReco
   };
 }
 
-function toRecordOutcome(result: PutRecordsResultEntry | undefined): RecordOutcome {
-  if (result === undefined) {
-    return { errorCode: 'InternalFailure', errorMessage: 'PutRecords answered with fewer results than records sent' };
-  }
-  if (result.ErrorCode !== undefined && result.ErrorCode !== '') {
-    return { errorCode: result.ErrorCode, errorMessage: result.ErrorMessage ?? result.ErrorCode };
-  }
-  if (result.ShardId === undefined || result.SequenceNumber === undefined) {
-    return { errorCode: 'InternalFailure', errorMessage: 'PutRecords answered a record with neither an error nor a shard and sequence number' };
-  }
-  return { shardId: result.ShardId, sequenceNumber: result.SequenceNumber };
+/** Where {@link readingResults} leaves the outcomes it read. */
+interface ReadResults {
+  outcomes: RecordOutcome[] | undefined;
+  readonly recordsSent: number;
+}
+
+/**
+ * Reads the entries of a successful response itself (parsePutRecordsResponse says why) and hands
+ * the SDK's deserialiser an empty JSON object instead, so that the SDK still checks the status,
+ * builds the metadata and turns error responses into its typed errors. A body it cannot read goes
+ * to the SDK unchanged, to fail there as it would have.
+ */
+function readingResults(into: ReadResults): DeserializeMiddleware<PutRecordsCommandInput, PutRecordsCommandOutput> {
+  return (next) => async (args) => {
+    const result = await next(args);
+    const response = result.response as { statusCode?: number; body?: unknown };
+    if (response.statusCode === 200 && response.body !== undefined) {
+      const body = await streamCollector(response.body as Parameters<typeof streamCollector>[0]);
+      into.outcomes = parsePutRecordsResponse(body, into.recordsSent);
+      // A new one each time: the SDK changes the prototype of the body it is given.
+      response.body = into.outcomes === undefined ? body : Uint8Array.of(0x7b, 0x7d);
+    }
+    return result;
+  };
 }
 
 function failed(errorCode: string, errorMessage: string, started: number): SendOutcome {

@@ -46,7 +46,7 @@ interface TestServer {
 
 /**
  * A node:http server on 127.0.0.1 that answers each request with `answer(body, headers)`, or
- * never answers when that returns undefined.
+ * never answers when that returns undefined. A reply body is sent as JSON, or as it is when it is a Buffer.
  */
 async function startScriptedServer(
   answer: (body: string, headers: http.IncomingHttpHeaders) => { status: number; body: unknown } | undefined,
@@ -62,7 +62,7 @@ async function startScriptedServer(
         return;
       }
       response.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify(reply.body));
+      response.end(Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -154,6 +154,40 @@ describe('Sender against scripted servers', () => {
           { errorCode: 'InternalFailure', errorMessage: 'Internal service failure.' },
         ],
       });
+    } finally {
+      client.destroy();
+      await server.close();
+    }
+  });
+
+  it('fails the records a response has no result for, and results that are neither a success nor an error', async () => {
+    const server = await startScriptedServer(() => ({
+      status: 200,
+      body: { FailedRecordCount: 0, Records: [{ ShardId: 'shardId-000000000001' }] },
+    }));
+    const client = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.endpoint });
+    try {
+      const outcome = await new Sender(client, { streamName: 's' }, SENDER_OPTIONS).send([record('a', '1'), record('b', '2')]);
+      expect(outcome).toMatchObject({
+        kind: 'sent',
+        records: [
+          { errorCode: 'InternalFailure', errorMessage: expect.stringContaining('neither an error nor a shard') },
+          { errorCode: 'InternalFailure', errorMessage: expect.stringContaining('fewer results than records sent') },
+        ],
+      });
+    } finally {
+      client.destroy();
+      await server.close();
+    }
+  });
+
+  it('fails the whole request when a 200 response is not PutRecords JSON, as the SDK reports it', async () => {
+    const server = await startScriptedServer(() => ({ status: 200, body: Buffer.from('<html>gateway says hello</html>') }));
+    const client = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.endpoint });
+    try {
+      const outcome = await new Sender(client, { streamName: 's' }, SENDER_OPTIONS).send([record('a', '1')]);
+      expect(outcome).toMatchObject({ kind: 'failed' });
+      expect(outcome.kind === 'failed' && outcome.errorMessage).toMatch(/Deserialization error|Unexpected token/);
     } finally {
       client.destroy();
       await server.close();
