@@ -126,6 +126,9 @@ export class AggregateBuilder {
    */
   #recordIndices = new Int32Array(2 * INITIAL_CAPACITY);
   #recordData: Uint8Array[] = [];
+  /** The first record's keys, as given: a builder of one record sends it plain, with them. */
+  #firstPartitionKey = '';
+  #firstExplicitHashKey: string | undefined;
 
   static {
     appendRecord = (builder, partitionKey, explicitHashKey, data) =>
@@ -177,9 +180,13 @@ export class AggregateBuilder {
     added += 1 + varintLength(recordLength) + recordLength;
     if (this.#count > 0 && AGGREGATE_OVERHEAD + this.#protobufLength + added > maxBytes) return false;
 
-    if (keyIndex === partitionKeys.count) partitionKeys.add(partitionKey);
-    if (hashIndex === this.#explicitHashKeys.count) this.#explicitHashKeys.add(explicitHashKey!);
+    if (keyIndex === partitionKeys.count) partitionKeys.add();
+    if (hashIndex === this.#explicitHashKeys.count) this.#explicitHashKeys.add();
     const n = this.#count;
+    if (n === 0) {
+      this.#firstPartitionKey = partitionKey;
+      this.#firstExplicitHashKey = explicitHashKey;
+    }
     if (2 * n === this.#recordIndices.length) this.#grow();
     this.#recordIndices[2 * n] = keyIndex;
     this.#recordIndices[2 * n + 1] = hashIndex;
@@ -211,13 +218,12 @@ export class AggregateBuilder {
     if (this.#count === 0) throw new RangeError('AggregateBuilder.finish() needs at least one record');
     let record: KinesisRecord;
     if (this.#count === 1) {
-      const hashIndex = this.#recordIndices[1]!;
-      let explicitHashKey = hashIndex === NO_HASH_KEY ? undefined : this.#explicitHashKeys.key(hashIndex);
+      let explicitHashKey = this.#firstExplicitHashKey;
       // PutRecords accepts only 0|[1-9]\d{0,38}: a key given with leading zeros goes out canonical.
       if (explicitHashKey !== undefined && explicitHashKey.length > 1 && explicitHashKey.charCodeAt(0) === 48) {
         explicitHashKey = hashKeyToDecimal(firstHashKey, firstHashKeyOffset);
       }
-      record = { partitionKey: this.#partitionKeys.key(0), explicitHashKey, data: this.#recordData[0]! };
+      record = { partitionKey: this.#firstPartitionKey, explicitHashKey, data: this.#recordData[0]! };
     } else {
       record = {
         partitionKey: AGGREGATE_PARTITION_KEY,
@@ -237,6 +243,8 @@ export class AggregateBuilder {
     for (let i = 0; i < this.#count; i++) recordData[i] = EMPTY_DATA;
     this.#count = 0;
     this.#protobufLength = 0;
+    this.#firstPartitionKey = '';
+    this.#firstExplicitHashKey = undefined;
     this.#partitionKeys.reset();
     this.#explicitHashKeys.reset();
   }

@@ -21,30 +21,34 @@ const INITIAL_SLOTS = 16;
 const MIN_BYTES = 256;
 /** A field's tag and, for keys under 128 UTF-8 bytes (nearly all), its one-byte length. */
 const SHORT_HEADER = 2;
+/** Per key, in the index array after the slots: its slot, where its UTF-8 bytes start in the table, their length, and its hash. */
+const KEY_INFO = 4;
+const INFO_SLOT = 0;
+const INFO_START = 1;
+const INFO_LENGTH = 2;
+const INFO_HASH = 3;
 
-/** An aggregate's table of distinct keys, as protobuf fields; reused from aggregate to aggregate. */
+/**
+ * An aggregate's table of distinct keys, as protobuf fields; reused from aggregate to aggregate.
+ *
+ * Keys are told apart by their UTF-8 bytes, the form they take in the aggregate, and the table
+ * keeps no strings: with thousands of shards every table is cold, and each object a record
+ * touches costs a cache miss. So everything but the bytes lives in one Int32Array: the
+ * open-addressing slots, then {@link KEY_INFO} entries a key.
+ */
 export class KeyTable {
   readonly #tag: number;
   #bytes = Buffer.allocUnsafeSlow(0);
   #byteLength = 0;
-  /**
-   * The keys, in index order; slots past {@link count} are emptied by reset() but kept, so that the
-   * next aggregate's keys reuse the same memory instead of regrowing it.
-   */
-  readonly #keys: Array<string | undefined> = [];
   #count = 0;
   /** Keys seen more than once, by index; made at the first repeat, so that key-per-record tables never touch one. */
   #repeated: Map<string, number> | undefined;
-  /** Key index per slot, EMPTY where none. */
-  #slots = new Int32Array(INITIAL_SLOTS).fill(EMPTY);
-  /**
-   * Per key, two entries side by side: its slot (so that reset() empties only the slots in use) and
-   * its UTF-8 length. One array instead of two: with thousands of shards every table is cold, and
-   * each array a record touches costs a cache miss.
-   */
-  #keyInfo = new Int32Array(2 * INITIAL_SLOTS);
+  #slotCount = INITIAL_SLOTS;
+  /** Key index per slot (EMPTY where none), then the keys' entries; room for slotCount / 2 keys. */
+  #index = newIndex(INITIAL_SLOTS);
   #pendingSlot = 0;
   #pendingLength = 0;
+  #pendingHash = 0;
   #pendingEntryBytes = 0;
 
   /** @param tag the protobuf tag of the table's field. */
@@ -70,14 +74,9 @@ export class KeyTable {
     return this.#pendingEntryBytes;
   }
 
-  /** The key at `index`. */
-  key(index: number): string {
-    return this.#keys[index] as string;
-  }
-
   /** UTF-8 bytes of the key at `index`. */
   utf8Length(index: number): number {
-    return this.#keyInfo[2 * index + 1]!;
+    return this.#index[this.#slotCount + KEY_INFO * index + INFO_LENGTH]!;
   }
 
   /**
@@ -98,7 +97,7 @@ export class KeyTable {
     const start = this.#byteLength;
     if (this.#bytes.length < start + SHORT_HEADER + 1 + 3 * length) this.#growBytes(start + SHORT_HEADER + 1 + 3 * length);
     const bytes = this.#bytes;
-    // The hash, fused with writing the code units as bytes: the UTF-8 when all are ASCII, rewritten below otherwise.
+    // The hash of the UTF-8 bytes, fused with writing them while the key is ASCII (nearly always).
     let hash = 0;
     let ascii = 0;
     let p = start + SHORT_HEADER;
@@ -123,49 +122,56 @@ export class KeyTable {
       bytes[p++] = c;
       tail ^= c << ((i & 3) << 3);
     }
-    hash = finishHash(hash, tail, length);
-    let utf8Length = ascii < 0x80 ? length : -1;
+    let utf8Length = length;
+    if (ascii < 0x80) {
+      hash = finishHash(hash, tail, length);
+    } else {
+      utf8Length = Buffer.byteLength(key, 'utf8');
+      writeUtf8(key, utf8Length, bytes, start + SHORT_HEADER);
+      hash = hashBytes(bytes, start + SHORT_HEADER, utf8Length);
+    }
 
-    const slots = this.#slots;
-    const mask = slots.length - 1;
+    const index = this.#index;
+    const slotCount = this.#slotCount;
+    const mask = slotCount - 1;
     let slot = hash & mask;
     for (;;) {
-      const index = slots[slot]!;
-      if (index === EMPTY) break;
-      if (this.#keys[index] === key) {
-        (this.#repeated ??= new Map()).set(key, index);
+      const found = index[slot]!;
+      if (found === EMPTY) break;
+      const info = slotCount + KEY_INFO * found;
+      if (index[info + INFO_HASH] === hash && index[info + INFO_LENGTH] === utf8Length
+        && sameBytes(bytes, index[info + INFO_START]!, start + SHORT_HEADER, utf8Length)) {
+        (this.#repeated ??= new Map()).set(key, found);
         this.#pendingEntryBytes = 0;
-        return index;
+        return found;
       }
       slot = (slot + 1) & mask;
     }
 
-    if (utf8Length < 0) {
-      utf8Length = Buffer.byteLength(key, 'utf8');
-      writeUtf8(key, utf8Length, bytes, start + SHORT_HEADER);
-    }
     if (utf8Length >= 0x80) bytes.copyWithin(start + SHORT_HEADER + 1, start + SHORT_HEADER, start + SHORT_HEADER + utf8Length);
     bytes[start] = this.#tag;
     bytes[start + 1] = utf8Length >= 0x80 ? (utf8Length & 0x7f) | 0x80 : utf8Length;
     if (utf8Length >= 0x80) bytes[start + 2] = utf8Length >>> 7;
     this.#pendingSlot = slot;
     this.#pendingLength = utf8Length;
+    this.#pendingHash = hash;
     this.#pendingEntryBytes = 1 + varintLength(utf8Length) + utf8Length;
     return this.#count;
   }
 
   /** Keeps the key the last {@link find} did not find, at the index it returned. */
-  add(key: string): void {
+  add(): void {
     const index = this.#count++;
-    if (index === this.#keys.length) this.#keys.push(key);
-    else this.#keys[index] = key;
-    this.#slots[this.#pendingSlot] = index;
-    if (2 * index === this.#keyInfo.length) this.#growKeyInfo();
-    this.#keyInfo[2 * index] = this.#pendingSlot;
-    this.#keyInfo[2 * index + 1] = this.#pendingLength;
+    // Under half full, so that a probe meets an empty slot soon; this also leaves room for the key's entry.
+    if (2 * (index + 1) > this.#slotCount) this.#growIndex();
+    const entries = this.#index;
+    const info = this.#slotCount + KEY_INFO * index;
+    entries[this.#pendingSlot] = index;
+    entries[info + INFO_SLOT] = this.#pendingSlot;
+    entries[info + INFO_START] = this.#byteLength + 1 + varintLength(this.#pendingLength);
+    entries[info + INFO_LENGTH] = this.#pendingLength;
+    entries[info + INFO_HASH] = this.#pendingHash;
     this.#byteLength += this.#pendingEntryBytes;
-    // Under half full, so that a probe meets an empty slot soon.
-    if (2 * (index + 1) > this.#slots.length) this.#growSlots();
   }
 
   /** Copies the table's fields into `out` at `position`; returns the position after them. */
@@ -176,14 +182,9 @@ export class KeyTable {
 
   /** Empties the table, keeping its memory for the next aggregate. */
   reset(): void {
-    const slots = this.#slots;
-    const keyInfo = this.#keyInfo;
-    const keys = this.#keys;
-    for (let i = 0; i < this.#count; i++) {
-      slots[keyInfo[2 * i]!] = EMPTY;
-      // Released, so that a table does not keep the last aggregate's keys alive.
-      keys[i] = undefined;
-    }
+    const entries = this.#index;
+    const slotCount = this.#slotCount;
+    for (let i = 0; i < this.#count; i++) entries[entries[slotCount + KEY_INFO * i + INFO_SLOT]!] = EMPTY;
     this.#count = 0;
     if (this.#repeated !== undefined && this.#repeated.size > 0) this.#repeated.clear();
     this.#byteLength = 0;
@@ -196,42 +197,65 @@ export class KeyTable {
     this.#bytes = grown;
   }
 
-  #growKeyInfo(): void {
-    const keyInfo = new Int32Array(2 * this.#keyInfo.length);
-    keyInfo.set(this.#keyInfo);
-    this.#keyInfo = keyInfo;
-  }
-
-  /** Doubles the index and places every key again: their hashes are not kept, so they are recomputed. */
-  #growSlots(): void {
-    const slots = new Int32Array(2 * this.#slots.length).fill(EMPTY);
-    const mask = slots.length - 1;
-    for (let index = 0; index < this.#count; index++) {
-      let slot = hashKey(this.#keys[index] as string) & mask;
-      while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
-      slots[slot] = index;
-      this.#keyInfo[2 * index] = slot;
+  /**
+   * Doubles the slots, and the room for keys with them, placing every key held again by the hash
+   * kept in its entry. Called by add() before the new key's slot is filled: that slot is found
+   * again in the new slots.
+   */
+  #growIndex(): void {
+    const oldEntries = this.#index;
+    const oldSlotCount = this.#slotCount;
+    const slotCount = 2 * oldSlotCount;
+    const entries = newIndex(slotCount);
+    const mask = slotCount - 1;
+    const held = this.#count - 1;
+    for (let key = 0; key < held; key++) {
+      const from = oldSlotCount + KEY_INFO * key;
+      const to = slotCount + KEY_INFO * key;
+      let slot = oldEntries[from + INFO_HASH]! & mask;
+      while (entries[slot] !== EMPTY) slot = (slot + 1) & mask;
+      entries[slot] = key;
+      entries[to + INFO_SLOT] = slot;
+      entries[to + INFO_START] = oldEntries[from + INFO_START]!;
+      entries[to + INFO_LENGTH] = oldEntries[from + INFO_LENGTH]!;
+      entries[to + INFO_HASH] = oldEntries[from + INFO_HASH]!;
     }
-    this.#slots = slots;
+    let slot = this.#pendingHash & mask;
+    while (entries[slot] !== EMPTY) slot = (slot + 1) & mask;
+    this.#pendingSlot = slot;
+    this.#index = entries;
+    this.#slotCount = slotCount;
   }
+}
+
+/** Slots, all EMPTY, followed by room for the entries of slotCount / 2 keys. */
+function newIndex(slotCount: number): Int32Array {
+  const index = new Int32Array(slotCount + KEY_INFO * (slotCount >>> 1));
+  index.fill(EMPTY, 0, slotCount);
+  return index;
+}
+
+function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 /** Odd, with its bits spread: each step's multiply carries every bit of the word into higher ones. */
 const HASH_MULTIPLIER = 0x9e3779b1 | 0;
 
 /**
- * A hash of the UTF-16 code units, four to a step: a chain of 36 multiplies (one per character)
- * took longer than writing the key. Equal strings hash alike, whatever their representation.
+ * The same hash as find() computes while writing an ASCII key, over UTF-8 bytes: four to a step,
+ * since a chain of 36 multiplies (one per character) took longer than writing the key.
  */
-function hashKey(key: string): number {
-  const length = key.length;
+function hashBytes(bytes: Uint8Array, start: number, length: number): number {
   let hash = 0;
   let i = 0;
   for (const whole = length & ~3; i < whole; i += 4) {
-    hash = Math.imul(hash ^ key.charCodeAt(i) ^ (key.charCodeAt(i + 1) << 8) ^ (key.charCodeAt(i + 2) << 16) ^ (key.charCodeAt(i + 3) << 24), HASH_MULTIPLIER);
+    const at = start + i;
+    hash = Math.imul(hash ^ bytes[at]! ^ (bytes[at + 1]! << 8) ^ (bytes[at + 2]! << 16) ^ (bytes[at + 3]! << 24), HASH_MULTIPLIER);
   }
   let tail = 0;
-  for (; i < length; i++) tail ^= key.charCodeAt(i) << ((i & 3) << 3);
+  for (; i < length; i++) tail ^= bytes[start + i]! << ((i & 3) << 3);
   return finishHash(hash, tail, length);
 }
 
