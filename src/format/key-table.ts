@@ -176,7 +176,8 @@ export class KeyTable {
 
   /** Copies the table's fields into `out` at `position`; returns the position after them. */
   copyTo(out: Uint8Array, position: number): number {
-    out.set(this.#bytes.subarray(0, this.#byteLength), position);
+    // Buffer#copy takes the range itself: no view object per aggregate, and none for an empty table.
+    if (this.#byteLength > 0) this.#bytes.copy(out, position, 0, this.#byteLength);
     return position + this.#byteLength;
   }
 

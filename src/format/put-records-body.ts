@@ -38,7 +38,9 @@ export function encodePutRecordsBody(target: PutRecordsTarget, records: readonly
     if (i > 0) body[position++] = 0x2c;
     position += body.write(RECORD_OPEN, position, 'latin1');
     const data = record.data;
-    position += body.write(Buffer.from(data.buffer, data.byteOffset, data.length).toString('base64'), position, 'latin1');
+    // Aggregates are Buffers already; only a caller's plain Uint8Array needs a Buffer view for its base64.
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+    position += body.write(bytes.toString('base64'), position, 'latin1');
     position += body.write(KEY_FIELD, position, 'latin1');
     position += body.write(keys[i] as string, position, 'utf8');
     if (record.explicitHashKey !== undefined) {
