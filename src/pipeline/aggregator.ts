@@ -26,15 +26,19 @@ export interface ClosedAggregate<T> {
   readonly oldestAt: number;
 }
 
-interface OpenAggregate<T> {
-  shard: number;
-  builder: AggregateBuilder;
-  items: T[];
-  openedAt: number;
+/**
+ * A shard's open aggregate: the builder itself, with what the aggregator tracks of it. One object
+ * rather than a record pointing at a builder, because every user record touches it and with
+ * thousands of shards each one is cold in the cache: one object is one miss fewer.
+ */
+class OpenAggregate<T> extends AggregateBuilder {
+  shard = 0;
+  items: T[] = [];
+  openedAt = 0;
   /** Bumped on every close, so that stale entries in the deadline queue are recognised. */
-  epoch: number;
+  epoch = 0;
   /** The first record's hash key: the aggregate is sent with it, so that it lands on the predicted shard. */
-  readonly firstHashKey: Uint32Array;
+  readonly firstHashKey = new Uint32Array(4);
 }
 
 interface DeadlineEntry<T> {
@@ -84,10 +88,10 @@ export class Aggregator<T> {
   add(shard: number, item: T, partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array,
     hashKey: Uint32Array, offset: number, now: number): void {
     let aggregate = this.#open[shard] ?? this.#openAggregate(shard, hashKey, offset, now);
-    if (!aggregate.builder.tryAdd(partitionKey, explicitHashKey, data, this.#options.maxSize)) {
+    if (!aggregate.tryAdd(partitionKey, explicitHashKey, data, this.#options.maxSize)) {
       this.#close(aggregate);
       aggregate = this.#openAggregate(shard, hashKey, offset, now);
-      aggregate.builder.tryAdd(partitionKey, explicitHashKey, data, this.#options.maxSize);
+      aggregate.tryAdd(partitionKey, explicitHashKey, data, this.#options.maxSize);
     }
     aggregate.items.push(item);
     if (aggregate.items.length >= this.#options.maxCount) this.#close(aggregate);
@@ -119,7 +123,7 @@ export class Aggregator<T> {
     const items: T[] = [];
     for (const aggregate of this.#openAggregates()) {
       for (const item of aggregate.items) items.push(item);
-      aggregate.builder.reset();
+      aggregate.reset();
       this.#open[aggregate.shard] = undefined;
       this.#release(aggregate);
     }
@@ -134,7 +138,7 @@ export class Aggregator<T> {
     const aggregate = this.#open[shard];
     if (aggregate === undefined) return [];
     const items = aggregate.items;
-    aggregate.builder.reset();
+    aggregate.reset();
     this.#open[shard] = undefined;
     this.#openCount--;
     this.#release(aggregate);
@@ -151,14 +155,7 @@ export class Aggregator<T> {
   }
 
   #openAggregate(shard: number, hashKey: Uint32Array, offset: number, now: number): OpenAggregate<T> {
-    const aggregate = this.#spare.pop() ?? {
-      shard,
-      builder: new AggregateBuilder({ compression: this.#options.compression, allocate: this.#options.allocate }),
-      items: [],
-      openedAt: now,
-      epoch: 0,
-      firstHashKey: new Uint32Array(4),
-    };
+    const aggregate = this.#spare.pop() ?? new OpenAggregate<T>({ compression: this.#options.compression, allocate: this.#options.allocate });
     aggregate.shard = shard;
     aggregate.openedAt = now;
     const first = aggregate.firstHashKey;
@@ -175,8 +172,8 @@ export class Aggregator<T> {
   }
 
   #close(aggregate: OpenAggregate<T>): void {
-    const size = aggregate.builder.size;
-    const record = aggregate.builder.finish(aggregate.firstHashKey, 0);
+    const size = aggregate.size;
+    const record = aggregate.finish(aggregate.firstHashKey, 0);
     const closed: ClosedAggregate<T> = { shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt };
     this.#open[aggregate.shard] = undefined;
     this.#openCount--;
