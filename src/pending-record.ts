@@ -50,7 +50,6 @@ export class PendingRecord {
   get retries(): number {
     return this.failedAttempts === undefined ? 0 : this.failedAttempts.length;
   }
-
 }
 
 /** A record's share of maxOutstandingBytes, the same at add() and when it settles. */
