@@ -1,7 +1,9 @@
 /**
  * The whole producer, from add() to resolved promises, against the fast non-storing endpoint
  * (bench/support/fast-kinesis.ts) in another process. Each scenario runs in a fresh child process
- * of its own, so JIT and heap state do not leak from one into the next.
+ * of its own, so JIT and heap state do not leak from one into the next, and each round runs every
+ * scenario once, so that the CPU per record of 4,096 shards against 4 is a ratio taken in the same
+ * round.
  *
  *   npm run build && node dist/bench/pipeline.js [--runs 3] [--only NAME]
  *
@@ -18,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KinesisProducer } from '../src/producer.js';
 import type { UserRecord, UserRecordResult } from '../src/records.js';
-import { startFastKinesis } from './support/fast-kinesis.js';
+import { type FastKinesis, startFastKinesis } from './support/fast-kinesis.js';
 import { type InherentCosts, measureInherentCosts } from './support/inherent-costs.js';
 import { PromiseFloor } from './support/promise-floor.js';
 import { median } from './support/median.js';
@@ -62,6 +64,14 @@ export interface CeilingResult {
   /** Microseconds per record of the promise-only floor (1e6 / its records per second). */
   readonly floorMicroseconds: number;
   readonly recordsPerSecond: number;
+}
+
+/** CPU per user record of a many-shard scenario against the same scenario with 4 shards. */
+export interface ShardCountRatio {
+  readonly name: string;
+  readonly comparedWith: string;
+  /** The median over the rounds of (CPU per record with many shards) / (CPU per record with 4), both measured in the same round. */
+  readonly cpuPerRecordRatio: number;
 }
 
 /** Heap held per buffered record, beyond the caller's own record object, key and data. */
@@ -115,32 +125,55 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       ceilings.push({ recordBytes, costs, floorMicroseconds, recordsPerSecond: 1e6 / total });
     }
   }
-  const throughput: PipelineResult[] = [];
-  for (const scenario of PIPELINE_SCENARIOS) {
-    if (options.only !== undefined && scenario.name !== options.only) continue;
-    const measured: RunMeasurement[] = [];
-    const endpoint = await startFastKinesis({ shards: scenario.shards });
-    try {
-      for (let run = 0; run < runs; run++) {
+  // Rounds, each running every scenario once, rather than every run of one scenario in a row: the
+  // shared machine drifts by 10 to 20 % over minutes, and a ratio of two scenarios measured minutes
+  // apart would carry that drift.
+  const scenarios = PIPELINE_SCENARIOS.filter((scenario) => options.only === undefined || scenario.name === options.only);
+  const measured = new Map<PipelineScenario, RunMeasurement[]>(scenarios.map((scenario) => [scenario, []]));
+  const endpoints = new Map<number, FastKinesis>();
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const scenario of scenarios) {
+        let endpoint = endpoints.get(scenario.shards);
+        if (endpoint === undefined) {
+          endpoint = await startFastKinesis({ shards: scenario.shards });
+          endpoints.set(scenario.shards, endpoint);
+        }
         const before = await endpoint.counts();
         const result = await inChild<Omit<RunMeasurement, 'kinesisRecords'>>(['throughput', endpoint.endpoint, JSON.stringify(scenario)]);
         const after = await endpoint.counts();
-        measured.push({ ...result, kinesisRecords: after.records - before.records });
+        measured.get(scenario)?.push({ ...result, kinesisRecords: after.records - before.records });
       }
-    } finally {
-      await endpoint.stop();
     }
+  } finally {
+    for (const endpoint of endpoints.values()) await endpoint.stop();
+  }
+  const throughput: PipelineResult[] = scenarios.map((scenario) => {
+    const runsOf = measured.get(scenario) as RunMeasurement[];
     const totalUserRecords = scenario.records + WARM_UP_RECORDS;
-    throughput.push({
+    return {
       name: scenario.name,
       shards: scenario.shards,
       recordBytes: scenario.recordBytes,
       metrics: scenario.metricsLevel,
-      recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
-      recordsPerCpuSecond: median(measured.map((m) => m.recordsPerCpuSecond)),
-      userRecordsPerKinesisRecord: median(measured.map((m) => totalUserRecords / m.kinesisRecords)),
-      peakRssMiB: median(measured.map((m) => m.peakRss / 1024 / 1024)),
+      recordsPerSecond: median(runsOf.map((m) => m.recordsPerSecond)),
+      recordsPerCpuSecond: median(runsOf.map((m) => m.recordsPerCpuSecond)),
+      userRecordsPerKinesisRecord: median(runsOf.map((m) => totalUserRecords / m.kinesisRecords)),
+      peakRssMiB: median(runsOf.map((m) => m.peakRss / 1024 / 1024)),
       runs,
+    };
+  });
+  const shardCountRatios: ShardCountRatio[] = [];
+  for (const many of scenarios) {
+    const few = scenarios.find((scenario) => scenario.shards === 4 && scenario.recordBytes === many.recordBytes
+      && scenario.metricsLevel === many.metricsLevel && scenario.lingerMs === many.lingerMs);
+    if (many.shards === 4 || few === undefined) continue;
+    const fewRuns = measured.get(few) as RunMeasurement[];
+    const manyRuns = measured.get(many) as RunMeasurement[];
+    shardCountRatios.push({
+      name: many.name,
+      comparedWith: few.name,
+      cpuPerRecordRatio: median(manyRuns.map((m, round) => (fewRuns[round] as RunMeasurement).recordsPerCpuSecond / m.recordsPerCpuSecond)),
     });
   }
   const memory: BufferedMemoryResult[] = [];
@@ -154,7 +187,7 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       }
     }
   }
-  return { floor, ceilings, throughput, memory };
+  return { floor, ceilings, throughput, shardCountRatios, memory };
 }
 
 /** Everything one run of the pipeline bench measured. */
@@ -164,6 +197,8 @@ export interface PipelineBenchResult {
   /** Empty when the floor was not measured. */
   readonly ceilings: CeilingResult[];
   readonly throughput: PipelineResult[];
+  /** Empty unless a scenario with many shards ran with its 4-shard counterpart. */
+  readonly shardCountRatios: ShardCountRatio[];
   readonly memory: BufferedMemoryResult[];
 }
 
@@ -176,6 +211,7 @@ export function formatPipelineBench(result: PipelineBenchResult): string {
   const micro = (value: number): string => value.toFixed(2);
   const ceilingRows = result.ceilings.map((c) =>
     `| ${c.recordBytes} | ${micro(c.costs.keyMd5)} | ${micro(c.costs.md5Trailer)} | ${micro(c.costs.base64)} | ${micro(c.costs.sigV4Sha256)} | ${micro(c.floorMicroseconds)} | ${fmt(c.recordsPerSecond)} |`);
+  const ratioRows = result.shardCountRatios.map((r) => `| ${r.name} | ${r.comparedWith} | ${r.cpuPerRecordRatio.toFixed(2)} |`);
   const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
   return [
     '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
@@ -187,6 +223,12 @@ export function formatPipelineBench(result: PipelineBenchResult): string {
       '| record bytes | key MD5 µs | MD5 trailer µs | base64 µs | SigV4 SHA-256 µs | promise floor µs | ceiling records/s |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...ceilingRows,
+      '',
+    ]),
+    ...(ratioRows.length === 0 ? [] : [
+      '| scenario | against | CPU per record, ratio (median of per-round ratios) |',
+      '| --- | --- | ---: |',
+      ...ratioRows,
       '',
     ]),
     '| shards | buffered records | heap bytes per buffered record beyond its payload |',
