@@ -176,8 +176,8 @@ export class KeyTable {
 
   /** Copies the table's fields into `out` at `position`; returns the position after them. */
   copyTo(out: Uint8Array, position: number): number {
-    // Buffer#copy takes the range itself: no view object per aggregate, and none for an empty table.
-    if (this.#byteLength > 0) this.#bytes.copy(out, position, 0, this.#byteLength);
+    // An empty table, as most explicit hash key tables are, costs no view object.
+    if (this.#byteLength > 0) out.set(this.#bytes.subarray(0, this.#byteLength), position);
     return position + this.#byteLength;
   }
 
