@@ -46,6 +46,16 @@ export class PendingRecord {
     this.resolve(Promise.reject(error));
   }
 
+  /** The record's partition key. */
+  get partitionKey(): string {
+    return this.record.partitionKey;
+  }
+
+  /** The record's explicit hash key, if it has one. */
+  get explicitHashKey(): string | undefined {
+    return this.record.explicitHashKey;
+  }
+
   /** Failed attempts so far. */
   get retries(): number {
     return this.failedAttempts === undefined ? 0 : this.failedAttempts.length;

@@ -12,7 +12,7 @@ import { ShardRateLimiter } from './pipeline/limiter.js';
 import { backoffRetries, Retrier, RetryScheduler } from './pipeline/retrier.js';
 import { type RecordOutcome, Sender, type SendOutcome } from './pipeline/sender.js';
 import { type ShardMap, ShardMapTracker } from './pipeline/shard-map.js';
-import { type Attempt, UserRecordFailedError } from './records.js';
+import { type Attempt, type UserRecord, UserRecordFailedError } from './records.js';
 
 type Aggregate = ClosedAggregate<PendingRecord>;
 
@@ -109,6 +109,7 @@ export class StreamPipeline {
       lingerMs: config.recordMaxBufferedTime,
       compression: config.compression,
       allocate: (size) => buffers.acquire(size),
+      hashKeyOf: (item, out, offset) => writeHashKey(item.record, out, offset),
     }, (aggregate) => this.#admit(aggregate));
     this.#limiter = new ShardRateLimiter({
       recordsPerSecond: SHARD_MAX_RECORDS_PER_SECOND * config.rateLimit / 100,
@@ -159,8 +160,7 @@ export class StreamPipeline {
         return;
       }
     }
-    const record = item.record;
-    this.#aggregator.add(shard, item, record.partitionKey, record.explicitHashKey, item.data, hashKey, offset, item.readyAt);
+    this.#aggregator.add(shard, item, hashKey, offset, item.readyAt);
     if (this.#flushTimer === undefined) this.#armFlushTimer();
   }
 
@@ -279,9 +279,7 @@ export class StreamPipeline {
     const hashKey = this.#hashKey;
     for (const item of items) {
       item.readyAt = now;
-      const record = item.record;
-      if (record.explicitHashKey !== undefined) parseHashKey(record.explicitHashKey, hashKey, 0);
-      else hashPartitionKey(record.partitionKey, hashKey, 0);
+      writeHashKey(item.record, hashKey, 0);
       this.add(item, hashKey, 0);
     }
     if (this.#flushRequested) {
@@ -553,6 +551,12 @@ export class StreamPipeline {
     this.#context.settled(item);
     this.#context.observer?.recordsFailed(this.#label, errorCode, 1, expired);
   }
+}
+
+/** Writes a validated record's 128-bit hash key: its explicit hash key, or the MD5 of its partition key. */
+function writeHashKey(record: UserRecord, out: Uint32Array, offset: number): void {
+  if (record.explicitHashKey !== undefined) parseHashKey(record.explicitHashKey, out, offset);
+  else hashPartitionKey(record.partitionKey, out, offset);
 }
 
 function earliestArrival(aggregate: Aggregate): number {

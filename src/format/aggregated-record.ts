@@ -292,6 +292,31 @@ export class AggregateBuilder {
   }
 }
 
+/**
+ * Bytes an aggregate's protobuf grows by when a record is added whose partition key
+ * (`partitionKeyLength` characters) and explicit hash key (`explicitHashKeyLength` characters, -1
+ * for none) are new to its tables and take one byte a character in UTF-8: exactly what
+ * {@link AggregateBuilder.tryAdd} counts for such a record, and more than it counts for a key
+ * already there. `count` records are there already, `explicitHashKeys` of them with an explicit
+ * hash key.
+ */
+export function newRecordBytes(partitionKeyLength: number, explicitHashKeyLength: number, dataLength: number,
+  count: number, explicitHashKeys: number): number {
+  let added = 1 + varintLength(partitionKeyLength) + partitionKeyLength;
+  let hashIndex = NO_HASH_KEY;
+  if (explicitHashKeyLength >= 0) {
+    added += 1 + varintLength(explicitHashKeyLength) + explicitHashKeyLength;
+    hashIndex = explicitHashKeys;
+  }
+  const recordLength = recordMessageLength(count, hashIndex, dataLength);
+  return added + 1 + varintLength(recordLength) + recordLength;
+}
+
+/** What Kinesis counts for an aggregate whose protobuf is `protobufLength` bytes: magic, protobuf, MD5 and the partition key. */
+export function aggregateSize(protobufLength: number): number {
+  return AGGREGATE_OVERHEAD + protobufLength;
+}
+
 function recordMessageLength(keyIndex: number, hashIndex: number, dataLength: number): number {
   let length = 1 + varintLength(keyIndex) + 1 + varintLength(dataLength) + dataLength;
   if (hashIndex !== NO_HASH_KEY) length += 1 + varintLength(hashIndex);

@@ -1,7 +1,15 @@
-import { AggregateBuilder, type KinesisRecord } from '../format/aggregated-record.js';
+import { AggregateBuilder, aggregateSize, type KinesisRecord, newRecordBytes } from '../format/aggregated-record.js';
+import { MAX_RECORD_BYTES } from '../format/limits.js';
 
-/** Limits of one aggregate. */
-export interface AggregatorOptions {
+/** What the aggregator reads of a user record to encode it. */
+export interface AggregatedItem {
+  readonly partitionKey: string;
+  readonly explicitHashKey: string | undefined;
+  readonly data: Uint8Array;
+}
+
+/** Limits of one aggregate, and what the aggregator needs to know of its items. */
+export interface AggregatorOptions<T> {
   /** Most user records in one aggregate. */
   readonly maxCount: number;
   /** Largest aggregate in bytes, as Kinesis counts it (data plus partition key). */
@@ -11,6 +19,11 @@ export interface AggregatorOptions {
   readonly compression: 'none' | 'lz4';
   /** Where encoded aggregates' bytes come from. @default Buffer.allocUnsafe */
   readonly allocate?: (size: number) => Buffer;
+  /**
+   * Writes an item's 128-bit hash key at `out[offset..offset+3]`. Needed only when records that
+   * did not fit an aggregate open the next one, so that it is sent with its first record's key.
+   */
+  readonly hashKeyOf: (item: T, out: Uint32Array, offset: number) => void;
 }
 
 /** One Kinesis record made of user records that all belong to `shard`. */
@@ -27,18 +40,24 @@ export interface ClosedAggregate<T> {
 }
 
 /**
- * A shard's open aggregate: the builder itself, with what the aggregator tracks of it. One object
- * rather than a record pointing at a builder, because every user record touches it and with
- * thousands of shards each one is cold in the cache: one object is one miss fewer.
+ * A shard's open aggregate. While it collects, it holds only its records and the size they would
+ * take if every key were new and ASCII; a builder of its own comes only when repeated keys leave
+ * room after that size said "full".
  */
-class OpenAggregate<T> extends AggregateBuilder {
-  shard = 0;
-  items: T[] = [];
-  openedAt = 0;
+interface OpenAggregate<T> {
+  shard: number;
+  items: T[];
+  /** Protobuf bytes of the items, counting every key as new and one byte a character. */
+  estimate: number;
+  /** Items with an explicit hash key. */
+  explicitHashKeys: number;
+  /** Set once the aggregate is packed for real and goes on adding records exactly. */
+  builder: AggregateBuilder | undefined;
+  openedAt: number;
   /** Bumped on every close, so that stale entries in the deadline queue are recognised. */
-  epoch = 0;
+  epoch: number;
   /** The first record's hash key: the aggregate is sent with it, so that it lands on the predicted shard. */
-  readonly firstHashKey = new Uint32Array(4);
+  readonly firstHashKey: Uint32Array;
 }
 
 interface DeadlineEntry<T> {
@@ -50,9 +69,18 @@ interface DeadlineEntry<T> {
  * Packs user records into one open aggregate per predicted shard, so an aggregate never mixes shards.
  * An aggregate closes when the next record would not fit, when it holds `maxCount` records, or when its
  * oldest record has waited `lingerMs`. Closed aggregates go to `emit` at once.
+ *
+ * Why records are only collected until an aggregate is full, and encoded then by one shared builder:
+ * with thousands of shards every shard's state is cold in the CPU cache, and a builder's key table
+ * and record lists are several objects, each a cache miss per record. The shared builder is always
+ * warm. Sizes stay exact: when the estimate says "full" the shared builder packs the records for
+ * real. With distinct ASCII keys the estimate is exact, and the packing is the close. Repeated keys
+ * leave room, and that aggregate then goes on with the builder as its own; keys longer in UTF-8 than
+ * counted leave records over, and those stay open as the shard's next aggregate.
  */
-export class Aggregator<T> {
-  readonly #options: AggregatorOptions;
+export class Aggregator<T extends AggregatedItem> {
+  readonly #options: AggregatorOptions<T>;
+  readonly #maxSize: number;
   readonly #emit: (aggregate: ClosedAggregate<T>) => void;
   /**
    * The open aggregate of each shard, by shard index: an array rather than a Map, because every
@@ -60,20 +88,23 @@ export class Aggregator<T> {
    */
   readonly #open: Array<OpenAggregate<T> | undefined> = [];
   #openCount = 0;
-  /**
-   * Closed aggregates kept for reuse. A builder is costly to create, and every shard of a busy stream
-   * reopens one after each close; so as many are kept as were ever open at once (at most one a shard),
-   * never more.
-   */
+  /** Closed aggregates kept for reuse, as many as were ever open at once (at most one a shard). */
   readonly #spare: OpenAggregate<T>[] = [];
   #mostOpen = 0;
+  /** The builder that packs collected records; warm, since every close uses it. */
+  #packer: AggregateBuilder;
+  /** Builders of aggregates that went on exactly, kept for reuse once they close. */
+  readonly #spareBuilders: AggregateBuilder[] = [];
+  readonly #hashKey = new Uint32Array(4);
   /** Open aggregates in opening order, which is deadline order since every deadline is openedAt + lingerMs. */
   #deadlines: DeadlineEntry<T>[] = [];
   #deadlineHead = 0;
 
-  constructor(options: AggregatorOptions, emit: (aggregate: ClosedAggregate<T>) => void) {
+  constructor(options: AggregatorOptions<T>, emit: (aggregate: ClosedAggregate<T>) => void) {
     this.#options = options;
+    this.#maxSize = Math.min(options.maxSize, MAX_RECORD_BYTES);
     this.#emit = emit;
+    this.#packer = this.#newBuilder();
   }
 
   /** Number of shards with an open aggregate. */
@@ -85,15 +116,17 @@ export class Aggregator<T> {
    * Adds one validated user record for `shard`. `hashKey` at `offset` is the record's 128-bit hash key;
    * it is copied when the record opens an aggregate.
    */
-  add(shard: number, item: T, partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array,
-    hashKey: Uint32Array, offset: number, now: number): void {
+  add(shard: number, item: T, hashKey: Uint32Array, offset: number, now: number): void {
     let aggregate = this.#open[shard] ?? this.#openAggregate(shard, hashKey, offset, now);
-    if (!aggregate.tryAdd(partitionKey, explicitHashKey, data, this.#options.maxSize)) {
+    const builder = aggregate.builder;
+    if (builder === undefined) {
+      aggregate = this.#collect(aggregate, item, hashKey, offset, now);
+    } else if (builder.tryAdd(item.partitionKey, item.explicitHashKey, item.data, this.#maxSize)) {
+      aggregate.items.push(item);
+    } else {
       this.#close(aggregate);
-      aggregate = this.#openAggregate(shard, hashKey, offset, now);
-      aggregate.tryAdd(partitionKey, explicitHashKey, data, this.#options.maxSize);
+      aggregate = this.#collect(this.#openAggregate(shard, hashKey, offset, now), item, hashKey, offset, now);
     }
-    aggregate.items.push(item);
     if (aggregate.items.length >= this.#options.maxCount) this.#close(aggregate);
   }
 
@@ -123,7 +156,6 @@ export class Aggregator<T> {
     const items: T[] = [];
     for (const aggregate of this.#openAggregates()) {
       for (const item of aggregate.items) items.push(item);
-      aggregate.reset();
       this.#open[aggregate.shard] = undefined;
       this.#release(aggregate);
     }
@@ -138,10 +170,7 @@ export class Aggregator<T> {
     const aggregate = this.#open[shard];
     if (aggregate === undefined) return [];
     const items = aggregate.items;
-    aggregate.reset();
-    this.#open[shard] = undefined;
-    this.#openCount--;
-    this.#release(aggregate);
+    this.#forget(aggregate);
     return items;
   }
 
@@ -154,8 +183,83 @@ export class Aggregator<T> {
     return Infinity;
   }
 
+  /**
+   * Adds `item` to a collecting aggregate, packing it for real when the estimate says it is full.
+   * Returns the shard's open aggregate that holds `item` afterwards. `hashKey` is the item's hash
+   * key, or undefined to compute it if the item has to open an aggregate.
+   */
+  #collect(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number): OpenAggregate<T> {
+    const explicitHashKey = item.explicitHashKey;
+    const added = newRecordBytes(item.partitionKey.length, explicitHashKey === undefined ? -1 : explicitHashKey.length,
+      item.data.length, aggregate.items.length, aggregate.explicitHashKeys);
+    if (aggregate.items.length > 0 && aggregateSize(aggregate.estimate + added) > this.#maxSize) {
+      return this.#pack(aggregate, item, hashKey, offset, now);
+    }
+    aggregate.items.push(item);
+    aggregate.estimate += added;
+    if (explicitHashKey !== undefined) aggregate.explicitHashKeys++;
+    return aggregate;
+  }
+
+  /** The estimate says `item` does not fit: packs the collected records for real and decides. */
+  #pack(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number): OpenAggregate<T> {
+    const packer = this.#packer;
+    const items = aggregate.items;
+    const packed = this.#fill(items, 0);
+    if (packed === items.length) {
+      if (packer.tryAdd(item.partitionKey, item.explicitHashKey, item.data, this.#maxSize)) {
+        // Repeated keys left room: this aggregate goes on exactly, with the packer as its own builder.
+        items.push(item);
+        aggregate.builder = packer;
+        this.#packer = this.#spareBuilders.pop() ?? this.#newBuilder();
+        return aggregate;
+      }
+      this.#emitPacked(aggregate.shard, items, aggregate.firstHashKey, aggregate.openedAt);
+      this.#forget(aggregate);
+      const next = this.#openAggregate(aggregate.shard, this.#hashKeyFor(item, hashKey), hashKey === undefined ? 0 : offset, now);
+      return this.#collect(next, item, hashKey, offset, now);
+    }
+    // Keys longer in UTF-8 than counted: what fit goes out; the rest stays open, with its deadline.
+    const rest = items.slice(packed);
+    items.length = packed;
+    this.#emitPacked(aggregate.shard, items, aggregate.firstHashKey, aggregate.openedAt);
+    aggregate.items = [];
+    aggregate.estimate = 0;
+    aggregate.explicitHashKeys = 0;
+    this.#options.hashKeyOf(rest[0] as T, aggregate.firstHashKey, 0);
+    let open = aggregate;
+    for (const left of rest) open = this.#collect(open, left, undefined, 0, now);
+    return this.#collect(open, item, hashKey, offset, now);
+  }
+
+  /** Adds items[from..] to the packer until one does not fit; returns how many it took (at least one). */
+  #fill(items: readonly T[], from: number): number {
+    const packer = this.#packer;
+    let i = from;
+    for (; i < items.length; i++) {
+      const item = items[i] as T;
+      if (!packer.tryAdd(item.partitionKey, item.explicitHashKey, item.data, this.#maxSize)) break;
+    }
+    return i - from;
+  }
+
+  #hashKeyFor(item: T, hashKey: Uint32Array | undefined): Uint32Array {
+    if (hashKey !== undefined) return hashKey;
+    this.#options.hashKeyOf(item, this.#hashKey, 0);
+    return this.#hashKey;
+  }
+
   #openAggregate(shard: number, hashKey: Uint32Array, offset: number, now: number): OpenAggregate<T> {
-    const aggregate = this.#spare.pop() ?? new OpenAggregate<T>({ compression: this.#options.compression, allocate: this.#options.allocate });
+    const aggregate = this.#spare.pop() ?? {
+      shard,
+      items: [],
+      estimate: 0,
+      explicitHashKeys: 0,
+      builder: undefined,
+      openedAt: now,
+      epoch: 0,
+      firstHashKey: new Uint32Array(4),
+    };
     aggregate.shard = shard;
     aggregate.openedAt = now;
     const first = aggregate.firstHashKey;
@@ -171,14 +275,48 @@ export class Aggregator<T> {
     return aggregate;
   }
 
+  /** Encodes and emits every record of the aggregate, in as many aggregates as they need, and releases it. */
   #close(aggregate: OpenAggregate<T>): void {
-    const size = aggregate.size;
-    const record = aggregate.finish(aggregate.firstHashKey, 0);
-    const closed: ClosedAggregate<T> = { shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt };
+    const builder = aggregate.builder;
+    if (builder === undefined) {
+      this.#emitCollected(aggregate, this.#fill(aggregate.items, 0));
+    } else {
+      const size = builder.size;
+      const record = builder.finish(aggregate.firstHashKey, 0);
+      this.#emit({ shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt });
+    }
+    this.#forget(aggregate);
+  }
+
+  /** Emits a collecting aggregate's records, of which the packer holds the first `packed` already. */
+  #emitCollected(aggregate: OpenAggregate<T>, packed: number): void {
+    const items = aggregate.items;
+    if (packed === items.length) {
+      this.#emitPacked(aggregate.shard, items, aggregate.firstHashKey, aggregate.openedAt);
+      return;
+    }
+    let from = 0;
+    let firstHashKey = aggregate.firstHashKey;
+    for (;;) {
+      this.#emitPacked(aggregate.shard, items.slice(from, from + packed), firstHashKey, aggregate.openedAt);
+      from += packed;
+      if (from === items.length) return;
+      firstHashKey = this.#hashKeyFor(items[from] as T, undefined);
+      packed = this.#fill(items, from);
+    }
+  }
+
+  #forget(aggregate: OpenAggregate<T>): void {
     this.#open[aggregate.shard] = undefined;
     this.#openCount--;
     this.#release(aggregate);
-    this.#emit(closed);
+  }
+
+  /** Emits what the packer holds: `items`, of `shard`. */
+  #emitPacked(shard: number, items: T[], firstHashKey: Uint32Array, oldestAt: number): void {
+    const size = this.#packer.size;
+    const record = this.#packer.finish(firstHashKey, 0);
+    this.#emit({ shard, record, items, size, oldestAt });
   }
 
   #openAggregates(): OpenAggregate<T>[] {
@@ -190,7 +328,19 @@ export class Aggregator<T> {
   #release(aggregate: OpenAggregate<T>): void {
     aggregate.epoch++;
     aggregate.items = [];
+    aggregate.estimate = 0;
+    aggregate.explicitHashKeys = 0;
+    const builder = aggregate.builder;
+    if (builder !== undefined) {
+      builder.reset();
+      aggregate.builder = undefined;
+      if (this.#spareBuilders.length < this.#mostOpen) this.#spareBuilders.push(builder);
+    }
     if (this.#spare.length < this.#mostOpen) this.#spare.push(aggregate);
+  }
+
+  #newBuilder(): AggregateBuilder {
+    return new AggregateBuilder({ compression: this.#options.compression, allocate: this.#options.allocate });
   }
 
   #compactDeadlines(): void {
