@@ -115,6 +115,24 @@ describe('Aggregator', () => {
     expectExactlyPacked(closed, 2000);
   });
 
+  it('sends the records that keys longer in UTF-8 than their length leave over in the next aggregate, with its own first hash key', () => {
+    const { aggregator, closed, addItem } = setup({ maxSize: 600, lingerMs: 100 });
+    const data = new Uint8Array(10);
+    // 40 characters, 80 bytes in UTF-8: the estimate counts half of each key.
+    for (let i = 0; i < 12; i++) addItem(0, { id: i, partitionKey: `${'é'.repeat(38)}${String(i).padStart(2, '0')}`, explicitHashKey: undefined, data }, i);
+    expect(closed.length).toBeGreaterThan(0);
+    aggregator.closeDue(99);
+    const beforeDeadline = closed.length;
+    aggregator.closeDue(100);
+    expect(closed.length).toBeGreaterThan(beforeDeadline);
+    expect(closed.flatMap((c) => ids(c.items))).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    for (const aggregate of closed) {
+      expect(aggregate.size).toBeLessThanOrEqual(600);
+      if (aggregate.items.length > 1) expect(aggregate.record.explicitHashKey).toBe(firstHashKey(aggregate));
+    }
+    expectExactlyPacked(closed, 600);
+  });
+
   it('sends every record, in order and exactly packed, for any keys, sizes and shards', () => {
     const key = fc.oneof(
       fc.constantFrom('device-1', 'device-2', 'é', '\u{1F600}-sensor', 'x'.repeat(140)),
