@@ -32,9 +32,9 @@ const INFO_HASH = 3;
  * An aggregate's table of distinct keys, as protobuf fields; reused from aggregate to aggregate.
  *
  * Keys are told apart by their UTF-8 bytes, the form they take in the aggregate, and the table
- * keeps no strings: with thousands of shards every table is cold, and each object a record
- * touches costs a cache miss. So everything but the bytes lives in one Int32Array: the
- * open-addressing slots, then {@link KEY_INFO} entries a key.
+ * keeps no array of key strings (only the Map of repeated keys holds some): each object a lookup
+ * touches is a cache miss when the table is cold. So everything but the bytes lives in one
+ * Int32Array: the open-addressing slots, then {@link KEY_INFO} entries a key.
  */
 export class KeyTable {
   readonly #tag: number;
