@@ -9,10 +9,16 @@
  *
  * Reports user records/s (wall clock), records per CPU-second of the producer's process (its one
  * core), and the heap each buffered record costs beyond its payload. First, the same loop runs
- * against a promise-only stand-in (support/promise-floor.ts): the most any producer with a
- * promise per record can reach with this many records outstanding on this machine. Adding the
+ * against a promise-only stand-in (support/promise-floor.ts) that holds two requests' worth of
+ * records: the most any producer with a promise per record and the default batching can reach on
+ * this machine. Adding the
  * hashing that the format and SigV4 require per record (support/inherent-costs.ts) to that floor
  * gives the ceiling of any implementation, for 100 B and 1 KiB records.
+ *
+ * Scenarios that name another are also given as CPU per record against it, a ratio taken round by
+ * round: 4,096 shards against 4; 4 shards with 8 user records per Kinesis record (the per-record
+ * part of what 4,096 shards cost, with every state warm); and the same producer with a young
+ * generation four times Node's default, which shows what the garbage collector takes.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,6 +40,12 @@ export interface PipelineScenario {
   readonly metricsLevel: 'none' | 'detailed';
   /** recordMaxBufferedTime; the producer's default (100 ms) when absent. */
   readonly lingerMs?: number;
+  /** aggregationMaxCount; the producer's default when absent. */
+  readonly aggregationMaxCount?: number;
+  /** Node options of the producer's process, e.g. a larger young generation. */
+  readonly nodeOptions?: readonly string[];
+  /** The scenario whose CPU per record this one's is compared with, round by round. */
+  readonly comparedWith?: string;
 }
 
 /** What one scenario measured (medians over the runs). */
@@ -49,8 +61,11 @@ export interface PipelineResult {
   readonly runs: number;
 }
 
-/** The promise-only stand-in (bench/support/promise-floor.ts) under the same loop and window. */
+/** The promise-only stand-in (bench/support/promise-floor.ts) under the same loop, for one record size. */
 export interface FloorResult {
+  readonly recordBytes: number;
+  /** Records it held at most: two requests' worth (see floorBatchRecords). */
+  readonly heldRecords: number;
   readonly recordsPerSecond: number;
   readonly recordsPerCpuSecond: number;
   readonly runs: number;
@@ -66,11 +81,11 @@ export interface CeilingResult {
   readonly recordsPerSecond: number;
 }
 
-/** CPU per user record of a many-shard scenario against the same scenario with 4 shards. */
-export interface ShardCountRatio {
+/** CPU per user record of one scenario against another's, e.g. 4,096 shards against 4. */
+export interface CpuPerRecordRatio {
   readonly name: string;
   readonly comparedWith: string;
-  /** The median over the rounds of (CPU per record with many shards) / (CPU per record with 4), both measured in the same round. */
+  /** The median over the rounds of (this scenario's CPU per record) / (the other's), both measured in the same round. */
   readonly cpuPerRecordRatio: number;
 }
 
@@ -81,18 +96,48 @@ export interface BufferedMemoryResult {
   readonly bytesPerRecord: number;
 }
 
+/** A young generation four times Node's default (16 MiB semi-spaces on 64-bit), for the tuned rows. */
+const LARGER_YOUNG_GENERATION = ['--max-semi-space-size=64'];
+
 export const PIPELINE_SCENARIOS: readonly PipelineScenario[] = [
   { name: '100B-4-shards', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'none' },
-  { name: '100B-4-shards-metrics', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'detailed' },
+  { name: '100B-4-shards-metrics', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'detailed', comparedWith: '100B-4-shards' },
   { name: '1KiB-4-shards', shards: 4, recordBytes: 1024, records: 300_000, metricsLevel: 'none' },
-  { name: '100B-4096-shards', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none' },
-  { name: '1KiB-4096-shards', shards: 4096, recordBytes: 1024, records: 300_000, metricsLevel: 'none' },
+  { name: '100B-4096-shards', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', comparedWith: '100B-4-shards' },
+  { name: '1KiB-4096-shards', shards: 4096, recordBytes: 1024, records: 300_000, metricsLevel: 'none', comparedWith: '1KiB-4-shards' },
   { name: '100B-4096-shards-linger-1s', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', lingerMs: 1000 },
+  // 4 shards, every state warm, but as few user records per Kinesis record as with 4,096 shards: the
+  // per-Kinesis-record part of what 4,096 shards cost.
+  {
+    name: '100B-4-shards-8-per-kinesis-record', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'none',
+    aggregationMaxCount: 8, comparedWith: '100B-4-shards',
+  },
+  { name: '100B-4-shards-semi-space-64', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', nodeOptions: LARGER_YOUNG_GENERATION, comparedWith: '100B-4-shards' },
+  { name: '1KiB-4-shards-semi-space-64', shards: 4, recordBytes: 1024, records: 300_000, metricsLevel: 'none', nodeOptions: LARGER_YOUNG_GENERATION, comparedWith: '1KiB-4-shards' },
+  { name: '100B-4096-shards-semi-space-64', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', nodeOptions: LARGER_YOUNG_GENERATION, comparedWith: '100B-4096-shards' },
 ];
 
 const OUTSTANDING_WINDOW = 200_000;
-/** Records per settled batch of the promise-only floor: about what one 5 MiB request carries of 100 B records, in order of magnitude. */
-const FLOOR_BATCH_RECORDS = 4096;
+/** The producer's defaults that decide how many records one PutRecords request carries. */
+const DEFAULT_COLLECTION_MAX_SIZE = 5 * 1024 * 1024;
+const DEFAULT_AGGREGATION_MAX_SIZE = 51_200;
+/** Bytes a user record takes in an aggregate beyond its data: the bench's keys (about 20 characters) and the protobuf framing. */
+const RECORD_OVERHEAD_BYTES = 30;
+
+/**
+ * Records one PutRecords request of the default size carries: 102 aggregates of 51,200 bytes, of
+ * 393 user records of 100 B (the bench measures 396.5) or 48 of 1 KiB. The promise-only floor
+ * settles records a request at a time and holds two requests' worth, the one out and the one
+ * filling: with the default batching any producer holds at least that many, and the garbage
+ * collector's cost grows with the records held. (A floor holding the bench's window of 200,000
+ * would overstate it; one holding a few thousand would model batching that no default makes.)
+ */
+function floorBatchRecords(recordBytes: number): number {
+  const aggregatesPerRequest = Math.floor(DEFAULT_COLLECTION_MAX_SIZE / DEFAULT_AGGREGATION_MAX_SIZE);
+  return aggregatesPerRequest * Math.floor(DEFAULT_AGGREGATION_MAX_SIZE / (recordBytes + RECORD_OVERHEAD_BYTES));
+}
+
+const RECORD_SIZES = [100, 1024] as const;
 const WARM_UP_RECORDS = 100_000;
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
@@ -106,24 +151,26 @@ interface RunMeasurement {
 /** Runs every scenario `runs` times, each run in a fresh process, and returns the medians. */
 export async function runPipelineBench(options: { runs?: number; only?: string } = {}): Promise<PipelineBenchResult> {
   const runs = options.runs ?? 3;
-  let floor: FloorResult | undefined;
+  const floors: FloorResult[] = [];
   if (options.only === undefined || options.only === 'floor') {
-    const measured: Array<Omit<RunMeasurement, 'kinesisRecords'>> = [];
-    for (let run = 0; run < runs; run++) measured.push(await inChild(['floor', '', '']));
-    floor = {
-      recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
-      recordsPerCpuSecond: median(measured.map((m) => m.recordsPerCpuSecond)),
-      runs,
-    };
+    for (const recordBytes of RECORD_SIZES) {
+      const measured: Array<Omit<RunMeasurement, 'kinesisRecords'>> = [];
+      for (let run = 0; run < runs; run++) measured.push(await inChild(['floor', '', String(recordBytes)]));
+      floors.push({
+        recordBytes,
+        heldRecords: 2 * floorBatchRecords(recordBytes),
+        recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
+        recordsPerCpuSecond: median(measured.map((m) => m.recordsPerCpuSecond)),
+        runs,
+      });
+    }
   }
   const ceilings: CeilingResult[] = [];
-  if (floor !== undefined) {
-    for (const recordBytes of [100, 1024]) {
-      const costs = await inChild<InherentCosts>(['ceiling', '', String(recordBytes)]);
-      const floorMicroseconds = 1e6 / floor.recordsPerSecond;
-      const total = floorMicroseconds + costs.keyMd5 + costs.md5Trailer + costs.base64 + costs.sigV4Sha256;
-      ceilings.push({ recordBytes, costs, floorMicroseconds, recordsPerSecond: 1e6 / total });
-    }
+  for (const floor of floors) {
+    const costs = await inChild<InherentCosts>(['ceiling', '', String(floor.recordBytes)]);
+    const floorMicroseconds = 1e6 / floor.recordsPerSecond;
+    const total = floorMicroseconds + costs.keyMd5 + costs.md5Trailer + costs.base64 + costs.sigV4Sha256;
+    ceilings.push({ recordBytes: floor.recordBytes, costs, floorMicroseconds, recordsPerSecond: 1e6 / total });
   }
   // Rounds, each running every scenario once, rather than every run of one scenario in a row: the
   // shared machine drifts by 10 to 20 % over minutes, and a ratio of two scenarios measured minutes
@@ -140,7 +187,7 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
           endpoints.set(scenario.shards, endpoint);
         }
         const before = await endpoint.counts();
-        const result = await inChild<Omit<RunMeasurement, 'kinesisRecords'>>(['throughput', endpoint.endpoint, JSON.stringify(scenario)]);
+        const result = await inChild<Omit<RunMeasurement, 'kinesisRecords'>>(['throughput', endpoint.endpoint, JSON.stringify(scenario)], scenario.nodeOptions);
         const after = await endpoint.counts();
         measured.get(scenario)?.push({ ...result, kinesisRecords: after.records - before.records });
       }
@@ -163,17 +210,16 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       runs,
     };
   });
-  const shardCountRatios: ShardCountRatio[] = [];
-  for (const many of scenarios) {
-    const few = scenarios.find((scenario) => scenario.shards === 4 && scenario.recordBytes === many.recordBytes
-      && scenario.metricsLevel === many.metricsLevel && scenario.lingerMs === many.lingerMs);
-    if (many.shards === 4 || few === undefined) continue;
-    const fewRuns = measured.get(few) as RunMeasurement[];
-    const manyRuns = measured.get(many) as RunMeasurement[];
-    shardCountRatios.push({
-      name: many.name,
-      comparedWith: few.name,
-      cpuPerRecordRatio: median(manyRuns.map((m, round) => (fewRuns[round] as RunMeasurement).recordsPerCpuSecond / m.recordsPerCpuSecond)),
+  const cpuPerRecordRatios: CpuPerRecordRatio[] = [];
+  for (const scenario of scenarios) {
+    const baseline = scenarios.find((other) => other.name === scenario.comparedWith);
+    if (baseline === undefined) continue;
+    const baselineRuns = measured.get(baseline) as RunMeasurement[];
+    const runs = measured.get(scenario) as RunMeasurement[];
+    cpuPerRecordRatios.push({
+      name: scenario.name,
+      comparedWith: baseline.name,
+      cpuPerRecordRatio: median(runs.map((m, round) => (baselineRuns[round] as RunMeasurement).recordsPerCpuSecond / m.recordsPerCpuSecond)),
     });
   }
   const memory: BufferedMemoryResult[] = [];
@@ -187,31 +233,31 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       }
     }
   }
-  return { floor, ceilings, throughput, shardCountRatios, memory };
+  return { floors, ceilings, throughput, cpuPerRecordRatios, memory };
 }
 
 /** Everything one run of the pipeline bench measured. */
 export interface PipelineBenchResult {
-  /** Absent when `only` named a single scenario. */
-  readonly floor: FloorResult | undefined;
+  /** One per record size; empty when `only` named a single scenario. */
+  readonly floors: FloorResult[];
   /** Empty when the floor was not measured. */
   readonly ceilings: CeilingResult[];
   readonly throughput: PipelineResult[];
-  /** Empty unless a scenario with many shards ran with its 4-shard counterpart. */
-  readonly shardCountRatios: ShardCountRatio[];
+  /** One per scenario that ran with the scenario it is compared with. */
+  readonly cpuPerRecordRatios: CpuPerRecordRatio[];
   readonly memory: BufferedMemoryResult[];
 }
 
 /** The bench's results as Markdown tables. */
 export function formatPipelineBench(result: PipelineBenchResult): string {
-  const floor = result.floor;
-  const floorRows = floor === undefined ? [] : [`| promise-only floor, 100 B (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | | |`];
+  const floorRows = result.floors.map((floor) =>
+    `| promise-only floor, ${floor.recordBytes} B, ${fmt(floor.heldRecords)} held (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | | |`);
   const rows = result.throughput.map((r) =>
     `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`);
   const micro = (value: number): string => value.toFixed(2);
   const ceilingRows = result.ceilings.map((c) =>
     `| ${c.recordBytes} | ${micro(c.costs.keyMd5)} | ${micro(c.costs.md5Trailer)} | ${micro(c.costs.base64)} | ${micro(c.costs.sigV4Sha256)} | ${micro(c.floorMicroseconds)} | ${fmt(c.recordsPerSecond)} |`);
-  const ratioRows = result.shardCountRatios.map((r) => `| ${r.name} | ${r.comparedWith} | ${r.cpuPerRecordRatio.toFixed(2)} |`);
+  const ratioRows = result.cpuPerRecordRatios.map((r) => `| ${r.name} | ${r.comparedWith} | ${r.cpuPerRecordRatio.toFixed(2)} |`);
   const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
   return [
     '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
@@ -231,19 +277,21 @@ export function formatPipelineBench(result: PipelineBenchResult): string {
       ...ratioRows,
       '',
     ]),
-    '| shards | buffered records | heap bytes per buffered record beyond its payload |',
-    '| ---: | ---: | ---: |',
-    ...memoryRows,
-  ].join('\n');
+    ...(memoryRows.length === 0 ? [] : [
+      '| shards | buffered records | heap bytes per buffered record beyond its payload |',
+      '| ---: | ---: | ---: |',
+      ...memoryRows,
+    ]),
+  ].join('\n').trimEnd();
 }
 
 function fmt(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-async function inChild<T>(args: string[]): Promise<T> {
+async function inChild<T>(args: string[], nodeOptions: readonly string[] = []): Promise<T> {
   const child = fork(fileURLToPath(import.meta.url), ['--child', ...args], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...nodeOptions],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
@@ -279,9 +327,10 @@ interface BenchTarget {
   flush(): Promise<void>;
 }
 
-async function produce(producer: BenchTarget, keys: readonly string[], from: number, to: number, data: Uint8Array, onDelivered: () => void): Promise<void> {
+async function produce(producer: BenchTarget, window: number, keys: readonly string[], from: number, to: number, data: Uint8Array,
+  onDelivered: () => void): Promise<void> {
   for (let i = from; i < to; i++) {
-    if (producer.outstandingRecords >= OUTSTANDING_WINDOW) await producer.ready();
+    if (producer.outstandingRecords >= window) await producer.ready();
     producer.add({ partitionKey: keys[i] as string, data }).then(onDelivered, (error: unknown) => {
       throw error;
     });
@@ -294,6 +343,7 @@ async function measureThroughput(endpoint: string, scenario: PipelineScenario): 
   const producer = createBenchProducer(endpoint, {
     metricsLevel: scenario.metricsLevel,
     ...(scenario.lingerMs !== undefined ? { recordMaxBufferedTime: scenario.lingerMs } : {}),
+    ...(scenario.aggregationMaxCount !== undefined ? { aggregationMaxCount: scenario.aggregationMaxCount } : {}),
   });
   const keys = distinctKeys(scenario.records + WARM_UP_RECORDS);
   const data = new Uint8Array(scenario.recordBytes).fill(0x61);
@@ -301,14 +351,14 @@ async function measureThroughput(endpoint: string, scenario: PipelineScenario): 
   const onDelivered = (): void => {
     delivered++;
   };
-  await produce(producer, keys, 0, WARM_UP_RECORDS, data, onDelivered);
+  await produce(producer, OUTSTANDING_WINDOW, keys, 0, WARM_UP_RECORDS, data, onDelivered);
   let peakRss = process.memoryUsage().rss;
   const rssSampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  await produce(producer, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
+  await produce(producer, OUTSTANDING_WINDOW, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   clearInterval(rssSampler);
@@ -321,20 +371,22 @@ async function measureThroughput(endpoint: string, scenario: PipelineScenario): 
   };
 }
 
-/** The same loop, window and keys against the promise-only floor. */
-async function measureFloor(): Promise<Omit<RunMeasurement, 'kinesisRecords'>> {
-  const records = 1_000_000;
-  const floor = new PromiseFloor(OUTSTANDING_WINDOW, FLOOR_BATCH_RECORDS);
+/** The same loop and keys against the promise-only floor, which holds two requests' worth of records. */
+async function measureFloor(recordBytes: number): Promise<Omit<RunMeasurement, 'kinesisRecords'>> {
+  const records = recordBytes > 512 ? 300_000 : 1_000_000;
+  const batchRecords = floorBatchRecords(recordBytes);
+  const window = 2 * batchRecords;
+  const floor = new PromiseFloor(window, batchRecords);
   const keys = distinctKeys(records + WARM_UP_RECORDS);
-  const data = new Uint8Array(100).fill(0x61);
+  const data = new Uint8Array(recordBytes).fill(0x61);
   let delivered = 0;
   const onDelivered = (): void => {
     delivered++;
   };
-  await produce(floor, keys, 0, WARM_UP_RECORDS, data, onDelivered);
+  await produce(floor, window, keys, 0, WARM_UP_RECORDS, data, onDelivered);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  await produce(floor, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
+  await produce(floor, window, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   await new Promise(setImmediate);
@@ -372,7 +424,7 @@ async function child(args: string[]): Promise<void> {
   const result = mode === 'memory'
     ? await measureBufferedMemory(endpoint, Number(parameter))
     : mode === 'floor'
-      ? await measureFloor()
+      ? await measureFloor(Number(parameter))
       : mode === 'ceiling'
         ? measureInherentCosts(distinctKeys(Number(parameter) > 512 ? 60_000 : 200_000), Number(parameter))
       : await measureThroughput(endpoint, JSON.parse(parameter) as PipelineScenario);

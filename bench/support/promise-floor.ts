@@ -1,10 +1,10 @@
 /**
  * The least any producer with this API can do: `add()` returns a promise, holds the record and
  * the promise's resolver until its batch "comes back", and resolves it with a result object. It
- * sends nothing and computes nothing. Run with the pipeline bench's window, it measures what the
- * promise-per-record API costs alone on this machine when that many records are outstanding,
- * mostly the garbage collector copying every held record's promise, resolver and entry out of
- * V8's young generation.
+ * sends nothing and computes nothing. It measures what the promise-per-record API costs alone on
+ * this machine with `window` records outstanding, mostly the garbage collector copying every held
+ * record's promise, resolver and entry out of V8's young generation; the more records are held, the
+ * more it copies, so the pipeline bench holds as few as a producer could.
  */
 import type { UserRecord, UserRecordResult } from '../../src/records.js';
 
