@@ -260,11 +260,13 @@ export function formatPipelineBench(result: PipelineBenchResult): string {
   const ratioRows = result.cpuPerRecordRatios.map((r) => `| ${r.name} | ${r.comparedWith} | ${r.cpuPerRecordRatio.toFixed(2)} |`);
   const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
   return [
-    '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
-    ...floorRows,
-    ...rows,
-    '',
+    ...(floorRows.length + rows.length === 0 ? [] : [
+      '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+      ...floorRows,
+      ...rows,
+      '',
+    ]),
     ...(ceilingRows.length === 0 ? [] : [
       '| record bytes | key MD5 µs | MD5 trailer µs | base64 µs | SigV4 SHA-256 µs | promise floor µs | ceiling records/s |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

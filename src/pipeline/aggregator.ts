@@ -1,4 +1,5 @@
 import { AggregateBuilder, aggregateSize, type KinesisRecord, newRecordBytes } from '../format/aggregated-record.js';
+import { HASH_KEY_WORDS } from '../format/hash-key.js';
 import { MAX_RECORD_BYTES } from '../format/limits.js';
 
 /** What the aggregator reads of a user record to encode it. */
@@ -56,13 +57,6 @@ interface OpenAggregate<T> {
   openedAt: number;
   /** Bumped on every close, so that stale entries in the deadline queue are recognised. */
   epoch: number;
-  /** The first record's hash key: the aggregate is sent with it, so that it lands on the predicted shard. */
-  readonly firstHashKey: Uint32Array;
-}
-
-interface DeadlineEntry<T> {
-  readonly aggregate: OpenAggregate<T>;
-  readonly epoch: number;
 }
 
 /**
@@ -95,9 +89,21 @@ export class Aggregator<T extends AggregatedItem> {
   #packer: AggregateBuilder;
   /** Builders of aggregates that went on exactly, kept for reuse once they close. */
   readonly #spareBuilders: AggregateBuilder[] = [];
-  readonly #hashKey = new Uint32Array(4);
-  /** Open aggregates in opening order, which is deadline order since every deadline is openedAt + lingerMs. */
-  #deadlines: DeadlineEntry<T>[] = [];
+  readonly #hashKey = new Uint32Array(HASH_KEY_WORDS);
+  /**
+   * Each shard's open aggregate's first record's hash key, four words a shard: the aggregate is sent
+   * with it, so that it lands on the predicted shard. One array for every shard rather than one per
+   * aggregate: with thousands of shards an aggregate holds a handful of records, and a typed array
+   * of its own cost about 10 bytes a buffered record.
+   */
+  #firstHashKeys = new Uint32Array(0);
+  /**
+   * Open aggregates in opening order, which is deadline order since every deadline is openedAt +
+   * lingerMs, each with its epoch when it opened: two arrays rather than an entry object each, for
+   * the same reason.
+   */
+  #deadlines: OpenAggregate<T>[] = [];
+  #deadlineEpochs: number[] = [];
   #deadlineHead = 0;
 
   constructor(options: AggregatorOptions<T>, emit: (aggregate: ClosedAggregate<T>) => void) {
@@ -134,10 +140,10 @@ export class Aggregator<T extends AggregatedItem> {
   closeDue(now: number): void {
     const dueBefore = now - this.#options.lingerMs;
     while (this.#deadlineHead < this.#deadlines.length) {
-      const entry = this.#deadlines[this.#deadlineHead] as DeadlineEntry<T>;
-      if (entry.epoch === entry.aggregate.epoch) {
-        if (entry.aggregate.openedAt > dueBefore) break;
-        this.#close(entry.aggregate);
+      const aggregate = this.#deadlines[this.#deadlineHead] as OpenAggregate<T>;
+      if (this.#deadlineEpochs[this.#deadlineHead] === aggregate.epoch) {
+        if (aggregate.openedAt > dueBefore) break;
+        this.#close(aggregate);
       }
       this.#deadlineHead++;
     }
@@ -147,8 +153,7 @@ export class Aggregator<T extends AggregatedItem> {
   /** Closes every open aggregate now (flush). */
   closeAll(): void {
     for (const aggregate of this.#openAggregates()) this.#close(aggregate);
-    this.#deadlines = [];
-    this.#deadlineHead = 0;
+    this.#forgetDeadlines();
   }
 
   /** Takes every record out of the open aggregates without encoding them, e.g. to re-predict after the shard map changed. */
@@ -160,8 +165,7 @@ export class Aggregator<T extends AggregatedItem> {
       this.#release(aggregate);
     }
     this.#openCount = 0;
-    this.#deadlines = [];
-    this.#deadlineHead = 0;
+    this.#forgetDeadlines();
     return items;
   }
 
@@ -177,8 +181,8 @@ export class Aggregator<T extends AggregatedItem> {
   /** When the oldest open aggregate is due (ms), or Infinity when none is open. */
   nextDueTime(): number {
     for (let i = this.#deadlineHead; i < this.#deadlines.length; i++) {
-      const entry = this.#deadlines[i] as DeadlineEntry<T>;
-      if (entry.epoch === entry.aggregate.epoch) return entry.aggregate.openedAt + this.#options.lingerMs;
+      const aggregate = this.#deadlines[i] as OpenAggregate<T>;
+      if (this.#deadlineEpochs[i] === aggregate.epoch) return aggregate.openedAt + this.#options.lingerMs;
     }
     return Infinity;
   }
@@ -214,7 +218,7 @@ export class Aggregator<T extends AggregatedItem> {
         this.#packer = this.#spareBuilders.pop() ?? this.#newBuilder();
         return aggregate;
       }
-      this.#emitPacked(aggregate.shard, items, aggregate.firstHashKey, aggregate.openedAt);
+      this.#emitPacked(aggregate.shard, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS, aggregate.openedAt);
       this.#forget(aggregate);
       const next = this.#openAggregate(aggregate.shard, this.#hashKeyFor(item, hashKey), hashKey === undefined ? 0 : offset, now);
       return this.#collect(next, item, hashKey, offset, now);
@@ -222,11 +226,11 @@ export class Aggregator<T extends AggregatedItem> {
     // Keys longer in UTF-8 than counted: what fit goes out; the rest stays open, with its deadline.
     const rest = items.slice(packed);
     items.length = packed;
-    this.#emitPacked(aggregate.shard, items, aggregate.firstHashKey, aggregate.openedAt);
+    this.#emitPacked(aggregate.shard, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS, aggregate.openedAt);
     aggregate.items = [];
     aggregate.estimate = 0;
     aggregate.explicitHashKeys = 0;
-    this.#options.hashKeyOf(rest[0] as T, aggregate.firstHashKey, 0);
+    this.#options.hashKeyOf(rest[0] as T, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
     let open = aggregate;
     for (const left of rest) open = this.#collect(open, left, undefined, 0, now);
     return this.#collect(open, item, hashKey, offset, now);
@@ -258,20 +262,22 @@ export class Aggregator<T extends AggregatedItem> {
       builder: undefined,
       openedAt: now,
       epoch: 0,
-      firstHashKey: new Uint32Array(4),
     };
     aggregate.shard = shard;
     aggregate.openedAt = now;
-    const first = aggregate.firstHashKey;
-    first[0] = hashKey[offset] as number;
-    first[1] = hashKey[offset + 1] as number;
-    first[2] = hashKey[offset + 2] as number;
-    first[3] = hashKey[offset + 3] as number;
+    if (shard * HASH_KEY_WORDS >= this.#firstHashKeys.length) this.#growFirstHashKeys(shard);
+    const first = this.#firstHashKeys;
+    const at = shard * HASH_KEY_WORDS;
+    first[at] = hashKey[offset] as number;
+    first[at + 1] = hashKey[offset + 1] as number;
+    first[at + 2] = hashKey[offset + 2] as number;
+    first[at + 3] = hashKey[offset + 3] as number;
     // Grown slot by slot: a write far past the end would turn the array into a slow dictionary.
     while (this.#open.length <= shard) this.#open.push(undefined);
     this.#open[shard] = aggregate;
     if (++this.#openCount > this.#mostOpen) this.#mostOpen = this.#openCount;
-    this.#deadlines.push({ aggregate, epoch: aggregate.epoch });
+    this.#deadlines.push(aggregate);
+    this.#deadlineEpochs.push(aggregate.epoch);
     return aggregate;
   }
 
@@ -282,7 +288,7 @@ export class Aggregator<T extends AggregatedItem> {
       this.#emitCollected(aggregate, this.#fill(aggregate.items, 0));
     } else {
       const size = builder.size;
-      const record = builder.finish(aggregate.firstHashKey, 0);
+      const record = builder.finish(this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
       this.#emit({ shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt });
     }
     this.#forget(aggregate);
@@ -292,16 +298,18 @@ export class Aggregator<T extends AggregatedItem> {
   #emitCollected(aggregate: OpenAggregate<T>, packed: number): void {
     const items = aggregate.items;
     if (packed === items.length) {
-      this.#emitPacked(aggregate.shard, items, aggregate.firstHashKey, aggregate.openedAt);
+      this.#emitPacked(aggregate.shard, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS, aggregate.openedAt);
       return;
     }
     let from = 0;
-    let firstHashKey = aggregate.firstHashKey;
+    let firstHashKey: Uint32Array = this.#firstHashKeys;
+    let firstHashKeyOffset = aggregate.shard * HASH_KEY_WORDS;
     for (;;) {
-      this.#emitPacked(aggregate.shard, items.slice(from, from + packed), firstHashKey, aggregate.openedAt);
+      this.#emitPacked(aggregate.shard, items.slice(from, from + packed), firstHashKey, firstHashKeyOffset, aggregate.openedAt);
       from += packed;
       if (from === items.length) return;
       firstHashKey = this.#hashKeyFor(items[from] as T, undefined);
+      firstHashKeyOffset = 0;
       packed = this.#fill(items, from);
     }
   }
@@ -313,9 +321,9 @@ export class Aggregator<T extends AggregatedItem> {
   }
 
   /** Emits what the packer holds: `items`, of `shard`. */
-  #emitPacked(shard: number, items: T[], firstHashKey: Uint32Array, oldestAt: number): void {
+  #emitPacked(shard: number, items: T[], firstHashKey: Uint32Array, firstHashKeyOffset: number, oldestAt: number): void {
     const size = this.#packer.size;
-    const record = this.#packer.finish(firstHashKey, 0);
+    const record = this.#packer.finish(firstHashKey, firstHashKeyOffset);
     this.#emit({ shard, record, items, size, oldestAt });
   }
 
@@ -343,9 +351,23 @@ export class Aggregator<T extends AggregatedItem> {
     return new AggregateBuilder({ compression: this.#options.compression, allocate: this.#options.allocate });
   }
 
+  #forgetDeadlines(): void {
+    this.#deadlines = [];
+    this.#deadlineEpochs = [];
+    this.#deadlineHead = 0;
+  }
+
+  /** Makes room in the first-hash-key table for `shard`, at least doubling it. */
+  #growFirstHashKeys(shard: number): void {
+    const grown = new Uint32Array(Math.max(shard + 1, 2 * this.#firstHashKeys.length / HASH_KEY_WORDS) * HASH_KEY_WORDS);
+    grown.set(this.#firstHashKeys);
+    this.#firstHashKeys = grown;
+  }
+
   #compactDeadlines(): void {
     if (this.#deadlineHead > 1024 && this.#deadlineHead * 2 > this.#deadlines.length) {
       this.#deadlines = this.#deadlines.slice(this.#deadlineHead);
+      this.#deadlineEpochs = this.#deadlineEpochs.slice(this.#deadlineHead);
       this.#deadlineHead = 0;
     }
   }

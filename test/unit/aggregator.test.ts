@@ -138,8 +138,10 @@ describe('Aggregator', () => {
       fc.constantFrom('device-1', 'device-2', 'é', '\u{1F600}-sensor', 'x'.repeat(140)),
       fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }),
     );
+    // Mostly a few shards, so that aggregates fill; sometimes up to 64, so that the per-shard tables
+    // grow while aggregates of lower shards are open.
     const record = fc.record({
-      shard: fc.integer({ min: 0, max: 3 }),
+      shard: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 3 }), weight: 4 }, { arbitrary: fc.integer({ min: 0, max: 63 }), weight: 1 }),
       partitionKey: key,
       explicitHashKey: fc.option(fc.bigInt({ min: 0n, max: 2n ** 128n - 1n }).map(String), { nil: undefined, freq: 4 }),
       bytes: fc.integer({ min: 0, max: 700 }),
@@ -149,7 +151,7 @@ describe('Aggregator', () => {
         const { aggregator, closed, addItem } = setup({ maxSize });
         records.forEach((r, id) => addItem(r.shard, { id, partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: new Uint8Array(r.bytes).fill(id & 0xff) }));
         aggregator.closeAll();
-        for (let shard = 0; shard <= 3; shard++) {
+        for (let shard = 0; shard <= 63; shard++) {
           const expected = records.map((r, id) => ({ ...r, id })).filter((r) => r.shard === shard).map((r) => r.id);
           expect(closed.filter((c) => c.shard === shard).flatMap((c) => ids(c.items))).toEqual(expected);
         }
