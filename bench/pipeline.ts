@@ -8,7 +8,8 @@
  *   npm run build && node dist/bench/pipeline.js [--runs 3] [--only NAME]
  *
  * Reports user records/s (wall clock), records per CPU-second of the producer's process (its one
- * core), and the heap each buffered record costs beyond its payload. First, the same loop runs
+ * core), how long the garbage collector paused its main thread per record (the largest single
+ * cost with small records), and the heap each buffered record costs beyond its payload. First, the same loop runs
  * against a promise-only stand-in (support/promise-floor.ts) that holds two requests' worth of
  * records: the most any producer with a promise per record and the default batching can reach on
  * this machine. Adding the
@@ -22,6 +23,7 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KinesisProducer } from '../src/producer.js';
@@ -57,6 +59,8 @@ export interface PipelineResult {
   readonly recordsPerSecond: number;
   readonly recordsPerCpuSecond: number;
   readonly userRecordsPerKinesisRecord: number;
+  /** Time the main thread spent paused by the garbage collector, per user record. */
+  readonly gcPauseMicroseconds: number;
   readonly peakRssMiB: number;
   readonly runs: number;
 }
@@ -68,6 +72,7 @@ export interface FloorResult {
   readonly heldRecords: number;
   readonly recordsPerSecond: number;
   readonly recordsPerCpuSecond: number;
+  readonly gcPauseMicroseconds: number;
   readonly runs: number;
 }
 
@@ -144,6 +149,7 @@ const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 interface RunMeasurement {
   readonly recordsPerSecond: number;
   readonly recordsPerCpuSecond: number;
+  readonly gcPauseMicroseconds: number;
   readonly kinesisRecords: number;
   readonly peakRss: number;
 }
@@ -161,6 +167,7 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
         heldRecords: 2 * floorBatchRecords(recordBytes),
         recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
         recordsPerCpuSecond: median(measured.map((m) => m.recordsPerCpuSecond)),
+        gcPauseMicroseconds: median(measured.map((m) => m.gcPauseMicroseconds)),
         runs,
       });
     }
@@ -206,6 +213,7 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
       recordsPerSecond: median(runsOf.map((m) => m.recordsPerSecond)),
       recordsPerCpuSecond: median(runsOf.map((m) => m.recordsPerCpuSecond)),
       userRecordsPerKinesisRecord: median(runsOf.map((m) => totalUserRecords / m.kinesisRecords)),
+      gcPauseMicroseconds: median(runsOf.map((m) => m.gcPauseMicroseconds)),
       peakRssMiB: median(runsOf.map((m) => m.peakRss / 1024 / 1024)),
       runs,
     };
@@ -250,19 +258,19 @@ export interface PipelineBenchResult {
 
 /** The bench's results as Markdown tables. */
 export function formatPipelineBench(result: PipelineBenchResult): string {
-  const floorRows = result.floors.map((floor) =>
-    `| promise-only floor, ${floor.recordBytes} B, ${fmt(floor.heldRecords)} held (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | | |`);
-  const rows = result.throughput.map((r) =>
-    `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`);
   const micro = (value: number): string => value.toFixed(2);
+  const floorRows = result.floors.map((floor) =>
+    `| promise-only floor, ${floor.recordBytes} B, ${fmt(floor.heldRecords)} held (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | ${micro(floor.gcPauseMicroseconds)} | | |`);
+  const rows = result.throughput.map((r) =>
+    `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${micro(r.gcPauseMicroseconds)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`);
   const ceilingRows = result.ceilings.map((c) =>
     `| ${c.recordBytes} | ${micro(c.costs.keyMd5)} | ${micro(c.costs.md5Trailer)} | ${micro(c.costs.base64)} | ${micro(c.costs.sigV4Sha256)} | ${micro(c.floorMicroseconds)} | ${fmt(c.recordsPerSecond)} |`);
   const ratioRows = result.cpuPerRecordRatios.map((r) => `| ${r.name} | ${r.comparedWith} | ${r.cpuPerRecordRatio.toFixed(2)} |`);
   const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
   return [
     ...(floorRows.length + rows.length === 0 ? [] : [
-      '| scenario | metrics | user records/s | records per CPU-second | user records per Kinesis record | peak RSS MiB |',
-      '| --- | --- | ---: | ---: | ---: | ---: |',
+      '| scenario | metrics | user records/s | records per CPU-second | GC pauses µs per record | user records per Kinesis record | peak RSS MiB |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
       ...floorRows,
       ...rows,
       '',
@@ -358,17 +366,20 @@ async function measureThroughput(endpoint: string, scenario: PipelineScenario): 
   const rssSampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
+  const gcPauses = watchGcPauses();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await produce(producer, OUTSTANDING_WINDOW, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
-  const seconds = (performance.now() - started) / 1000;
+  const ended = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
+  const gcPauseMs = await gcPauses(ended);
   clearInterval(rssSampler);
   await producer.close();
   if (delivered !== keys.length) throw new Error(`only ${delivered} of ${keys.length} records were delivered`);
   return {
-    recordsPerSecond: scenario.records / seconds,
+    recordsPerSecond: scenario.records / ((ended - started) / 1000),
     recordsPerCpuSecond: scenario.records / ((cpu.user + cpu.system) / 1e6),
+    gcPauseMicroseconds: gcPauseMs * 1000 / scenario.records,
     peakRss: Math.max(peakRss, process.memoryUsage().rss),
   };
 }
@@ -386,14 +397,40 @@ async function measureFloor(recordBytes: number): Promise<Omit<RunMeasurement, '
     delivered++;
   };
   await produce(floor, window, keys, 0, WARM_UP_RECORDS, data, onDelivered);
+  const gcPauses = watchGcPauses();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await produce(floor, window, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
-  const seconds = (performance.now() - started) / 1000;
+  const ended = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
-  await new Promise(setImmediate);
+  const gcPauseMs = await gcPauses(ended);
   if (delivered !== keys.length) throw new Error(`only ${delivered} of ${keys.length} records were settled`);
-  return { recordsPerSecond: records / seconds, recordsPerCpuSecond: records / ((cpu.user + cpu.system) / 1e6), peakRss: process.memoryUsage().rss };
+  return {
+    recordsPerSecond: records / ((ended - started) / 1000),
+    recordsPerCpuSecond: records / ((cpu.user + cpu.system) / 1e6),
+    gcPauseMicroseconds: gcPauseMs * 1000 / records,
+    peakRss: process.memoryUsage().rss,
+  };
+}
+
+/**
+ * Starts summing the garbage collector's pauses of the main thread. The function it returns stops
+ * and gives the total (ms) of the pauses that began before `until`.
+ */
+function watchGcPauses(): (until: number) => Promise<number> {
+  let pausedMs = 0;
+  let until = Infinity;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (entry.startTime < until) pausedMs += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return async (end) => {
+    until = end;
+    // Entries reach the observer on a later turn of the event loop.
+    await new Promise(setImmediate);
+    observer.disconnect();
+    return pausedMs;
+  };
 }
 
 /**
