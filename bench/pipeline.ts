@@ -366,22 +366,12 @@ async function measureThroughput(endpoint: string, scenario: PipelineScenario): 
   const rssSampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
-  const gcPauses = watchGcPauses();
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await produce(producer, OUTSTANDING_WINDOW, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
-  const ended = performance.now();
-  const cpu = process.cpuUsage(cpuBefore);
-  const gcPauseMs = await gcPauses(ended);
+  const rates = await measureRates(scenario.records,
+    () => produce(producer, OUTSTANDING_WINDOW, keys, WARM_UP_RECORDS, keys.length, data, onDelivered));
   clearInterval(rssSampler);
   await producer.close();
   if (delivered !== keys.length) throw new Error(`only ${delivered} of ${keys.length} records were delivered`);
-  return {
-    recordsPerSecond: scenario.records / ((ended - started) / 1000),
-    recordsPerCpuSecond: scenario.records / ((cpu.user + cpu.system) / 1e6),
-    gcPauseMicroseconds: gcPauseMs * 1000 / scenario.records,
-    peakRss: Math.max(peakRss, process.memoryUsage().rss),
-  };
+  return { ...rates, peakRss: Math.max(peakRss, process.memoryUsage().rss) };
 }
 
 /** The same loop and keys against the promise-only floor, which holds two requests' worth of records. */
@@ -397,39 +387,36 @@ async function measureFloor(recordBytes: number): Promise<Omit<RunMeasurement, '
     delivered++;
   };
   await produce(floor, window, keys, 0, WARM_UP_RECORDS, data, onDelivered);
-  const gcPauses = watchGcPauses();
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await produce(floor, window, keys, WARM_UP_RECORDS, keys.length, data, onDelivered);
-  const ended = performance.now();
-  const cpu = process.cpuUsage(cpuBefore);
-  const gcPauseMs = await gcPauses(ended);
+  const rates = await measureRates(records, () => produce(floor, window, keys, WARM_UP_RECORDS, keys.length, data, onDelivered));
   if (delivered !== keys.length) throw new Error(`only ${delivered} of ${keys.length} records were settled`);
-  return {
-    recordsPerSecond: records / ((ended - started) / 1000),
-    recordsPerCpuSecond: records / ((cpu.user + cpu.system) / 1e6),
-    gcPauseMicroseconds: gcPauseMs * 1000 / records,
-    peakRss: process.memoryUsage().rss,
-  };
+  return { ...rates, peakRss: process.memoryUsage().rss };
 }
 
 /**
- * Starts summing the garbage collector's pauses of the main thread. The function it returns stops
- * and gives the total (ms) of the pauses that began before `until`.
+ * Runs `load`, which adds `records` records, and measures them: records per second of the wall
+ * clock and of the process's CPU time, and how long the garbage collector paused the main thread
+ * per record (pauses that began while `load` ran).
  */
-function watchGcPauses(): (until: number) => Promise<number> {
+async function measureRates(records: number, load: () => Promise<void>):
+  Promise<Pick<RunMeasurement, 'recordsPerSecond' | 'recordsPerCpuSecond' | 'gcPauseMicroseconds'>> {
   let pausedMs = 0;
   let until = Infinity;
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) if (entry.startTime < until) pausedMs += entry.duration;
   });
   observer.observe({ entryTypes: ['gc'] });
-  return async (end) => {
-    until = end;
-    // Entries reach the observer on a later turn of the event loop.
-    await new Promise(setImmediate);
-    observer.disconnect();
-    return pausedMs;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await load();
+  until = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
+  // Entries reach the observer on a later turn of the event loop.
+  await new Promise(setImmediate);
+  observer.disconnect();
+  return {
+    recordsPerSecond: records / ((until - started) / 1000),
+    recordsPerCpuSecond: records / ((cpu.user + cpu.system) / 1e6),
+    gcPauseMicroseconds: (pausedMs * 1000) / records,
   };
 }
 

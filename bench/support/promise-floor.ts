@@ -4,7 +4,7 @@
  * sends nothing and computes nothing. It measures what the promise-per-record API costs alone on
  * this machine with `window` records outstanding, mostly the garbage collector copying every held
  * record's promise, resolver and entry out of V8's young generation; the more records are held, the
- * more it copies, so the pipeline bench holds as few as a producer could.
+ * more it copies, so the pipeline bench holds what a producer with the default batching holds.
  */
 import type { UserRecord, UserRecordResult } from '../../src/records.js';
 
