@@ -6,7 +6,7 @@ import { ProducerMetrics } from './metrics.js';
 import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
-import { StreamPipeline } from './stream-pipeline.js';
+import { StreamPipeline } from './pipeline/stream-pipeline.js';
 
 /** A user record that names its own stream instead of the producer's. */
 export interface StreamUserRecord extends UserRecord {
