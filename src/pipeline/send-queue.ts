@@ -2,7 +2,8 @@
  * The send queue: PutRecords batches the collector closed while every connection was busy, in the
  * order they closed. It owns the expiry of what it holds: a Kinesis record whose earliest deadline
  * passes here leaves its batch unsent, when the batch goes out or, if that takes longer, when its
- * timer fires.
+ * timer fires. Expired entries are handed over from the timer only, never from push() or shift(),
+ * which run inside the stages that feed the queue.
  */
 import type { Batch, Collectable } from './collector.js';
 
@@ -12,6 +13,8 @@ export class SendQueue<A extends Collectable> {
   readonly #now: () => number;
   #batches: Batch<A>[] = [];
   #head = 0;
+  /** Entries taken out of batches by shift(), for the timer to hand over. */
+  #expired: A[] = [];
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closed = false;
@@ -43,19 +46,24 @@ export class SendQueue<A extends Collectable> {
       this.#batches[this.#head++] = undefined as unknown as Batch<A>;
       if (this.#head === this.#batches.length) this.#reset();
       if (batch.expiresAt > this.#now()) return batch;
-      const expired: A[] = [];
-      const live = withoutExpired(batch, this.#now(), expired);
-      this.#onExpired(expired);
+      const live = withoutExpired(batch, this.#now(), this.#expired);
+      this.#arm(this.#now());
       if (live !== undefined) return live;
     }
     return undefined;
   }
 
-  /** Takes every batch out, in order (the shard map changed, or the pipeline closes). */
-  takeAll(): Batch<A>[] {
-    const batches = this.#batches.slice(this.#head);
+  /**
+   * Takes every entry out, batches in order, then the expired entries not yet handed over (the
+   * shard map changed, or the pipeline closes).
+   */
+  takeAll(): A[] {
+    const entries: A[] = [];
+    for (let i = this.#head; i < this.#batches.length; i++) entries.push(...(this.#batches[i] as Batch<A>).entries);
+    entries.push(...this.#expired);
+    this.#expired = [];
     this.#reset();
-    return batches;
+    return entries;
   }
 
   /** Stops the timer; batches still queued are for {@link takeAll}. */
@@ -68,11 +76,11 @@ export class SendQueue<A extends Collectable> {
   #reset(): void {
     this.#batches = [];
     this.#head = 0;
-    this.#disarm();
+    if (this.#expired.length === 0) this.#disarm();
   }
 
   #arm(at: number): void {
-    if (this.#closed) return;
+    if (this.#closed || at >= this.#timerAt) return;
     this.#disarm();
     this.#timerAt = at;
     this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(at - this.#now())));
@@ -89,7 +97,8 @@ export class SendQueue<A extends Collectable> {
     this.#timerAt = Infinity;
     const now = this.#now();
     const kept: Batch<A>[] = [];
-    const expired: A[] = [];
+    const expired = this.#expired;
+    this.#expired = [];
     let next = Infinity;
     for (let i = this.#head; i < this.#batches.length; i++) {
       const batch = this.#batches[i] as Batch<A>;

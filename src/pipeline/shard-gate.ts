@@ -112,11 +112,9 @@ export class ShardGate<T, A extends GatedAggregate<T> = GatedAggregate<T>> {
       this.#hold(held, aggregate);
       return;
     }
-    if (aggregate.expiresAt - this.#marginMs <= this.#now()) {
-      this.#sink.expired([aggregate]);
-      return;
-    }
-    if (this.#strictOrdering && this.#busy.has(shard)) {
+    // Expired, or waiting for its request in flight: the timer deals with it. Never the sink at
+    // once: admit() runs inside the aggregator's emit, which must not be entered again.
+    if (aggregate.expiresAt - this.#marginMs <= this.#now() || (this.#strictOrdering && this.#busy.has(shard))) {
       this.#held.set(shard, [aggregate]);
       this.#armFor(shard, aggregate);
       return;

@@ -206,13 +206,7 @@ export class StreamPipeline {
   /** Every record that is buffered but not in flight, in arrival order per shard. */
   #takeUnsent(): PendingRecord[] {
     const items: PendingRecord[] = [];
-    for (const batch of this.#sendQueue.takeAll()) {
-      for (const entry of batch.entries) {
-        items.push(...entry.items);
-        this.#gate.finished(entry.shard);
-      }
-    }
-    for (const entry of this.#collector.takeAll()) {
+    for (const entry of [...this.#sendQueue.takeAll(), ...this.#collector.takeAll()]) {
       items.push(...entry.items);
       this.#gate.finished(entry.shard);
     }
