@@ -7,6 +7,8 @@
 import type { PendingAggregate, PendingRecord } from '../pending-record.js';
 import { type Attempt, UserRecordFailedError, type UserRecordFailureReason } from '../records.js';
 import { backoffRetries, type Retrier } from './retrier.js';
+import type { RecordOutcome, SendOutcome } from './sender.js';
+import type { ShardMap } from './shard-map.js';
 
 /** Error code a record fails with when its recordTtl passed before any attempt of it failed. */
 export const EXPIRED_ERROR_CODE = 'Expired';
@@ -21,6 +23,19 @@ export interface SettleSink {
   retry(item: PendingRecord, delayMs: number): void;
   /** strictOrdering: the records of `shard` that failed in one request try again together, in order, after `delayMs`. */
   retryShard(shard: number, items: PendingRecord[], delayMs: number): void;
+  /**
+   * An aggregate of several records was stored on `shardId`, not on its predicted shard (a
+   * reshard): which of its records that shard holds is not known yet, so none is settled.
+   */
+  misplaced(entry: PendingAggregate, shardId: string, sequenceNumber: string, sentAt: number, durationMs: number): void;
+}
+
+/** What settling one request found besides its records' outcomes. */
+export interface RequestSettlement {
+  /** The shard map may be stale: a shard closed, or a record landed on a shard other than predicted. */
+  readonly stale: boolean;
+  /** Entries handed to {@link SettleSink.misplaced}, if any. */
+  readonly misplaced: ReadonlySet<PendingAggregate> | undefined;
 }
 
 /** Options of a {@link Settler}. */
@@ -58,6 +73,44 @@ export class Settler {
   /** After close, a failed attempt fails its records (reason `closed`) instead of retrying them. */
   close(): void {
     this.#closed = true;
+  }
+
+  /**
+   * Settles every entry of a finished request from its outcome: puts, retries and failures, with
+   * strictOrdering's retry groups handed over at the end. `map` is the one its shards were predicted
+   * with; `sentAt` (ms, the records' clock) is when it went out.
+   */
+  settleRequest(entries: readonly PendingAggregate[], outcome: SendOutcome, map: ShardMap | undefined, sentAt: number, now: number): RequestSettlement {
+    const { durationMs } = outcome;
+    const retrier = this.#retrier;
+    let stale = false;
+    let misplaced: Set<PendingAggregate> | undefined;
+    if (outcome.kind === 'failed') {
+      stale = retrier.isStaleMapSignal(outcome.errorCode, outcome.errorMessage);
+      for (const entry of entries) this.attemptFailed(entry, outcome.errorCode, outcome.errorMessage, sentAt, durationMs, now);
+    } else {
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i] as PendingAggregate;
+        const result = outcome.records[i] as RecordOutcome;
+        if (result.errorCode !== undefined) {
+          if (retrier.isStaleMapSignal(result.errorCode, result.errorMessage)) stale = true;
+          this.attemptFailed(entry, result.errorCode, result.errorMessage, sentAt, durationMs, now);
+        } else if (map === undefined || map.shardId(entry.shard) === result.shardId) {
+          this.putAll(entry, result.shardId, result.sequenceNumber, sentAt, durationMs);
+        } else {
+          // A reshard: the aggregate went to a shard that may not hold all of its records' keys. A
+          // single record always lands where its own hash key belongs.
+          stale = true;
+          if (entry.items.length === 1) this.putAll(entry, result.shardId, result.sequenceNumber, sentAt, durationMs);
+          else {
+            (misplaced ??= new Set()).add(entry);
+            this.#sink.misplaced(entry, result.shardId, result.sequenceNumber, sentAt, durationMs);
+          }
+        }
+      }
+    }
+    this.#endRequest();
+    return { stale, misplaced };
   }
 
   /**
@@ -109,7 +162,7 @@ export class Settler {
 
   /**
    * Records a failed attempt for every record of `entry` and retries or fails each, as the retry
-   * policy says. With strictOrdering the retries of a shard are held until {@link endRequest}.
+   * policy says. With strictOrdering the retries of a shard are held until the request is settled.
    */
   attemptFailed(entry: PendingAggregate, errorCode: string, errorMessage: string, sentAt: number, durationMs: number, now: number): void {
     const delayMs = Math.round(durationMs);
@@ -158,7 +211,7 @@ export class Settler {
   }
 
   /** strictOrdering: hands each shard's failed records of the request just settled to the sink, together. */
-  endRequest(): void {
+  #endRequest(): void {
     if (this.#groups.size === 0) return;
     for (const [shard, group] of this.#groups) this.#sink.retryShard(shard, group.items, group.delayMs);
     this.#groups.clear();

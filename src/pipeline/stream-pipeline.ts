@@ -13,7 +13,7 @@ import { ShardRateLimiter } from './limiter.js';
 import { Retrier, RetryScheduler } from './retrier.js';
 import { SendQueue } from './send-queue.js';
 import type { PipelineObserver } from './observer.js';
-import { type RecordOutcome, Sender, type SendOutcome } from './sender.js';
+import { Sender, type SendOutcome } from './sender.js';
 import { MisplacedAggregates } from './misplaced.js';
 import { EXPIRED_ERROR_CODE, Settler } from './settle.js';
 import { ShardGate } from './shard-gate.js';
@@ -52,7 +52,6 @@ export class StreamPipeline {
   readonly #collector: Collector<PendingAggregate>;
   readonly #sendQueue: SendQueue<PendingAggregate>;
   readonly #sender: Sender;
-  readonly #retrier: Retrier;
   readonly #settler: Settler;
   readonly #retries: RetryScheduler<PendingRecord>;
   readonly #hashKey = new Uint32Array(4);
@@ -116,12 +115,13 @@ export class StreamPipeline {
       if (config.strictOrdering) this.#gate.release();
     });
     this.#sender = new Sender(context.client, stream, { maxConnections: config.maxConnections, requestTimeout: config.requestTimeout, buffers });
-    this.#retrier = new Retrier({ ...config.retry, failIfThrottled: config.failIfThrottled });
-    this.#settler = new Settler({ retrier: this.#retrier, recordTtl: config.recordTtl, strictOrdering: config.strictOrdering }, {
+    const retrier = new Retrier({ ...config.retry, failIfThrottled: config.failIfThrottled });
+    this.#settler = new Settler({ retrier, recordTtl: config.recordTtl, strictOrdering: config.strictOrdering }, {
       settled: (item) => context.settled(item),
       failed: (errorCode, count, reason) => context.observer?.recordsFailed(this.#label, errorCode, count, reason === 'expired'),
       retry: (item, delayMs) => this.#retries.schedule(item, delayMs),
       retryShard: (shard, items, delayMs) => this.#gate.block(shard, items, this.#aggregator.takeItems(shard), delayMs),
+      misplaced: (entry, shardId, sequenceNumber, sentAt, durationMs) => this.#misplaced.add(entry, shardId, sequenceNumber, sentAt, durationMs),
     });
     this.#retries = new RetryScheduler<PendingRecord>((items) => this.#readmit(items));
     this.#misplaced = new MisplacedAggregates(this.#settler, (item, out, offset) => writeHashKey(item.record, out, offset),
@@ -286,33 +286,7 @@ export class StreamPipeline {
   }
 
   #onOutcome(entries: readonly PendingAggregate[], outcome: SendOutcome, map: ShardMap | undefined, sentAt: number): void {
-    const now = performance.now();
-    const { durationMs } = outcome;
-    let stale = false;
-    let misplaced: Set<PendingAggregate> | undefined;
-    if (outcome.kind === 'failed') {
-      stale = this.#retrier.isStaleMapSignal(outcome.errorCode, outcome.errorMessage);
-      for (const entry of entries) this.#settler.attemptFailed(entry, outcome.errorCode, outcome.errorMessage, sentAt, durationMs, now);
-    } else {
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i] as PendingAggregate;
-        const result = outcome.records[i] as RecordOutcome;
-        if (result.errorCode !== undefined) {
-          if (this.#retrier.isStaleMapSignal(result.errorCode, result.errorMessage)) stale = true;
-          this.#settler.attemptFailed(entry, result.errorCode, result.errorMessage, sentAt, durationMs, now);
-        } else if (map === undefined || map.shardId(entry.shard) === result.shardId) {
-          this.#settler.putAll(entry, result.shardId, result.sequenceNumber, sentAt, durationMs);
-        } else {
-          // A reshard: the aggregate went to a shard that may not hold all of its records' keys.
-          stale = true;
-          if (entry.items.length === 1) this.#settler.putAll(entry, result.shardId, result.sequenceNumber, sentAt, durationMs);
-          else {
-            (misplaced ??= new Set()).add(entry);
-            this.#misplaced.add(entry, result.shardId, result.sequenceNumber, sentAt, durationMs);
-          }
-        }
-      }
-    }
+    const { stale, misplaced } = this.#settler.settleRequest(entries, outcome, map, sentAt, performance.now());
     this.#context.observer?.requestCompleted({
       stream: this.#label,
       entries,
@@ -320,12 +294,11 @@ export class StreamPipeline {
       errorCode: outcome.kind === 'failed' ? outcome.errorCode : undefined,
       misplaced,
       sentAt,
-      durationMs,
+      durationMs: outcome.durationMs,
       shardIdOf: (entry) => (map !== undefined && entry.shard < map.size ? map.shardId(entry.shard) : 'unknown'),
     });
     if (this.#config.strictOrdering) {
       for (const entry of entries) this.#gate.finished(entry.shard);
-      this.#settler.endRequest();
       this.#gate.release();
       // What waited only for its shard's request to finish has waited long enough: with one request
       // in flight per shard, holding it for the batch's linger as well would idle the shard each turn.

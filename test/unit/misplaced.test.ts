@@ -31,6 +31,7 @@ function setup() {
     failed: () => undefined,
     retry: () => undefined,
     retryShard: () => undefined,
+    misplaced: () => undefined,
   });
   const misplaced = new MisplacedAggregates(settler, (item, out, offset) => parseHashKey(item.record.explicitHashKey as string, out, offset),
     (shardId, put, resent) => reports.push([shardId, put.length, resent]));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type PendingAggregate, PendingRecord } from '../../src/pending-record.js';
 import { Retrier } from '../../src/pipeline/retrier.js';
+import { ShardMap } from '../../src/pipeline/shard-map.js';
 import { EXPIRED_ERROR_CODE, RESHARDED_ERROR_CODE, Settler } from '../../src/pipeline/settle.js';
 import { UserRecordFailedError, type UserRecordResult } from '../../src/records.js';
 
@@ -25,14 +26,16 @@ function setup(options: { strictOrdering?: boolean; failIfThrottled?: boolean; r
   const failed: Array<[string, number, string]> = [];
   const retried: Array<[PendingRecord, number]> = [];
   const shardRetries: Array<[number, PendingRecord[], number]> = [];
+  const misplaced: Array<[PendingAggregate, string]> = [];
   const retrier = new Retrier({ minDelayMs: 100, maxDelayMs: 1_000, failIfThrottled: options.failIfThrottled ?? false }, () => 0.5);
   const settler = new Settler({ retrier, recordTtl: options.recordTtl ?? 30_000, strictOrdering: options.strictOrdering ?? false }, {
     settled: (item) => settled.push(item),
     failed: (code, count, reason) => failed.push([code, count, reason]),
     retry: (item, delayMs) => retried.push([item, delayMs]),
     retryShard: (shard, items, delayMs) => shardRetries.push([shard, items, delayMs]),
+    misplaced: (entry, shardId) => misplaced.push([entry, shardId]),
   });
-  return { settler, settled, failed, retried, shardRetries };
+  return { settler, settled, failed, retried, shardRetries, misplaced };
 }
 
 describe('Settler', () => {
@@ -101,15 +104,54 @@ describe('Settler', () => {
     expect(failed).toEqual([['InternalFailure', 1, 'expired']]);
   });
 
-  it('strictOrdering: holds a request\'s retries per shard until endRequest, with the longest delay', () => {
+  it('strictOrdering: hands a request\'s retries over per shard once the request is settled, with the longest delay', () => {
     const { settler, retried, shardRetries } = setup({ strictOrdering: true });
     const [a, b, c] = [record(1), record(2), record(3)];
-    settler.attemptFailed(aggregateOf(0, [a.item, b.item]), 'InternalFailure', 'x', 1_000, 5, 1_005);
-    settler.attemptFailed(aggregateOf(1, [c.item]), THROTTLED, 'x', 1_000, 5, 1_005);
-    expect(shardRetries).toEqual([]);
-    settler.endRequest();
+    const outcome = { kind: 'failed', errorCode: THROTTLED, errorMessage: 'x', durationMs: 5 } as const;
+    settler.settleRequest([aggregateOf(0, [a.item, b.item]), aggregateOf(1, [c.item])], outcome, undefined, 1_000, 1_005);
     expect(retried).toEqual([]);
     expect(shardRetries).toEqual([[0, [a.item, b.item], 50], [1, [c.item], 50]]);
+  });
+
+  it('settles a request record by record: puts, failures, a closed shard as a stale map, and an aggregate stored on another shard as misplaced', async () => {
+    const { settler, retried, misplaced } = setup();
+    const map = ShardMap.fromShards([
+      { shardId: 'shardId-0', startingHashKey: '0', endingHashKey: '100' },
+      { shardId: 'shardId-1', startingHashKey: '101', endingHashKey: String(2n ** 128n - 1n) },
+    ]);
+    const [put, retry, moved1, moved2, single] = [record(1), record(2), record(3), record(4), record(5)];
+    const movedAggregate = aggregateOf(1, [moved1.item, moved2.item]);
+    const settlement = settler.settleRequest([
+      aggregateOf(0, [put.item]),
+      aggregateOf(0, [retry.item]),
+      movedAggregate,
+      aggregateOf(1, [single.item]),
+    ], {
+      kind: 'sent',
+      durationMs: 9,
+      records: [
+        { shardId: 'shardId-0', sequenceNumber: '1' },
+        { errorCode: 'InternalFailure', errorMessage: 'x' },
+        { shardId: 'shardId-7', sequenceNumber: '3' },
+        { shardId: 'shardId-8', sequenceNumber: '4' },
+      ],
+    }, map, 1_000, 1_009);
+    expect(settlement.stale).toBe(true);
+    expect([...settlement.misplaced ?? []]).toEqual([movedAggregate]);
+    expect(misplaced).toEqual([[movedAggregate, 'shardId-7']]);
+    expect(retried.map(([item]) => item)).toEqual([retry.item]);
+    expect(await put.outcome()).toMatchObject({ shardId: 'shardId-0', sequenceNumber: '1' });
+    // One record alone in its Kinesis record lands where its own hash key belongs.
+    expect(await single.outcome()).toMatchObject({ shardId: 'shardId-8', sequenceNumber: '4' });
+  });
+
+  it('a whole failed request fails every entry, and a closed shard named in it means a stale map', () => {
+    const { settler, retried } = setup();
+    const [a, b] = [record(1), record(2)];
+    const settlement = settler.settleRequest([aggregateOf(0, [a.item]), aggregateOf(1, [b.item])],
+      { kind: 'failed', errorCode: 'ResourceNotFoundException', errorMessage: 'Shard shardId-1 is closed', durationMs: 3 }, undefined, 1_000, 1_003);
+    expect(settlement.stale).toBe(true);
+    expect(retried).toEqual([]);
   });
 
   it('after close, a failed attempt fails its records with reason closed', async () => {
