@@ -192,10 +192,14 @@ export class StreamPipeline {
   #mapLoaded(map: ShardMap, previous: ShardMap | undefined, waiting: PendingRecord[]): void {
     const changed = previous === undefined || !previous.sameShards(map);
     if (changed) this.#config.logger?.info('shard map loaded', { stream: this.#label, openShards: map.size });
-    // Shard indices of the old map mean nothing in the new one: every record not yet sent is predicted again.
-    const again = changed && previous !== undefined ? [...this.#takeUnsent(), ...waiting] : waiting;
-    if (changed && previous !== undefined) this.#limiter.reset();
-    again.push(...this.#misplaced.settle(map, true));
+    // Records sent again after a reshard came before anything still buffered. Shard indices of the
+    // old map mean nothing in the new one: every record not yet sent is predicted again.
+    const again = this.#misplaced.settle(map, true);
+    if (changed && previous !== undefined) {
+      again.push(...this.#takeUnsent());
+      this.#limiter.reset();
+    }
+    again.push(...waiting);
     if (this.#misplaced.size > 0) this.#map.refresh();
     this.#readmit(again);
   }
