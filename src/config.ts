@@ -247,7 +247,7 @@ function checkRule(field: string, rule: Rule, value: unknown): unknown {
   switch (rule.kind) {
     case 'number':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describe(value)}`, rule.max, String(value));
+        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describe(value)}`, rule.max, describe(value));
       }
       if (value < rule.min || value > rule.max) {
         throw configError(field, `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`, value < rule.min ? rule.min : rule.max, value);
@@ -329,11 +329,22 @@ function editDistance(a: string, b: string): number {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  switch (typeof value) {
+    case 'string':
+      return `'${value}'`;
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? 'an array' : 'an object';
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return value.toString();
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+    case 'undefined':
+      return `${typeof value} ${String(value)}`;
+  }
 }
 
 function formatNumber(value: number): string {
