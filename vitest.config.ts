@@ -1,12 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
+// Two tiers, run as vitest projects: `npm run test:unit` (no server, seconds) and
+// `npm run test:integration` (real Kinesis-compatible servers on 127.0.0.1). `vitest run` runs both.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // Unit test files share their workers' module graph: isolating each file re-imports the
+          // SDK and fast-check, which took two thirds of the tier's time. What a file may leave
+          // behind (fake timers, stubbed globals and environment) is undone after every test.
+          isolate: false,
+          setupFiles: ['test/support/unit-setup.ts'],
+          unstubEnvs: true,
+          unstubGlobals: true,
+          restoreMocks: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // The shared kinesalite starts only for the tier that uses it.
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

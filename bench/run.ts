@@ -57,15 +57,20 @@ async function main(argv: readonly string[]): Promise<number> {
       continue;
     }
     const run = module[scenario.run];
-    if (typeof run !== 'function') {
+    if (!isExportedFunction(run)) {
       process.stdout.write(`skipped: ${scenario.module} exports no ${scenario.run}()\n`);
       continue;
     }
     const result: unknown = await run();
     const format = scenario.format === undefined ? undefined : module[scenario.format];
-    process.stdout.write(`${typeof format === 'function' ? String(format(result)) : formatPlain(result)}\n`);
+    process.stdout.write(`${isExportedFunction(format) ? String(format(result)) : formatPlain(result)}\n`);
   }
   return failed ? 1 : 0;
+}
+
+/** A scenario module's run() or format(result): what it returns is checked where it is used. */
+function isExportedFunction(value: unknown): value is (...args: unknown[]) => unknown {
+  return typeof value === 'function';
 }
 
 /** A result without a formatter of its own: a table when it is a list of flat objects, JSON otherwise. */

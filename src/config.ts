@@ -248,7 +248,7 @@ function checkRule(field: string, rule: Rule, value: unknown): unknown {
   switch (rule.kind) {
     case 'number':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describeValue(value)}`, rule.max, String(value));
+        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describeValue(value)}`, rule.max, describeValue(value));
       }
       if (value < rule.min || value > rule.max) {
         throw configError(field, `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`, value < rule.min ? rule.min : rule.max, value);

@@ -104,7 +104,7 @@ export class KinesisProducer {
     try {
       return this.#enqueue(record);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
   }
 

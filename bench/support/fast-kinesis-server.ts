@@ -335,7 +335,7 @@ function firstAfter(shardId: unknown, layout: ShardLayout): number {
 function listShards(response: ServerResponse, input: Record<string, unknown> | undefined, layout: ShardLayout): void {
   const maxResults = input?.['MaxResults'] ?? 1000;
   if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 10_000) {
-    return sendError(response, 'InvalidArgumentException', `MaxResults must be from 1 to 10000, got ${String(maxResults)}.`);
+    return sendError(response, 'InvalidArgumentException', `MaxResults must be from 1 to 10000, got ${JSON.stringify(maxResults)}.`);
   }
   let from: number;
   const token = input?.['NextToken'];

@@ -40,13 +40,13 @@ export function decodeAggregatedRecord(data: Uint8Array): DecodedAggregate | und
   const scan = scanAggregatedRecord(data);
   if (scan === undefined) return undefined;
   const { payload, keyIndex, hashKeyIndex, dataStart, dataEnd } = scan;
-  const records: DecodedAggregate['records'] = new Array(scan.count);
+  const records = new Array<DecodedAggregate['records'][number]>(scan.count);
   for (let i = 0; i < scan.count; i++) {
     const hashIndex = hashKeyIndex[i]!;
     records[i] = {
       partitionKeyIndex: keyIndex[i]!,
       explicitHashKeyIndex: hashIndex === NO_HASH_KEY ? undefined : hashIndex,
-      data: payload.subarray(dataStart[i]!, dataEnd[i]!),
+      data: payload.subarray(dataStart[i], dataEnd[i]),
     };
   }
   return { partitionKeys: scan.partitionKeys, explicitHashKeys: scan.explicitHashKeys, records };

@@ -47,6 +47,7 @@ const AGGREGATE_OVERHEAD = MAGIC_BYTES + MD5_BYTES + AGGREGATE_PARTITION_KEY.len
 
 /** What a builder's emptied record slots hold, so that they keep no caller's data alive. */
 const EMPTY_DATA = new Uint8Array(0);
+const allocateUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 
 /** The protobuf payload of an lz4 aggregate is encoded here before compression; shared, since encoding is synchronous. */
 let scratch = Buffer.allocUnsafe(0);
@@ -80,7 +81,7 @@ export class AggregateBuilder {
 
   constructor(options?: AggregateOptions) {
     this.#compression = options?.compression ?? 'none';
-    this.#allocate = options?.allocate ?? Buffer.allocUnsafe;
+    this.#allocate = options?.allocate ?? allocateUnsafe;
   }
 
   /** User records held. */

@@ -14,6 +14,7 @@ const HASH_KEY_FIELD = ascii(',"ExplicitHashKey":"');
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CLOSE_BRACE = 0x7d;
+const allocateUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 
 /**
  * The AWS JSON 1.1 body of a PutRecords request, as the SDK would serialise it, written into one
@@ -25,7 +26,7 @@ const CLOSE_BRACE = 0x7d;
  * shards) has 500 entries, and a native write call per JSON fragment cost more than the base64.
  */
 export function encodePutRecordsBody(target: PutRecordsTarget, records: readonly KinesisRecord[],
-  allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  allocate: (size: number) => Buffer = allocateUnsafe): Buffer {
   // Per record, its key as JSON when it needs escaping or is not ASCII; undefined when it is written as it is.
   const escapedKeys = new Array<string | undefined>(records.length);
   let size = RECORDS_OPEN.length;

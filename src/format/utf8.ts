@@ -135,7 +135,7 @@ function decodeNatively(bytes: Buffer, start: number, end: number): string {
  * cache) would keep every key table: 140 MB for 10,000 kept keys of 14 KB tables, against 0.6 MB.
  */
 export function readUtf8Strings(bytes: Buffer, starts: Int32Array, ends: Int32Array, count: number): string[] {
-  const strings: string[] = new Array(count);
+  const strings = new Array<string>(count);
   if (count === 0) return strings;
   const first = starts[0]!;
   const last = ends[count - 1]!;

@@ -53,7 +53,7 @@ export function listShardsCursor(input: ListShardsInput): PageCursor | string {
 export function listShardsPage(shards: readonly ListedShard[], cursor: PageCursor, maxResults: unknown): ListShardsPage {
   const limit = maxResults ?? DEFAULT_MAX_RESULTS;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_MAX_RESULTS) {
-    return { ok: false, message: `MaxResults must be an integer from 1 to ${MAX_MAX_RESULTS}, got ${String(limit)}.` };
+    return { ok: false, message: `MaxResults must be an integer from 1 to ${MAX_MAX_RESULTS}, got ${JSON.stringify(limit)}.` };
   }
   const { openOnly, afterShardId } = cursor.filter;
   const selected = shards.filter(

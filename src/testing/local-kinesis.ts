@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream';
 import { FaultPlan, type Faults, type RequestFault } from './faults.js';
 import { startKinesalite, type RunningKinesalite } from './kinesalite.js';
 import { resolveWriteLimits, type ResolvedWriteLimits, type WriteLimits } from './limits.js';
-import { listShardsCursor, listShardsPage, type ListShardsInput } from './list-shards.js';
+import { listShardsCursor, listShardsPage } from './list-shards.js';
 import { putRecord, putRecords, type WriteAnswer, type WriteGate } from './put-records.js';
 import { createRandom, randomSeed, type Random } from './random.js';
 import { ShardLimiter } from './shard-limiter.js';
@@ -381,7 +381,7 @@ export class LocalKinesis {
     const input = decode(codec, body);
     if (input === undefined) return this.#passThrough('ListShards', request, response, body, codec);
     nameStreamByArn(input);
-    const cursor = listShardsCursor(input as ListShardsInput);
+    const cursor = listShardsCursor(input);
     if (typeof cursor === 'string') {
       sendError(response, 400, codec, 'InvalidArgumentException', cursor);
       return;

@@ -69,7 +69,7 @@ export async function putRecords(
   const shardIds = predictShards(map, entries);
   if (shardIds === undefined) return undefined;
 
-  const results: RecordResult[] = new Array(entries.length);
+  const results = new Array<RecordResult>(entries.length);
   const forwarded: number[] = [];
   const now = gate.now();
   const faults = gate.faults;
@@ -208,7 +208,7 @@ function invalidArgument(message: string): WriteAnswer {
 
 /** Each entry's shard, or undefined if an ExplicitHashKey is invalid (kinesalite words that error). */
 function predictShards(map: ShardMap, entries: readonly RecordEntry[]): string[] | undefined {
-  const shardIds: string[] = new Array(entries.length);
+  const shardIds = new Array<string>(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as RecordEntry;
     const hashKey =

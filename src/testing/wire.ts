@@ -15,7 +15,7 @@ export interface BodyCodec {
 
 const JSON_CODEC: BodyCodec = {
   contentType: AMZ_JSON,
-  decode: (body) => JSON.parse(body.toString('utf8')),
+  decode: (body) => JSON.parse(body.toString('utf8')) as unknown,
   encode: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
 };
 

@@ -5,10 +5,11 @@ import type { CliIo } from '../../src/cli/io.js';
 /** A CliIo for running `kpl` in the test's process: captured stdout and stderr, a stdin, and a stop signal to send. */
 export interface TestIo {
   readonly io: CliIo;
-  stdout(): string;
-  stderr(): string;
+  // Function-valued properties, not methods: tests destructure them from testIo().
+  readonly stdout: () => string;
+  readonly stderr: () => string;
   /** Delivers SIGTERM to the command, as the process's handler would. */
-  stop(): void;
+  readonly stop: () => void;
 }
 
 /** `stdin` is a string, or a stream the test writes to. */

@@ -120,7 +120,7 @@ describe('producer API', () => {
     await createStream(client, piped, 2);
     const producer = createProducer(endpoint, { streamName: piped, maxOutstandingRecords: 200, recordMaxBufferedTime: 20 });
     let peak = 0;
-    async function* records(): AsyncGenerator<UserRecord> {
+    function* records(): Generator<UserRecord> {
       for (let i = 0; i < 5000; i++) {
         peak = Math.max(peak, producer.outstandingRecords);
         yield { partitionKey: `p${i}`, data: `piped ${i}` };

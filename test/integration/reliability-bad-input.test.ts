@@ -92,7 +92,7 @@ describe('reliability: bad input', () => {
     for (const [options, field, message] of cases) {
       let error: unknown;
       try {
-        new KinesisProducer({ ...base, ...options } as never);
+        new KinesisProducer({ ...base, ...options });
       } catch (thrown) {
         error = thrown;
       }

@@ -86,7 +86,7 @@ describe('reliability: a 5 s outage in the middle of a run (an IoT gateway\'s li
       expect(firstRefusalSettledAtOnce).toBe(true);
       for (const [g, gateway] of gateways.entries()) {
         const outcomes = settled[g] as Array<PromiseSettledResult<UserRecordResult>>;
-        const delivered = outcomes.filter((outcome) => outcome.status === 'fulfilled') as Array<PromiseFulfilledResult<UserRecordResult>>;
+        const delivered = outcomes.filter((outcome): outcome is PromiseFulfilledResult<UserRecordResult> => outcome.status === 'fulfilled');
         const otherFailures = outcomes.flatMap((outcome) =>
           outcome.status === 'rejected' && !(outcome.reason instanceof BufferFullError) ? [String(outcome.reason)] : []);
         const sawOutage = delivered.some((outcome) => outcome.value.attempts.some((attempt) => !attempt.success));

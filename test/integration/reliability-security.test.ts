@@ -128,10 +128,10 @@ describe('reliability: security', () => {
     // No endpoint: the SDK's regional endpoint, over https.
     const client = createProducerClient({ region: 'eu-west-1', credentials: CREDENTIALS, maxConnections: 1, requestTimeout: 1000, http2: false });
     const seen: string[] = [];
-    client.middlewareStack.add((_next) => async (args) => {
+    client.middlewareStack.add(() => (args) => {
       const request = args.request as { protocol?: string; hostname?: string };
       seen.push(`${request.protocol ?? ''}//${request.hostname ?? ''}`);
-      throw new Error('stopped before sending');
+      return Promise.reject(new Error('stopped before sending'));
     }, { step: 'finalizeRequest', name: 'stopBeforeSending' });
     await expect(client.send(new ListShardsCommand({ StreamName: 'secure' }))).rejects.toThrow('stopped before sending');
     client.destroy();

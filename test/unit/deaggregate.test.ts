@@ -145,7 +145,7 @@ describe('deaggregate', () => {
       ['a known field with the wrong wire type', framed(Uint8Array.of(0x08, 0x01))],
       ['a group', framed(Uint8Array.of((9 << 3) | 3))],
       ['field number zero', framed(Uint8Array.of(0x02, 0x00))],
-      ['a varint longer than ten bytes', framed(Uint8Array.of(0x48, ...new Array(11).fill(0xff), 0x01))],
+      ['a varint longer than ten bytes', framed(Uint8Array.of(0x48, ...new Array<number>(11).fill(0xff), 0x01))],
       ['a length past the end', framed(Uint8Array.of(0x0a, 0x7f, 0x61))],
       ['an LZ4 magic over a bad block', framed(Uint8Array.of(0xff, 0xff, 0xff, 0x7f, 1, 2, 3), LZ4_AGGREGATE_MAGIC)],
       ['an LZ4 magic over nothing', framed(new Uint8Array(0), LZ4_AGGREGATE_MAGIC)],

@@ -100,7 +100,7 @@ describe('validateUserRecord', () => {
 });
 
 describe('errors', () => {
-  const cases: Array<[string, KplError, KplErrorCode, Function]> = [
+  const cases: Array<[string, KplError, KplErrorCode, abstract new (...args: never[]) => KplError]> = [
     ['ValidationError', new ValidationError('recordTtl', 'recordTtl must be at least 100, got 5', 100, 5), 'KPL_VALIDATION', ValidationError],
     ['UserRecordFailedError', new UserRecordFailedError({ partitionKey: 'k', data: 'x' }, []), 'KPL_RECORD_FAILED', UserRecordFailedError],
     ['ProducerClosedError', new ProducerClosedError(), 'KPL_PRODUCER_CLOSED', ProducerClosedError],

@@ -9,9 +9,8 @@ const THROTTLED = 'ProvisionedThroughputExceededException';
 
 /** A pending record whose outcome the test can read. */
 function record(id: number, arrivedAt = 1_000): { item: PendingRecord; outcome: () => Promise<UserRecordResult> } {
-  let promise!: Promise<UserRecordResult>;
   let resolve!: (value: UserRecordResult | PromiseLike<UserRecordResult>) => void;
-  promise = new Promise((r) => { resolve = r; });
+  const promise = new Promise<UserRecordResult>((r) => { resolve = r; });
   promise.catch(() => undefined);
   const data = new Uint8Array(4);
   return { item: new PendingRecord({ partitionKey: `k${id}`, data }, data, arrivedAt, 0, resolve, 4 + String(id).length + 1), outcome: () => promise };
