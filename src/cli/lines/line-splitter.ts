@@ -1,4 +1,4 @@
-import { utf8Cut } from './utf8-cut.js';
+import { isContinuation, utf8Cut } from './utf8-cut.js';
 
 /**
  * Receives one line: `bytes[start, end)`, without its `\n` or `\r\n`, and the file offset just
@@ -8,7 +8,7 @@ export type LineHandler = (bytes: Buffer, start: number, end: number, endOffset:
 
 /** How a {@link LineSplitter} bounds its lines. */
 export interface LineSplitterOptions {
-  /** Longest line handed on, in bytes, not counting its line break. */
+  /** Longest line handed on, in bytes: the bytes before its `\n`, a `\r` among them. */
   readonly maxLineBytes: number;
   /** A longer line is cut into pieces of at most maxLineBytes, or its head is kept and the rest dropped. */
   readonly longLines: 'split' | 'truncate';
@@ -71,13 +71,10 @@ export class LineSplitter {
         this.#hold(chunk, start, length, base, onLine);
         return;
       }
-      if (this.#heldBytes === 0 && !this.#dropping) {
-        const end = newline > start && chunk[newline - 1] === 13 ? newline - 1 : newline;
-        if (end - start <= max) {
-          onLine(chunk, start, end, base + newline + 1);
-          start = newline + 1;
-          continue;
-        }
+      if (this.#heldBytes === 0 && !this.#dropping && newline - start <= max) {
+        onLine(chunk, start, newline > start && chunk[newline - 1] === 13 ? newline - 1 : newline, base + newline + 1);
+        start = newline + 1;
+        continue;
       }
       this.#hold(chunk, start, newline, base, onLine);
       this.#finishLine(base + newline + 1, onLine);
@@ -96,20 +93,41 @@ export class LineSplitter {
     const max = this.#maxLineBytes;
     let from = start;
     while (this.#heldBytes + end - from > max) {
-      const limit = from + max - this.#heldBytes;
       if (!this.#split) {
-        this.#append(chunk.subarray(from, limit));
+        this.#append(chunk.subarray(from, from + max - this.#heldBytes));
         this.#dropping = true;
         return;
       }
-      let cut = utf8Cut(chunk, from, limit);
-      if (cut === from && this.#heldBytes === 0) cut = limit;
-      this.#append(chunk.subarray(from, cut));
       if (this.#splitPieces++ === 0) this.#linesTooLong++;
-      this.#handOn(base + cut, onLine);
-      from = cut;
+      // The piece ends at the last character boundary within max bytes of the held bytes and the
+      // chunk's next ones, which may lie among the held bytes.
+      const held = this.#heldBytes;
+      let cut = max;
+      while (cut > 0 && max - cut < 3 && isContinuation(cut < held ? this.#heldByte(cut) : chunk[from + cut - held] as number)) cut--;
+      if (cut === 0 || isContinuation(cut < held ? this.#heldByte(cut) : chunk[from + cut - held] as number)) cut = max;
+      if (cut >= held) {
+        this.#append(chunk.subarray(from, from + cut - held));
+        from += cut - held;
+        this.#handOn(base + from, onLine);
+      } else {
+        const line = this.#joined();
+        this.#held = [line.subarray(0, cut)];
+        this.#heldBytes = cut;
+        this.#handOn(base + from - (held - cut), onLine);
+        this.#append(line.subarray(cut));
+      }
     }
     if (end > from) this.#append(chunk.subarray(from, end));
+  }
+
+  /** The held byte at `index` of the line. */
+  #heldByte(index: number): number {
+    let skipped = 0;
+    for (const piece of this.#held) {
+      if (index < skipped + piece.length) return piece[index - skipped] as number;
+      skipped += piece.length;
+    }
+    return 0;
   }
 
   #append(piece: Buffer): void {
