@@ -42,8 +42,8 @@ const SHARDS = 16;
 const STREAM = 'forward';
 
 /** A scenario: how the lines are forwarded. */
-export type ForwardScenario = 'kpl send' | 'tail path (LineRecordReader + add)' | 'aws-kinesis-agg aggregate only';
-const SCENARIOS: readonly ForwardScenario[] = ['kpl send', 'tail path (LineRecordReader + add)', 'aws-kinesis-agg aggregate only'];
+export type ForwardScenario = 'kpl send' | 'tail path (LineRecordReader + addWithCallback)' | 'aws-kinesis-agg aggregate only';
+const SCENARIOS: readonly ForwardScenario[] = ['kpl send', 'tail path (LineRecordReader + addWithCallback)', 'aws-kinesis-agg aggregate only'];
 
 /** One scenario's medians. */
 export interface ForwardResult {
@@ -171,8 +171,11 @@ async function tailPath(endpoint: string, file: string): Promise<void> {
   const onFailed = (): void => {
     failed++;
   };
+  const onSettled = (error: Error | undefined): void => {
+    if (error !== undefined) onFailed();
+  };
   const emit = (record: { partitionKey: string; data: Buffer }): void => {
-    producer.add(record).catch(onFailed);
+    producer.addWithCallback(record, onSettled);
   };
   for await (const chunk of createReadStream(file)) {
     reader.push(chunk as Buffer, emit);
@@ -212,7 +215,7 @@ let aggregationCpu = 0;
 
 async function child(scenario: ForwardScenario, endpoint: string, warmUp: string, file: string): Promise<Measurement> {
   if (scenario === 'kpl send') return measure((path) => sendFile(endpoint, path), warmUp, file);
-  if (scenario === 'tail path (LineRecordReader + add)') return measure((path) => tailPath(endpoint, path), warmUp, file);
+  if (scenario === 'tail path (LineRecordReader + addWithCallback)') return measure((path) => tailPath(endpoint, path), warmUp, file);
   await awsKinesisAgg(warmUp);
   const started = performance.now();
   aggregationCpu = 0;

@@ -2,6 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LineRecord } from '../lines/line-record-reader.js';
 import type { KinesisProducer } from '../../producer.js';
 
+/** What the sink needs of a producer. */
+export type SinkProducer = Pick<KinesisProducer, 'addWithCallback' | 'ready' | 'outstandingRecords' | 'outstandingBytes'>;
+
 /** How many records and bytes (data plus key) the sink lets the producer hold before it keeps records back. */
 export interface SinkLimits {
   readonly maxRecords: number;
@@ -12,10 +15,10 @@ export interface SinkLimits {
  * Takes records from a LineRecordReader's emit (which cannot wait) into the producer: at once
  * while the producer has room under the limits, else into a backlog, which {@link drain} empties
  * as room comes. The backlog holds at most one chunk's records: the reader is paused meanwhile.
- * It counts the records delivered and passes each failure on.
+ * It counts the records delivered and passes each failure on, without a promise per record.
  */
 export class DeliverySink {
-  readonly #producer: KinesisProducer;
+  readonly #producer: SinkProducer;
   readonly #limits: SinkLimits;
   #backlog: LineRecord[] = [];
   #delivered = 0;
@@ -24,7 +27,7 @@ export class DeliverySink {
   #draining: Promise<void> | undefined;
 
   /** @param onFailure told of each record the producer could not deliver. */
-  constructor(producer: KinesisProducer, limits: SinkLimits, readonly onFailure: (error: unknown) => void) {
+  constructor(producer: SinkProducer, limits: SinkLimits, readonly onFailure: (error: Error) => void) {
     this.#producer = producer;
     this.#limits = limits;
   }
@@ -76,11 +79,13 @@ export class DeliverySink {
 
   #add(record: LineRecord): void {
     this.#added++;
-    this.#producer.add(record).then(this.#onDelivered, this.onFailure);
+    // One callback for every record, and no promise: the producer builds no result either.
+    this.#producer.addWithCallback(record, this.#onSettled);
   }
 
-  readonly #onDelivered = (): void => {
-    this.#delivered++;
+  readonly #onSettled = (error: Error | undefined): void => {
+    if (error === undefined) this.#delivered++;
+    else this.onFailure(error);
   };
 
   #hasRoom(record: LineRecord): boolean {
