@@ -67,6 +67,21 @@ describe('DeliverySink', () => {
     expect(failures.map((error) => error.message)).toEqual(['lost a']);
   });
 
+  it('fails a record the producer refuses at once, and goes on', () => {
+    const producer = new HoldingProducer(1);
+    const failures: string[] = [];
+    const refusing: SinkProducer = { ...producer, outstandingRecords: 0, outstandingBytes: 0, ready: () => Promise.resolve(),
+      addWithCallback: (line) => {
+        if (line.data.toString() === 'bad') throw new Error('refused');
+        producer.addWithCallback(line as LineRecord, () => undefined);
+      } };
+    const sink = new DeliverySink(refusing, { maxRecords: 10, maxBytes: 1_000 }, (error) => failures.push(error.message));
+    sink.emit(record('bad'));
+    sink.emit(record('good'));
+    expect(failures).toEqual(['refused']);
+    expect(producer.taken).toEqual(['good']);
+  });
+
   it('keeps a record back while the bytes limit has no room for it', () => {
     const producer = new HoldingProducer(100);
     const sink = new DeliverySink(producer, { maxRecords: 100, maxBytes: 10 }, () => undefined);

@@ -80,7 +80,12 @@ export class DeliverySink {
   #add(record: LineRecord): void {
     this.#added++;
     // One callback for every record, and no promise: the producer builds no result either.
-    this.#producer.addWithCallback(record, this.#onSettled);
+    try {
+      this.#producer.addWithCallback(record, this.#onSettled);
+    } catch (error) {
+      // A record the producer refuses at once (too large with its key, say) fails alone; reading goes on.
+      this.onFailure(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   readonly #onSettled = (error: Error | undefined): void => {
