@@ -73,6 +73,12 @@ describe('LineRecordReader', () => {
     expect(reader.linesUnparsed).toBe(2);
   });
 
+  it('sends a line that is not JSON in the json format as it is, with the fixed key', () => {
+    const { records, problems } = read({ format: 'json', key: 'k' }, '{"a":1}\n{"a":\n');
+    expect(records).toEqual([{ key: 'k', data: '{"a":1}', endOffset: 8 }, { key: 'k', data: '{"a":', endOffset: 14 }]);
+    expect(problems.map((problem) => problem.message)).toEqual(['the line is not JSON']);
+  });
+
   it('skips unparsed lines when told to', () => {
     const { records, problems } = read({ format: 'json', unparsed: 'skip' }, '{"id":"a"}\n{broken\n');
     expect(records.map((record) => record.data)).toEqual(['{"id":"a"}']);

@@ -208,9 +208,9 @@ export class LineRecordReader {
     if (scanner !== undefined) {
       const valid = scanner.scan(bytes, start, end);
       const data = bytes.subarray(start, end);
-      if (!valid && (this.#format === 'json' || this.#keyPath !== undefined)) {
+      if (!valid) {
         const message = this.#keyField === undefined ? 'the line is not JSON' : `the line is not JSON, so --key-field ${this.#keyField} cannot be read from it`;
-        if (this.#problem('NotJson', message, endOffset)) this.#emit({ partitionKey: randomPartitionKey(), data }, endOffset);
+        if (this.#problem('NotJson', message, endOffset)) this.#emit({ partitionKey: this.#fixedKey ?? randomPartitionKey(), data }, endOffset);
         return;
       }
       this.#emitKeyed(data, scanner.value, endOffset);
