@@ -97,6 +97,12 @@ describe('LineRecordReader', () => {
     expect(records.slice(1)).toEqual([{ key: 'Smith, John', data: '{"id":"1042","customer":"Smith, John","total":"19.99"}', endOffset: 43 }]);
   });
 
+  it('reads tab-separated lines with a delimiter', () => {
+    const { records } = read({ format: 'csv', fields: ['a', 'b'], delimiter: '\t', key: 'k' }, 'x,1\t"y\tz"\n');
+    expect(records[0]?.data).toBe('{"a":"x,1","b":"y\\tz"}');
+    expect(() => new LineRecordReader({ format: 'lines', delimiter: ';' })).toThrow(/delimiter is for the csv format/);
+  });
+
   it('turns Apache combined lines into JSON objects keyed by host, and sends a line in no format as it is', () => {
     const line = '203.0.113.7 - - [05/Dec/2026:11:59:40 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.5.0"';
     const { records, problems } = read({ format: 'apache', keyField: 'host' }, `${line}\ngarbage\n`);

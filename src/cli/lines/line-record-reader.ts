@@ -31,6 +31,8 @@ export interface LineRecordOptions {
   format: 'lines' | 'json' | 'csv' | 'apache' | 'syslog';
   /** The CSV column names, in order; required for `csv` and only for it. */
   fields?: readonly string[];
+  /** The CSV delimiter, one character (`\t` for TSV), as the Agent's CSVTOJSON `delimiter`; only for `csv`. @default ',' */
+  delimiter?: string;
   /**
    * The partition key comes from this field of the converted record (`a.b` for a nested field).
    * With `lines` the line is read as JSON for it. A string, number or boolean of 1 to 256 characters.
@@ -139,7 +141,7 @@ export class LineRecordReader {
     const format = options.format;
     this.#scanner = format === 'json' || (format === 'lines' && this.#keyPath !== undefined) ? new JsonFieldScanner(this.#keyPath ?? []) : undefined;
     if (format === 'csv') {
-      const csv = new CsvToJson(options.fields ?? []);
+      const csv = new CsvToJson(options.fields ?? [], options.delimiter);
       this.#convert = (line) => csv.convert(line);
     } else {
       this.#convert = format === 'apache' ? apacheLogToJson : format === 'syslog' ? syslogToJson : undefined;
@@ -287,6 +289,9 @@ function validateOptions(options: LineRecordOptions): void {
     }
   } else if (options.fields !== undefined) {
     throw new ValidationError('fields', `fields name CSV columns; the format is ${options.format}, not csv`);
+  }
+  if (options.delimiter !== undefined && (options.format !== 'csv' || options.delimiter.length !== 1 || options.delimiter === '"' || options.delimiter === '\n')) {
+    throw new ValidationError('delimiter', `delimiter is for the csv format and is one character other than a quote or a newline, got ${JSON.stringify(options.delimiter)}`);
   }
   if (options.keyField !== undefined && options.key !== undefined) {
     throw new ValidationError('keyField', 'give keyField or key, not both');

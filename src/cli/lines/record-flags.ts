@@ -6,6 +6,7 @@ import { LINE_FORMATS, type LineRecordOptions, MAX_LINE_BYTES, UNPARSED_ACTIONS 
 export interface RecordFlags {
   readonly format: LineRecordOptions['format'];
   readonly fields?: readonly string[];
+  readonly delimiter?: string;
   readonly keyField?: string;
   readonly key?: string;
   readonly multilineStart?: RegExp;
@@ -17,7 +18,7 @@ export interface RecordFlags {
 }
 
 /**
- * Adds the flags that say how lines become records (`--format`, `--fields`, `--key-field`,
+ * Adds the flags that say how lines become records (`--format`, `--fields`, `--delimiter`, `--key-field`,
  * `--key`, `--multiline-start`, `--skip-header-lines`, `--max-line-bytes`,
  * `--truncated-terminator`, `--long-lines`, `--unparsed`) to `command`: the same for `kpl send`
  * and `kpl tail`.
@@ -26,6 +27,7 @@ export function addRecordFlags(command: Command): Command {
   return command
     .addOption(new Option('--format <format>', 'what a line is: as is, JSON, or CSV, Apache or syslog turned into a JSON object').choices(LINE_FORMATS).default('lines'))
     .option('--fields <names>', 'the CSV column names, comma-separated (with --format csv)', fieldNames)
+    .option('--delimiter <char>', 'the CSV delimiter, one character; \\t for a tab (with --format csv; default ,)', delimiter)
     .addOption(new Option('--key-field <field>', 'partition key from this field of each record (a.b for nested fields; with --format lines the line is read as JSON)').conflicts('key'))
     .option('--key <key>', 'one partition key for every record (all go to one shard)', partitionKey)
     .option('--multiline-start <regex>', 'a line matching it starts a record; other lines join the record before them (stack traces)', regularExpression)
@@ -40,9 +42,11 @@ export function addRecordFlags(command: Command): Command {
 export function recordOptionsFrom(flags: RecordFlags): LineRecordOptions {
   if (flags.format === 'csv' && flags.fields === undefined) throw new InvalidArgumentError('--format csv needs --fields, the column names, e.g. --fields id,name,total');
   if (flags.format !== 'csv' && flags.fields !== undefined) throw new InvalidArgumentError(`--fields names CSV columns; it needs --format csv, not ${flags.format}`);
+  if (flags.format !== 'csv' && flags.delimiter !== undefined) throw new InvalidArgumentError(`--delimiter is the CSV delimiter; it needs --format csv, not ${flags.format}`);
   return {
     format: flags.format,
     ...(flags.fields !== undefined ? { fields: flags.fields } : {}),
+    ...(flags.delimiter !== undefined ? { delimiter: flags.delimiter } : {}),
     ...(flags.keyField !== undefined ? { keyField: flags.keyField } : {}),
     ...(flags.key !== undefined ? { key: flags.key } : {}),
     ...(flags.multilineStart !== undefined ? { multilineStart: flags.multilineStart } : {}),
@@ -58,6 +62,12 @@ function fieldNames(value: string): string[] {
   const names = value.split(',').map((name) => name.trim());
   if (names.some((name) => name === '')) throw new InvalidArgumentError('expected column names separated by commas, none empty, e.g. id,name,total.');
   return names;
+}
+
+function delimiter(value: string): string {
+  const character = value === '\\t' ? '\t' : value;
+  if (character.length !== 1 || character === '"') throw new InvalidArgumentError('expected one character other than a quote, e.g. ; or \\t.');
+  return character;
 }
 
 function partitionKey(value: string): string {
