@@ -90,20 +90,20 @@ describe('kpl send', () => {
     expect((await readBack(client, streamName)).map((record) => record.data)).toEqual(['{"id":"a"}']);
   });
 
-  it('turns CSV with a header and quoted commas into JSON records keyed by a column', async () => {
+  it('turns CSV with a header, a delimiter and quoted delimiters into JSON records keyed by a column', async () => {
     const streamName = await newStream();
     const file = path.join(directory, 'orders.csv');
-    await writeFile(file, 'id,customer,total\r\n1042,"Smith, John",19.99\r\n1043,"O\'Neil ""Jr""",5\r\n');
+    await writeFile(file, 'id;customer;total\r\n1042;"Smith; John";19.99\r\n1043;"O\'Neil ""Jr""";5\r\n');
     const { io, stderr } = testIo();
 
-    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--format', 'csv', '--fields', 'id,customer,total',
+    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--format', 'csv', '--fields', 'id,customer,total', '--delimiter', ';',
       '--skip-header-lines', '1', '--key-field', 'id', file], io);
 
     expect(stderr()).toContain('3 lines read, 2 records delivered, 0 failed');
     expect(exitCode).toBe(0);
     const stored = await readBack(client, streamName);
     expect(stored.map((record) => [record.partitionKey, JSON.parse(record.data)]).sort()).toEqual([
-      ['1042', { id: '1042', customer: 'Smith, John', total: '19.99' }],
+      ['1042', { id: '1042', customer: 'Smith; John', total: '19.99' }],
       ['1043', { id: '1043', customer: 'O\'Neil "Jr"', total: '5' }],
     ]);
   });
@@ -126,6 +126,9 @@ describe('kpl send', () => {
     const second = testIo();
     expect(await runCli(['send', '--stream', 's', '--multiline-start', '('], second.io)).toBe(2);
     expect(second.stderr()).toMatch(/^kpl: .*regular expression.*\n$/);
+    const third = testIo();
+    expect(await runCli(['send', '--stream', 's', '--delimiter', ';'], third.io)).toBe(2);
+    expect(third.stderr()).toMatch(/^kpl: .*--delimiter is the CSV delimiter; it needs --format csv.*\n$/);
   });
 
   it('on SIGTERM sends what it has read, then stops with its counts', async () => {
