@@ -18,6 +18,12 @@ interface SendOptions extends RecordFlags {
   readonly maxOutstanding: number;
 }
 
+/**
+ * Records read ahead of delivery by default. 20,000 small records fill the producer's next
+ * requests; reading further ahead only keeps more records alive through garbage collections, which
+ * cost 12 % more CPU per line at 100,000 (BENCHMARKS.md, Forwarders).
+ */
+const DEFAULT_MAX_OUTSTANDING = 20_000;
 /** Bytes of records accepted and not yet settled; with maxOutstandingRecords, the memory bound of `kpl send`. */
 const MAX_OUTSTANDING_BYTES = 64 * 1024 * 1024;
 /** Bytes read from a file at a time: a sixteenth of the syscalls and stream callbacks of the default 64 KiB. */
@@ -35,7 +41,7 @@ export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Com
     .option('--region <region>', 'AWS region; default: AWS_REGION from the environment');
   return addRecordFlags(command)
     .option('--linger <ms>', 'producer recordMaxBufferedTime', wholeNumber(1, 600_000), 100)
-    .option('--max-outstanding <records>', 'records held in memory at most before reading pauses', wholeNumber(1, 10_000_000), 100_000)
+    .option('--max-outstanding <records>', 'records held in memory at most before reading pauses', wholeNumber(1, 10_000_000), DEFAULT_MAX_OUTSTANDING)
     .addHelpText('after', `
 Without --key-field or --key each record gets a random partition key. Empty lines are skipped.
 A line that does not parse in its --format, or lacks its --key-field, is sent as it is (with a
