@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from '../src/cli/io.js';
 import { LineRecordReader } from '../src/cli/lines/line-record-reader.js';
 import { runCli } from '../src/cli/program.js';
+import { DeliverySink } from '../src/cli/send/delivery-sink.js';
 import { KinesisProducer } from '../src/producer.js';
 import { startFastKinesis } from './support/fast-kinesis.js';
 import { median } from './support/median.js';
@@ -40,6 +41,8 @@ const DEVICES = 1000;
 const WARM_UP_LINES = 20_000;
 const SHARDS = 16;
 const STREAM = 'forward';
+/** Records the tail path reads ahead of delivery, as `kpl send --max-outstanding` by default. */
+const READ_AHEAD_RECORDS = 20_000;
 
 /** A scenario: how the lines are forwarded. */
 export type ForwardScenario = 'kpl send' | 'tail path (LineRecordReader + addWithCallback)' | 'aws-kinesis-agg aggregate only';
@@ -161,27 +164,25 @@ async function sendFile(endpoint: string, file: string): Promise<void> {
   if (code !== 0) throw new Error(`kpl send exited ${code}: ${errors}`);
 }
 
-/** What `kpl tail` does with a file's bytes: a LineRecordReader per file, each record into the producer. */
+/**
+ * What `kpl tail` does with a file's bytes: a LineRecordReader per file, each record into the
+ * producer with addWithCallback, reading ahead at most 20,000 records (as `kpl send` by default).
+ */
 async function tailPath(endpoint: string, file: string): Promise<void> {
   const producer = new KinesisProducer({
-    streamName: STREAM, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, metricsLevel: 'none', maxOutstandingRecords: 100_000,
+    streamName: STREAM, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, metricsLevel: 'none',
   });
   const reader = new LineRecordReader({ format: 'lines', keyField: KEY_FIELD });
   let failed = 0;
-  const onFailed = (): void => {
+  const sink = new DeliverySink(producer, { maxRecords: READ_AHEAD_RECORDS, maxBytes: 64 * 1024 * 1024 }, () => {
     failed++;
-  };
-  const onSettled = (error: Error | undefined): void => {
-    if (error !== undefined) onFailed();
-  };
-  const emit = (record: { partitionKey: string; data: Buffer }): void => {
-    producer.addWithCallback(record, onSettled);
-  };
+  });
   for await (const chunk of createReadStream(file)) {
-    reader.push(chunk as Buffer, emit);
-    if (producer.outstandingRecords >= 50_000) await producer.ready();
+    reader.push(chunk as Buffer, sink.emit);
+    if (sink.backlogged) await sink.drain();
   }
-  reader.end(emit);
+  reader.end(sink.emit);
+  await sink.drain();
   await producer.close();
   if (failed > 0) throw new Error(`${failed} records failed`);
 }
