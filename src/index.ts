@@ -3,6 +3,7 @@ export type { ProducerConfig, RetryOptions, Logger } from './config.js';
 export {
   type UserRecord,
   type UserRecordResult,
+  type RecordCallback,
   type Attempt,
   type KplErrorCode,
   KPL_ERROR_CODES,

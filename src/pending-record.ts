@@ -1,5 +1,5 @@
 import type { ClosedAggregate } from './pipeline/aggregator.js';
-import type { Attempt, UserRecord, UserRecordResult } from './records.js';
+import type { Attempt, RecordCallback, UserRecord, UserRecordResult } from './records.js';
 
 /** A Kinesis record of pending user records, as the aggregator closes it. */
 export type PendingAggregate = ClosedAggregate<PendingRecord>;
@@ -41,6 +41,8 @@ export class PendingRecord {
      * with thousands of shards reading them cost more per record than this field's 8 bytes.
      */
     readonly outstandingBytes: number,
+    /** addWithCallback()'s callback, told of the outcome instead of `resolve`: no result is built for it. */
+    readonly callback?: RecordCallback,
   ) {
     this.readyAt = arrivedAt;
   }
@@ -50,7 +52,19 @@ export class PendingRecord {
    * function as well would cost every buffered record another function object; failure is rare.
    */
   reject(error: Error): void {
-    this.resolve(Promise.reject(error));
+    if (this.callback !== undefined) this.tell(error);
+    else this.resolve(Promise.reject(error));
+  }
+
+  /** Tells the callback the outcome (undefined: put). An error it throws is rethrown on a later tick, so the settle step goes on. */
+  tell(error: Error | undefined): void {
+    try {
+      (this.callback as RecordCallback)(error, this.record);
+    } catch (thrown) {
+      queueMicrotask(() => {
+        throw thrown;
+      });
+    }
   }
 
   /** The record's partition key. */

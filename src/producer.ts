@@ -6,7 +6,7 @@ import { ProducerMetrics } from './metrics.js';
 import { OutstandingRecords } from './outstanding-records.js';
 import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
-import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
+import { BufferFullError, ProducerClosedError, type RecordCallback, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
 import { StreamPipeline } from './pipeline/stream-pipeline.js';
 
 /** A user record that names its own stream instead of the producer's. */
@@ -23,6 +23,9 @@ let capturedResolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) 
 function captureResolve(resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void): void {
   capturedResolve = resolve;
 }
+
+/** The `resolve` of a record added with a callback: never called, as the settle step tells the callback instead. */
+function noPromise(): void {}
 
 /**
  * At least what a record will hold of maxOutstandingBytes, read without validating or encoding it:
@@ -102,10 +105,23 @@ export class KinesisProducer {
    */
   add(record: StreamUserRecord): Promise<UserRecordResult> {
     try {
-      return this.#enqueue(record);
+      return this.#enqueue(record, undefined) as Promise<UserRecordResult>;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Buffers one record like add(), but tells `callback` its outcome instead of returning a promise:
+   * no promise and no UserRecordResult per record, which is most of what a record costs a caller
+   * that only counts outcomes (`kpl send` and `kpl tail`: bench/forward.ts, BENCHMARKS.md). One
+   * callback serves any number of records. flush(), close(), ready() and the outstanding counts
+   * cover these records as they do add()'s.
+   *
+   * @throws at once what add() rejects with at once: ValidationError, BufferFullError, ProducerClosedError.
+   */
+  addWithCallback(record: StreamUserRecord, callback: RecordCallback): void {
+    this.#enqueue(record, callback);
   }
 
   /** Sends everything buffered now and resolves when every record added before the call has settled. */
@@ -150,7 +166,7 @@ export class KinesisProducer {
     const write = (record: StreamUserRecord, callback: (error?: Error | null) => void): void => {
       let delivery: Promise<UserRecordResult>;
       try {
-        delivery = this.#enqueue(record);
+        delivery = this.#enqueue(record, undefined) as Promise<UserRecordResult>;
       } catch (error) {
         if (error instanceof BufferFullError) {
           // ready() would resolve as soon as the producer is below its limits, which may still
@@ -179,7 +195,8 @@ export class KinesisProducer {
     return stream;
   }
 
-  #enqueue(record: StreamUserRecord): Promise<UserRecordResult> {
+  /** Takes a record in; returns add()'s promise, or nothing when `callback` is told the outcome instead. */
+  #enqueue(record: StreamUserRecord, callback: RecordCallback | undefined): Promise<UserRecordResult> | undefined {
     if (this.#closed) throw new ProducerClosedError();
     const outstanding = this.#outstanding;
     outstanding.refuseIfFull(minOutstandingBytes(record));
@@ -188,8 +205,8 @@ export class KinesisProducer {
     const bytes = outstandingBytesOf(record.partitionKey, data);
     const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
     const generation = outstanding.add(bytes);
-    const promise = new Promise<UserRecordResult>(captureResolve);
-    const item = new PendingRecord(record, data, monotonicMs(), generation, capturedResolve, bytes);
+    const promise = callback === undefined ? new Promise<UserRecordResult>(captureResolve) : undefined;
+    const item = new PendingRecord(record, data, monotonicMs(), generation, callback === undefined ? capturedResolve : noPromise, bytes, callback);
     this.#metrics?.recordReceived(pipeline.label);
     pipeline.add(item, hashKey, 0);
     return promise;

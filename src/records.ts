@@ -45,6 +45,14 @@ export interface UserRecordResult {
   attempts: readonly Attempt[];
 }
 
+/**
+ * Told of a record's outcome by `producer.addWithCallback()`: `error` is undefined once Kinesis has
+ * the record, else why it was not delivered (a UserRecordFailedError). It runs inside the
+ * producer's settle step, so it must be quick; an error it throws is rethrown on a later tick
+ * (an uncaught exception), not swallowed.
+ */
+export type RecordCallback = (error: Error | undefined, record: UserRecord) => void;
+
 /** Every error code the library raises; stable, for callers to switch on. */
 export const KPL_ERROR_CODES = [
   'KPL_VALIDATION',

@@ -132,6 +132,11 @@ export class Settler {
     let shared = false;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as PendingRecord;
+      if (item.callback !== undefined) {
+        this.#sink.settled(item);
+        item.tell(undefined);
+        continue;
+      }
       let attempts: readonly Attempt[];
       if (item.attempts !== undefined) {
         attempts = this.#recordSuccess(item, sentAtMs, wholeDurationMs);
@@ -155,6 +160,11 @@ export class Settler {
 
   /** Resolves one record as put: `subSequenceNumber` is its index in the Kinesis record that carried it. */
   put(item: PendingRecord, shardId: string, sequenceNumber: string, subSequenceNumber: number, sentAt: number, durationMs: number): void {
+    if (item.callback !== undefined) {
+      this.#sink.settled(item);
+      item.tell(undefined);
+      return;
+    }
     const attempts = this.#recordSuccess(item, Math.round(sentAt), Math.round(durationMs));
     item.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber, attempts });
     this.#sink.settled(item);
