@@ -1,0 +1,113 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { type LineRecord, LineRecordReader, type LineRecordOptions } from '../lines/line-record-reader.js';
+import { AckedPrefix } from './acked-prefix.js';
+
+/** Bytes at the start of a file that tell it from another file with the same inode (inodes are reused). */
+export const HEAD_BYTES = 1024;
+/** Bytes read from a file at a time. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** Receives each record a cursor makes, with the prefix that its settlement advances. */
+export type RecordEmitter = (record: LineRecord, acks: AckedPrefix, endOffset: number) => void;
+
+/**
+ * Where the reading of one file's content stands: the bytes read, the record reader's state, the
+ * stored prefix, the file's first bytes, and a digest of everything read. The content, not the
+ * inode, owns it: when a file is copied and truncated, the cursor moves to the copy, where the
+ * same bytes continue.
+ */
+export class FileCursor {
+  readonly acks: AckedPrefix;
+  readonly #reader: LineRecordReader;
+  readonly #start: number;
+  #readOffset: number;
+  #head: Buffer;
+  /** MD5 of the bytes [0, readOffset): with the head, it tells a copy of this content from a file that only begins alike. */
+  readonly #digest: Hash;
+  #linesCounted = 0;
+  #truncatedCounted = 0;
+
+  private constructor(start: number, head: Buffer, digest: Hash, options: LineRecordOptions) {
+    this.#start = start;
+    this.#readOffset = start;
+    this.#head = head;
+    this.#digest = digest;
+    this.acks = new AckedPrefix(start);
+    // Header lines are at the start of the file: a cursor that resumes further on has passed them.
+    this.#reader = new LineRecordReader(start === 0 ? options : { ...options, skipHeaderLines: 0 });
+  }
+
+  /** A cursor at the start of a file. */
+  static atStart(options: LineRecordOptions): FileCursor {
+    return new FileCursor(0, Buffer.alloc(0), createHash('md5'), options);
+  }
+
+  /** A cursor at `offset` of the open file: reads its head, and digests the bytes before `offset`. */
+  static async at(handle: FileHandle, offset: number, options: LineRecordOptions): Promise<FileCursor> {
+    const digest = createHash('md5');
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let head = Buffer.alloc(0);
+    for (let position = 0; position < offset;) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK_BYTES, offset - position), position);
+      if (bytesRead === 0) break;
+      if (position === 0) head = Buffer.from(buffer.subarray(0, Math.min(bytesRead, HEAD_BYTES)));
+      digest.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    return new FileCursor(offset, head, digest, options);
+  }
+
+  /** Bytes of the file read so far. */
+  get readOffset(): number {
+    return this.#readOffset;
+  }
+
+  /** The file's first bytes as far as read, at most {@link HEAD_BYTES}. */
+  get head(): Buffer {
+    return this.#head;
+  }
+
+  /** The digest of the bytes [0, readOffset). */
+  digest(): Buffer {
+    return this.#digest.copy().digest();
+  }
+
+  /**
+   * Reads up to `maxBytes` of the file from where the cursor stands, and emits the records they
+   * complete. Resolves with the bytes read: 0 at the end of the file.
+   */
+  async readFrom(handle: FileHandle, buffer: Buffer, maxBytes: number, emit: RecordEmitter): Promise<number> {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, maxBytes), this.#readOffset);
+    if (bytesRead === 0) return 0;
+    const chunk = buffer.subarray(0, bytesRead);
+    if (this.#head.length < HEAD_BYTES && this.#readOffset === this.#head.length) {
+      this.#head = Buffer.concat([this.#head, chunk.subarray(0, HEAD_BYTES - this.#head.length)]);
+    }
+    this.#digest.update(chunk);
+    const base = this.#start;
+    this.#reader.push(chunk, (record, endOffset) => emit(record, this.acks, base + endOffset));
+    this.#readOffset += bytesRead;
+    return bytesRead;
+  }
+
+  /** Emits the multi-line record still waiting for lines, when the file has gone quiet or away. */
+  flushPending(emit: RecordEmitter): void {
+    const base = this.#start;
+    this.#reader.flushPending((record, endOffset) => emit(record, this.acks, base + endOffset));
+  }
+
+  /** Lines read and lines truncated since the last call, for counters. */
+  takeCounts(): { lines: number; truncated: number } {
+    const lines = this.#reader.linesRead - this.#linesCounted;
+    const truncated = this.#reader.linesTruncated - this.#truncatedCounted;
+    this.#linesCounted = this.#reader.linesRead;
+    this.#truncatedCounted = this.#reader.linesTruncated;
+    return { lines, truncated };
+  }
+}
+
+/** A buffer for {@link FileCursor.readFrom}, shared by every file of a tailer. */
+export function readBuffer(): Buffer {
+  return Buffer.allocUnsafe(CHUNK_BYTES);
+}
