@@ -1,0 +1,190 @@
+import { copyFile, mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LocalKinesis } from '../../src/testing/index.js';
+import { createKinesisClient } from '../support/index.js';
+import { compileKpl, countLines, expectedLines, readAsKcl, startTail, startWriter, type TailProcess, waitForLines, type WriterProcess } from './cli-tail-harness.js';
+
+/** The rate of the writer process, lines a second. */
+const RATE = 2000;
+
+/**
+ * `kpl tail` as users run it, a child process, against LocalKinesis (which enforces the shards'
+ * write limits), while a writer process appends 2,000 lines a second. Every line must be read back
+ * once, the way a KCL reader finds it.
+ */
+describe('kpl tail', () => {
+  let kinesis: LocalKinesis;
+  let client: KinesisClient;
+  let kpl: { main: string; remove: () => Promise<void> };
+  let directory: string;
+  let streams = 0;
+  const running: Array<TailProcess | WriterProcess> = [];
+
+  const newStream = async (shards = 2): Promise<string> => {
+    const name = `tail-${++streams}`;
+    await kinesis.createStream(name, shards);
+    return name;
+  };
+  const newDirectory = (): Promise<string> => mkdtemp(path.join(directory, 'case-'));
+  const tail = (args: readonly string[]): TailProcess => {
+    const process = startTail(kpl.main, ['--endpoint', kinesis.endpoint, ...args]);
+    running.push(process);
+    return process;
+  };
+  const writer = (lines: number, files: readonly string[]): WriterProcess => {
+    const process = startWriter(RATE, lines, files);
+    running.push(process);
+    return process;
+  };
+  const stopTail = async (process: TailProcess): Promise<void> => {
+    process.child.kill('SIGTERM');
+    expect(await process.exited).toBe(0);
+  };
+
+  beforeAll(async () => {
+    [kinesis, kpl, directory] = await Promise.all([LocalKinesis.start(), compileKpl(), mkdtemp(path.join(tmpdir(), 'kpl-tail-'))]);
+    client = createKinesisClient(kinesis.endpoint);
+  }, 120_000);
+  afterEach(() => {
+    for (const process of running.splice(0)) if (process.child.exitCode === null) process.child.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    client.destroy();
+    await kinesis.close();
+    await kpl.remove();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('reads every line once through two rotations by rename while the writer writes', async () => {
+    const stream = await newStream();
+    const cases = await newDirectory();
+    const log = path.join(cases, 'app.log');
+    await writeFile(log, '');
+    const tailer = tail(['--stream', stream, '--from', 'start', path.join(cases, 'app.log*')]);
+    await tailer.waitFor('following');
+    const lines = 6000;
+    const appender = writer(lines, [log]);
+    await sleep(1000);
+    await rename(log, `${log}.1`);
+    appender.reopen();
+    await sleep(1000);
+    await rename(`${log}.1`, `${log}.2`);
+    await rename(log, `${log}.1`);
+    appender.reopen();
+    await appender.done;
+
+    const stored = await waitForLines(client, stream, lines, 20_000);
+    await stopTail(tailer);
+    expect(stored).toHaveLength(lines);
+    expect(new Set(stored)).toEqual(new Set(expectedLines(lines, [log])));
+    expect(tailer.stderr()).toContain(`${log} is now ${log}.1`);
+    expect(tailer.stderr()).toContain(`${log}.1 is now ${log}.2`);
+  });
+
+  it('reads every line once through a copytruncate, going on in the copy where the original was cut', async () => {
+    const stream = await newStream();
+    const cases = await newDirectory();
+    const log = path.join(cases, 'app.log');
+    await writeFile(log, '');
+    const tailer = tail(['--stream', stream, '--from', 'start', path.join(cases, 'app.log*')]);
+    await tailer.waitFor('following');
+    const lines = 6000;
+    const appender = writer(lines, [log]);
+    await sleep(1200);
+    // logrotate's copytruncate loses what is written between its copy and its truncation; the
+    // writer pauses there so that the test sees only what the tailer does.
+    await appender.pause();
+    await copyFile(log, `${log}.1`);
+    await truncate(log, 0);
+    appender.resume();
+    await appender.done;
+
+    const stored = await waitForLines(client, stream, lines, 20_000);
+    await stopTail(tailer);
+    expect(stored).toHaveLength(lines);
+    expect(new Set(stored)).toEqual(new Set(expectedLines(lines, [log])));
+    expect(tailer.stderr()).toContain(`${log} was truncated`);
+  });
+
+  it('after a SIGKILL resumes from the checkpoint: no line lost, repeats only of lines in flight at the kill', async () => {
+    const stream = await newStream();
+    const cases = await newDirectory();
+    const log = path.join(cases, 'app.log');
+    const checkpoint = path.join(cases, 'checkpoint.json');
+    await writeFile(log, '');
+    const args = ['--stream', stream, '--checkpoint', checkpoint, '--from', 'start', log];
+    const first = tail(args);
+    await first.waitFor('following');
+    const lines = 8000;
+    const appender = writer(lines, [log]);
+    await sleep(2000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const { files } = JSON.parse(await readFile(checkpoint, 'utf8')) as { files: Array<{ path: string; offset: number }> };
+    const checkpointed = files.find((entry) => entry.path === log)?.offset ?? 0;
+    expect(checkpointed).toBeGreaterThan(0);
+    const second = tail(args);
+    await appender.done;
+
+    const stored = await waitForLines(client, stream, lines, 20_000);
+    await stopTail(second);
+    const expected = expectedLines(lines, [log]);
+    const counts = countLines(stored);
+    expect(expected.filter((line) => counts.get(line) === undefined)).toEqual([]);
+    // A line may repeat only if it lies after the checkpoint the kill left: it was in flight then.
+    let offset = 0;
+    const repeatedBeforeCheckpoint: string[] = [];
+    let repeats = 0;
+    for (const line of expected) {
+      const count = counts.get(line) ?? 0;
+      if (count > 1) {
+        repeats += count - 1;
+        if (offset < checkpointed) repeatedBeforeCheckpoint.push(line);
+      }
+      expect(count).toBeLessThanOrEqual(2);
+      offset += Buffer.byteLength(line) + 1;
+    }
+    expect(repeatedBeforeCheckpoint).toEqual([]);
+    expect(stored).toHaveLength(lines + repeats);
+    console.log(`kpl tail SIGKILL: checkpoint at ${checkpointed.toLocaleString('en-US')} bytes, ${repeats} lines repeated (in flight at the kill)`);
+  });
+
+  it('follows fifty files matched by one pattern, created after it started', async () => {
+    const stream = await newStream(4);
+    const cases = await newDirectory();
+    const files = Array.from({ length: 50 }, (_, i) => path.join(cases, `f-${String(i).padStart(2, '0')}.log`));
+    const tailer = tail(['--stream', stream, path.join(cases, 'f-*.log')]);
+    await tailer.waitFor('following');
+    const lines = 5000;
+    await writer(lines, files).done;
+
+    const stored = await waitForLines(client, stream, lines, 20_000);
+    await stopTail(tailer);
+    expect(stored).toHaveLength(lines);
+    expect(new Set(stored)).toEqual(new Set(expectedLines(lines, files)));
+  });
+
+  it('reads a 100 MB file from the start', async () => {
+    const stream = await newStream(16);
+    const cases = await newDirectory();
+    const log = path.join(cases, 'big.log');
+    const lineCount = 100_000;
+    const line = (i: number): string => `${String(i).padStart(8, '0')} ${'y'.repeat(990)}`;
+    const text: string[] = [];
+    for (let i = 0; i < lineCount; i++) text.push(line(i));
+    await writeFile(log, `${text.join('\n')}\n`);
+    const started = Date.now();
+    const tailer = tail(['--stream', stream, '--from', 'start', log]);
+
+    const stored = await waitForLines(client, stream, lineCount, 90_000);
+    const seconds = (Date.now() - started) / 1000;
+    await stopTail(tailer);
+    expect(stored).toHaveLength(lineCount);
+    expect(new Set(stored).size).toBe(lineCount);
+    console.log(`kpl tail: 100 MB (${lineCount.toLocaleString('en-US')} lines) read and stored in ${seconds.toFixed(1)} s`);
+  }, 120_000);
+});
