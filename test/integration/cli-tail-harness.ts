@@ -110,12 +110,12 @@ export async function readAsKcl(client: KinesisClient, streamName: string): Prom
   return lines;
 }
 
-/** Reads the stream until it holds `count` lines or `timeoutMs` passes. */
+/** Reads the stream until it holds `count` different lines or `timeoutMs` passes. */
 export async function waitForLines(client: KinesisClient, streamName: string, count: number, timeoutMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lines = await readAsKcl(client, streamName);
-    if (lines.length >= count || Date.now() > deadline) return lines;
+    if (new Set(lines).size >= count || Date.now() > deadline) return lines;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
