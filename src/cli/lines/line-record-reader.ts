@@ -1,139 +1,324 @@
-/**
- * A minimal stand-in for the record reader that the "lines" work builds (issue 14 item 3): plain
- * lines, a key from a JSON field, a fixed or random key, header lines to skip, multi-line records
- * and long lines. `kpl tail` is written against this interface; the full module replaces this file.
- */
-import { randomBytes } from 'node:crypto';
+import { MAX_PARTITION_KEY_LENGTH, MAX_RECORD_BYTES } from '../../format/limits.js';
+import { ValidationError } from '../../records.js';
+import { apacheLogToJson } from './apache-log.js';
+import { CsvToJson } from './csv-to-json.js';
+import { JsonFieldScanner } from './json-field-scanner.js';
+import { LineSplitter } from './line-splitter.js';
+import { MultilineJoiner } from './multiline-joiner.js';
+import { keyAtPath, keyProblem, randomPartitionKey } from './partition-keys.js';
+import { syslogToJson } from './syslog.js';
+import { utf8Cut } from './utf8-cut.js';
 
-/** How one file's lines become records. */
+/** The record formats: a line as it is, a JSON line, or a CSV, Apache or syslog line turned into a JSON object. */
+export const LINE_FORMATS = ['lines', 'json', 'csv', 'apache', 'syslog'] as const;
+
+/** What happens to a line that does not parse in its format, or has no usable key field. */
+export const UNPARSED_ACTIONS = ['send', 'skip'] as const;
+
+/**
+ * The default and largest `maxLineBytes`: a Kinesis record's 1 MiB, less room for the longest
+ * partition key (256 characters of up to 4 UTF-8 bytes each).
+ */
+export const MAX_LINE_BYTES = MAX_RECORD_BYTES - 4 * MAX_PARTITION_KEY_LENGTH;
+
+/** How a {@link LineRecordReader} turns lines into records. */
 export interface LineRecordOptions {
+  /**
+   * `lines`: each line as it is. `json`: each line must be a JSON document. `csv` (with `fields`),
+   * `apache` (common or combined log) and `syslog` (RFC 3164 or 5424): each line becomes a JSON
+   * object, as the Kinesis Agent's CSVTOJSON and LOGTOJSON make it.
+   */
   format: 'lines' | 'json' | 'csv' | 'apache' | 'syslog';
-  /** CSV column names. */
+  /** The CSV column names, in order; required for `csv` and only for it. */
   fields?: readonly string[];
-  /** The partition key comes from this field of the converted record. */
+  /**
+   * The partition key comes from this field of the converted record (`a.b` for a nested field).
+   * With `lines` the line is read as JSON for it. A string, number or boolean of 1 to 256 characters.
+   */
   keyField?: string;
-  /** One fixed partition key; with neither, a random one. */
+  /** One partition key for every record (all go to one shard). With neither this nor keyField: a random key per record. */
   key?: string;
-  /** A line matching it starts a record; the lines that follow up to the next match are joined to it. */
+  /** A line matching it starts a record; other lines are joined to the record before them with `\n`. */
   multilineStart?: RegExp;
-  /** Lines at the start of the file that make no record. */
+  /** Lines at the start of the file dropped before any record (only when reading from offset 0). @default 0 */
   skipHeaderLines?: number;
-  /** Bytes a record holds at most. */
+  /** Longest record data, in bytes, from 1 to {@link MAX_LINE_BYTES}. @default MAX_LINE_BYTES */
   maxLineBytes?: number;
-  /** Appended to a truncated line. */
+  /** Appended to a truncated record, within maxLineBytes. @default '\n' (as the Kinesis Agent; no whole line ends with one) */
   truncatedTerminator?: string;
-  /** What becomes of a line longer than maxLineBytes. */
+  /** A longer line is split into records of at most maxLineBytes, or truncated to its head and the terminator. @default 'truncate' */
   longLines?: 'split' | 'truncate';
+  /**
+   * A line that does not parse in its format, or lacks its key field, is sent as it is (with a
+   * random key when the key is what is missing), or skipped. Either way it is counted and passed
+   * to onProblem. @default 'send'
+   */
+  unparsed?: 'send' | 'skip';
+  /** Told of every line counted in linesUnparsed, for logging. */
+  onProblem?: (problem: LineProblem) => void;
+  /** The file offset of the first byte pushed (a reader resuming from a checkpoint). @default 0 */
+  startOffset?: number;
 }
 
-/** A record made of lines. */
+/** A record made from one line, or from several joined ones. */
 export interface LineRecord {
   partitionKey: string;
+  /** The record's bytes: for `lines` and `json`, a view of the chunk pushed, not a copy. */
   data: Buffer;
 }
 
-type Emit = (record: LineRecord, endOffset: number) => void;
+/** Receives each record and the file offset just past its last line. */
+export type LineRecordEmitter = (record: LineRecord, endOffset: number) => void;
 
-const DEFAULT_MAX_LINE_BYTES = 1024 * 1024 - 256;
-const NEWLINE = 0x0a;
+/** Why a line was counted as unparsed. */
+export type LineProblemCode = 'NotJson' | 'NotCsv' | 'NotApacheLog' | 'NotSyslog' | 'KeyFieldMissing' | 'KeyFieldTooLong';
+
+/** A line that did not parse in its format, or had no usable key field. */
+export interface LineProblem {
+  readonly code: LineProblemCode;
+  /** In words, naming the format or the field. */
+  readonly message: string;
+  /** The number of the record's last line in the input (1 for the first line pushed). */
+  readonly line: number;
+  /** The file offset just past the line. */
+  readonly endOffset: number;
+}
+
+type Converter = (line: string) => Record<string, unknown> | undefined;
+
+const NOT_PARSED: Readonly<Record<'json' | 'csv' | 'apache' | 'syslog', LineProblemCode>> = {
+  json: 'NotJson', csv: 'NotCsv', apache: 'NotApacheLog', syslog: 'NotSyslog',
+};
+
+const FORMAT_NAMES: Readonly<Record<'json' | 'csv' | 'apache' | 'syslog', string>> = {
+  json: 'JSON', csv: 'CSV', apache: 'an Apache common or combined log line', syslog: 'an RFC 3164 or RFC 5424 syslog line',
+};
 
 /** Turns one file's bytes into records; one instance per file (it keeps header and multi-line state). */
 export class LineRecordReader {
-  readonly #options: LineRecordOptions;
+  readonly #format: LineRecordOptions['format'];
   readonly #keyPath: readonly string[] | undefined;
-  #partial: Buffer = Buffer.alloc(0);
-  #consumed = 0;
+  readonly #keyField: string | undefined;
+  readonly #fixedKey: string | undefined;
+  readonly #maxLineBytes: number;
+  readonly #split: boolean;
+  readonly #terminator: Buffer;
+  readonly #sendUnparsed: boolean;
+  readonly #onProblem: ((problem: LineProblem) => void) | undefined;
+  readonly #splitter: LineSplitter;
+  readonly #joiner: MultilineJoiner | undefined;
+  /** Validates `json` lines and reads the key field of `json` and `lines` ones. */
+  readonly #scanner: JsonFieldScanner | undefined;
+  readonly #convert: Converter | undefined;
   #headerLinesLeft: number;
-  #pending: Buffer[] = [];
-  #pendingEnd = 0;
   #linesRead = 0;
-  #linesTruncated = 0;
+  #linesUnparsed = 0;
+  #recordsTooLong = 0;
+  /** The emitter of the push() or flush in progress: the line handlers are bound once, not per call. */
+  #emit: LineRecordEmitter = () => undefined;
 
+  /** @throws ValidationError naming the option, what is wrong with it and the limit. */
   constructor(options: LineRecordOptions) {
-    this.#options = options;
+    validateOptions(options);
+    this.#format = options.format;
+    this.#keyField = options.keyField;
     this.#keyPath = options.keyField?.split('.');
-    this.#headerLinesLeft = options.skipHeaderLines ?? 0;
+    this.#fixedKey = options.key;
+    this.#maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+    this.#split = options.longLines === 'split';
+    this.#terminator = Buffer.from(options.truncatedTerminator ?? '\n', 'utf8');
+    this.#sendUnparsed = (options.unparsed ?? 'send') === 'send';
+    this.#onProblem = options.onProblem;
+    const startOffset = options.startOffset ?? 0;
+    this.#headerLinesLeft = startOffset === 0 ? options.skipHeaderLines ?? 0 : 0;
+    const bounds = { truncatedTerminator: this.#terminator };
+    this.#splitter = new LineSplitter({ ...bounds, maxLineBytes: this.#maxLineBytes, longLines: options.longLines ?? 'truncate', startOffset });
+    this.#joiner = options.multilineStart === undefined ? undefined : new MultilineJoiner({
+      ...bounds, start: options.multilineStart, maxBytes: this.#maxLineBytes, longRecords: options.longLines ?? 'truncate',
+    });
+    const format = options.format;
+    this.#scanner = format === 'json' || (format === 'lines' && this.#keyPath !== undefined) ? new JsonFieldScanner(this.#keyPath ?? []) : undefined;
+    if (format === 'csv') {
+      const csv = new CsvToJson(options.fields ?? []);
+      this.#convert = (line) => csv.convert(line);
+    } else {
+      this.#convert = format === 'apache' ? apacheLogToJson : format === 'syslog' ? syslogToJson : undefined;
+    }
   }
 
-  /** Lines read so far, header lines included. */
+  /** Lines taken from the input so far, header lines and empty lines included. */
   get linesRead(): number {
     return this.#linesRead;
   }
 
-  /** Lines cut to maxLineBytes or split. */
+  /** Lines (or joined records) longer than maxLineBytes, split or truncated. */
   get linesTruncated(): number {
-    return this.#linesTruncated;
+    return this.#splitter.linesTooLong + (this.#joiner?.recordsTooLong ?? 0) + this.#recordsTooLong;
   }
 
-  /** Feeds the next bytes of the file; calls emit for each complete record with the offset (from the first byte pushed) just past its last line. */
-  push(chunk: Buffer, emit: Emit): void {
-    let buffer = this.#partial.length === 0 ? chunk : Buffer.concat([this.#partial, chunk]);
-    let start = 0;
-    for (let newline = buffer.indexOf(NEWLINE, start); newline >= 0; newline = buffer.indexOf(NEWLINE, start)) {
-      const end = newline > start && buffer[newline - 1] === 0x0d ? newline - 1 : newline;
-      this.#consumed += newline + 1 - start;
-      this.#line(buffer.subarray(start, end), emit);
-      start = newline + 1;
-    }
-    buffer = buffer.subarray(start);
-    this.#partial = Buffer.from(buffer);
+  /** Lines that did not parse in their format or had no usable key field (sent as they are, or skipped). */
+  get linesUnparsed(): number {
+    return this.#linesUnparsed;
+  }
+
+  /** True while a multi-line record waits for its next start line; {@link flushPending} sends it. */
+  get hasPending(): boolean {
+    return this.#joiner?.pending ?? false;
+  }
+
+  /**
+   * Feeds the next bytes of the file; calls emit for each complete record with the file offset
+   * just past its last line. A last line without its line break is held until the break arrives.
+   * Records may be views of `chunk`: the caller must not write into it afterwards.
+   */
+  push(chunk: Buffer, emit: LineRecordEmitter): void {
+    this.#emit = emit;
+    this.#splitter.push(chunk, this.#onLine);
   }
 
   /** Emits a pending multi-line record (after idle time, or at the file's end when it is rotated away). */
-  flushPending(emit: Emit): void {
-    if (this.#pending.length === 0) return;
-    const data = Buffer.concat(this.#pending.flatMap((line, i) => (i === 0 ? [line] : [Buffer.from('\n'), line])));
-    this.#pending = [];
-    this.#emit(data, this.#pendingEnd, emit);
+  flushPending(emit: LineRecordEmitter): void {
+    this.#emit = emit;
+    this.#joiner?.flush(this.#onJoined);
   }
 
-  #line(line: Buffer, emit: Emit): void {
+  /** The input is over (the end of a file that is read once, or of stdin): emits the held last line and the pending record. */
+  end(emit: LineRecordEmitter): void {
+    this.#emit = emit;
+    this.#splitter.end(this.#onLine);
+    this.#joiner?.flush(this.#onJoined);
+  }
+
+  readonly #onLine = (bytes: Buffer, start: number, end: number, endOffset: number): void => {
     this.#linesRead++;
     if (this.#headerLinesLeft > 0) {
       this.#headerLinesLeft--;
       return;
     }
-    const startPattern = this.#options.multilineStart;
-    if (startPattern !== undefined) {
-      if (startPattern.test(line.toString('utf8'))) this.flushPending(emit);
-      this.#pending.push(Buffer.from(line));
-      this.#pendingEnd = this.#consumed;
-      return;
-    }
-    if (line.length === 0) return;
-    this.#emit(line, this.#consumed, emit);
-  }
+    if (this.#joiner !== undefined) this.#joiner.line(bytes, start, end, endOffset, this.#onJoined);
+    else if (end > start) this.#record(bytes, start, end, endOffset);
+  };
 
-  #emit(data: Buffer, endOffset: number, emit: Emit): void {
-    const limit = this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    if (data.length <= limit) {
-      emit({ partitionKey: this.#key(data), data: Buffer.from(data) }, endOffset);
+  readonly #onJoined = (bytes: Buffer, endOffset: number): void => {
+    if (bytes.length > 0) this.#record(bytes, 0, bytes.length, endOffset);
+  };
+
+  #record(bytes: Buffer, start: number, end: number, endOffset: number): void {
+    const scanner = this.#scanner;
+    if (scanner !== undefined) {
+      const valid = scanner.scan(bytes, start, end);
+      const data = bytes.subarray(start, end);
+      if (!valid && (this.#format === 'json' || this.#keyPath !== undefined)) {
+        const message = this.#keyField === undefined ? 'the line is not JSON' : `the line is not JSON, so --key-field ${this.#keyField} cannot be read from it`;
+        if (this.#problem('NotJson', message, endOffset)) this.#emit({ partitionKey: randomPartitionKey(), data }, endOffset);
+        return;
+      }
+      this.#emitKeyed(data, scanner.value, endOffset);
       return;
     }
-    this.#linesTruncated++;
-    if (this.#options.longLines === 'split') {
-      for (let offset = 0; offset < data.length; offset += limit) {
-        const piece = Buffer.from(data.subarray(offset, offset + limit));
-        emit({ partitionKey: this.#key(piece), data: piece }, endOffset);
+    const convert = this.#convert;
+    if (convert === undefined) {
+      this.#emit({ partitionKey: this.#fixedKey ?? randomPartitionKey(), data: bytes.subarray(start, end) }, endOffset);
+      return;
+    }
+    const format = this.#format as 'csv' | 'apache' | 'syslog';
+    const converted = convert(bytes.toString('utf8', start, end));
+    if (converted === undefined) {
+      if (this.#problem(NOT_PARSED[format], `the line is not ${FORMAT_NAMES[format]}`, endOffset)) {
+        this.#emit({ partitionKey: this.#fixedKey ?? randomPartitionKey(), data: bytes.subarray(start, end) }, endOffset);
       }
       return;
     }
-    const terminator = Buffer.from(this.#options.truncatedTerminator ?? '');
-    const cut = Buffer.concat([data.subarray(0, Math.max(0, limit - terminator.length)), terminator]);
-    emit({ partitionKey: this.#key(cut), data: cut }, endOffset);
+    const partitionKey = this.#keyPath === undefined ? this.#fixedKey ?? randomPartitionKey() : this.#keyFromField(keyAtPath(converted, this.#keyPath), endOffset);
+    if (partitionKey === undefined) return;
+    for (const data of this.#bounded(Buffer.from(JSON.stringify(converted), 'utf8'))) this.#emit({ partitionKey, data }, endOffset);
   }
 
-  #key(data: Buffer): string {
-    if (this.#options.key !== undefined) return this.#options.key;
-    if (this.#keyPath !== undefined) {
-      try {
-        let value: unknown = JSON.parse(data.toString('utf8'));
-        for (const name of this.#keyPath) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
-        if ((typeof value === 'string' && value !== '') || typeof value === 'number') return String(value).slice(0, 256);
-      } catch {
-        // A line that is not JSON gets a random key, as one without the field does.
-      }
+  /** Emits a `lines` or `json` record with its key: fixed, random, or the field the scanner found. */
+  #emitKeyed(data: Buffer, fieldValue: string | undefined, endOffset: number): void {
+    const partitionKey = this.#keyPath === undefined ? this.#fixedKey ?? randomPartitionKey() : this.#keyFromField(fieldValue, endOffset);
+    if (partitionKey !== undefined) this.#emit({ partitionKey, data }, endOffset);
+  }
+
+  /** The key field's value as a partition key; when it cannot be one, a random key (or undefined: skip the record), counted. */
+  #keyFromField(key: string | undefined, endOffset: number): string | undefined {
+    const problem = keyProblem(key);
+    if (problem === undefined) return key;
+    const message = problem === 'KeyFieldMissing'
+      ? `the record has no non-empty string, number or boolean at ${this.#keyField as string}`
+      : `the record's ${this.#keyField as string} is ${(key as string).length} characters; a partition key is at most ${MAX_PARTITION_KEY_LENGTH}`;
+    return this.#problem(problem, message, endOffset) ? randomPartitionKey() : undefined;
+  }
+
+  /** A converted record longer than maxLineBytes, split into pieces or truncated, as longLines says. */
+  #bounded(data: Buffer): Buffer[] {
+    const max = this.#maxLineBytes;
+    if (data.length <= max) return [data];
+    this.#recordsTooLong++;
+    if (!this.#split) {
+      const keep = utf8Cut(data, 0, Math.max(0, max - this.#terminator.length));
+      return [Buffer.concat([data.subarray(0, keep), this.#terminator])];
     }
-    return randomBytes(8).toString('hex');
+    const pieces: Buffer[] = [];
+    for (let from = 0; from < data.length;) {
+      let cut = from + max >= data.length ? data.length : utf8Cut(data, from, from + max);
+      if (cut === from) cut = from + max;
+      pieces.push(data.subarray(from, cut));
+      from = cut;
+    }
+    return pieces;
+  }
+
+  /** Counts and reports an unparsed line; true when it is to be sent as it is. */
+  #problem(code: LineProblemCode, message: string, endOffset: number): boolean {
+    this.#linesUnparsed++;
+    this.#onProblem?.({ code, message, line: this.#linesRead, endOffset });
+    return this.#sendUnparsed;
+  }
+}
+
+function validateOptions(options: LineRecordOptions): void {
+  if (!(LINE_FORMATS as readonly string[]).includes(options.format)) {
+    throw new ValidationError('format', `format must be one of ${LINE_FORMATS.join(', ')}, got ${String(options.format)}`, LINE_FORMATS.join('|'), String(options.format));
+  }
+  if (options.format === 'csv') {
+    if (options.fields === undefined || options.fields.length === 0 || options.fields.some((field) => field === '')) {
+      throw new ValidationError('fields', 'the csv format needs fields: the column names, in order, none of them empty');
+    }
+  } else if (options.fields !== undefined) {
+    throw new ValidationError('fields', `fields name CSV columns; the format is ${options.format}, not csv`);
+  }
+  if (options.keyField !== undefined && options.key !== undefined) {
+    throw new ValidationError('keyField', 'give keyField or key, not both');
+  }
+  if (options.keyField !== undefined && options.keyField.split('.').some((name) => name === '')) {
+    throw new ValidationError('keyField', `keyField ${JSON.stringify(options.keyField)} has an empty name; write nested fields as a.b`);
+  }
+  if (options.key !== undefined && (options.key === '' || options.key.length > MAX_PARTITION_KEY_LENGTH)) {
+    throw new ValidationError('key', `key must be 1 to ${MAX_PARTITION_KEY_LENGTH} characters, got ${options.key.length}`, MAX_PARTITION_KEY_LENGTH, options.key.length);
+  }
+  wholeNumberOption('skipHeaderLines', options.skipHeaderLines, 0, Number.MAX_SAFE_INTEGER);
+  wholeNumberOption('maxLineBytes', options.maxLineBytes, 1, MAX_LINE_BYTES);
+  wholeNumberOption('startOffset', options.startOffset, 0, Number.MAX_SAFE_INTEGER);
+  const terminatorBytes = Buffer.byteLength(options.truncatedTerminator ?? '\n', 'utf8');
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  if (terminatorBytes >= maxLineBytes) {
+    throw new ValidationError('truncatedTerminator', `truncatedTerminator is ${terminatorBytes} bytes; it must be shorter than maxLineBytes (${maxLineBytes})`, maxLineBytes - 1, terminatorBytes);
+  }
+  if (options.longLines !== undefined && options.longLines !== 'split' && options.longLines !== 'truncate') {
+    throw new ValidationError('longLines', `longLines must be split or truncate, got ${String(options.longLines)}`);
+  }
+  if (options.unparsed !== undefined && !(UNPARSED_ACTIONS as readonly string[]).includes(options.unparsed)) {
+    throw new ValidationError('unparsed', `unparsed must be send or skip, got ${String(options.unparsed)}`);
+  }
+  if (options.multilineStart !== undefined && !(options.multilineStart instanceof RegExp)) {
+    throw new ValidationError('multilineStart', 'multilineStart must be a RegExp');
+  }
+}
+
+function wholeNumberOption(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ValidationError(name, `${name} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${String(value)}`, `${min} to ${max}`, String(value));
   }
 }
