@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../io.js';
-import type { LineRecordOptions } from '../lines/line-record-reader.js';
+import { LineRecordReader, type LineRecordOptions, MAX_LINE_BYTES } from '../lines/line-record-reader.js';
+import { ValidationError } from '../../records.js';
 import { endpointUrl, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
-import { loadFlows, MAX_LINE_BYTES, TailConfigError } from './config-file.js';
+import { loadFlows, TailConfigError } from './config-file.js';
 import type { FlowSpec } from './flow.js';
 import { runTail } from './run-tail.js';
 
@@ -70,6 +71,14 @@ Examples:
   $ kpl tail --config /etc/kpl/flows.json --checkpoint /var/lib/kpl/tail.json --metrics-port 9464`)
     .action(async (patterns: string[], options: TailOptions, command: Command) => {
       const flows = await flowsOf(patterns, options, command);
+      for (const flow of flows) {
+        try {
+          new LineRecordReader(flow.reader);
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          command.error(`error: ${options.config === undefined ? '' : `flow "${flow.name}": `}${error.message}`, { exitCode: USAGE_EXIT_CODE });
+        }
+      }
       setExitCode(await runTail({
         flows,
         ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { LineRecordOptions } from '../lines/line-record-reader.js';
+import { type LineRecordOptions, MAX_LINE_BYTES } from '../lines/line-record-reader.js';
 import type { FlowSpec } from './flow.js';
 
 /** A --config file that cannot be used; the message names the flow and the field. */
@@ -10,8 +10,6 @@ export class TailConfigError extends Error {
 const FLOW_FIELDS = ['name', 'patterns', 'stream', 'format', 'keyField', 'key', 'from', 'multilineStart', 'fields',
   'skipHeaderLines', 'maxLineBytes', 'truncatedTerminator', 'longLines'] as const;
 const FORMATS = ['lines', 'json', 'csv', 'apache', 'syslog'] as const;
-/** The largest record a line may become: Kinesis' 1 MiB less room for a partition key. */
-export const MAX_LINE_BYTES = 1024 * 1024 - 256;
 
 /**
  * Reads the flows of a --config file:

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { type LineRecord, LineRecordReader, type LineRecordOptions } from '../lines/line-record-reader.js';
+import { type LineRecord, type LineRecordEmitter, LineRecordReader, type LineRecordOptions } from '../lines/line-record-reader.js';
 import { AckedPrefix } from './acked-prefix.js';
 
 /** Bytes at the start of a file that tell it from another file with the same inode (inodes are reused). */
@@ -20,7 +20,6 @@ export type RecordEmitter = (record: LineRecord, acks: AckedPrefix, endOffset: n
 export class FileCursor {
   readonly acks: AckedPrefix;
   readonly #reader: LineRecordReader;
-  readonly #start: number;
   #readOffset: number;
   #head: Buffer;
   /** MD5 of the bytes [0, readOffset): with the head, it tells a copy of this content from a file that only begins alike. */
@@ -29,13 +28,11 @@ export class FileCursor {
   #truncatedCounted = 0;
 
   private constructor(start: number, head: Buffer, digest: Hash, options: LineRecordOptions) {
-    this.#start = start;
     this.#readOffset = start;
     this.#head = head;
     this.#digest = digest;
     this.acks = new AckedPrefix(start);
-    // Header lines are at the start of the file: a cursor that resumes further on has passed them.
-    this.#reader = new LineRecordReader(start === 0 ? options : { ...options, skipHeaderLines: 0 });
+    this.#reader = new LineRecordReader({ ...options, startOffset: start });
   }
 
   /** A cursor at the start of a file. */
@@ -75,26 +72,30 @@ export class FileCursor {
 
   /**
    * Reads up to `maxBytes` of the file from where the cursor stands, and emits the records they
-   * complete. Resolves with the bytes read: 0 at the end of the file.
+   * complete. Resolves with the bytes read: 0 at the end of the file. Each read has a buffer of its
+   * own: records are views of it until the producer has sent them.
    */
-  async readFrom(handle: FileHandle, buffer: Buffer, maxBytes: number, emit: RecordEmitter): Promise<number> {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, maxBytes), this.#readOffset);
+  async readFrom(handle: FileHandle, maxBytes: number, emit: RecordEmitter): Promise<number> {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#readOffset);
     if (bytesRead === 0) return 0;
     const chunk = buffer.subarray(0, bytesRead);
     if (this.#head.length < HEAD_BYTES && this.#readOffset === this.#head.length) {
       this.#head = Buffer.concat([this.#head, chunk.subarray(0, HEAD_BYTES - this.#head.length)]);
     }
     this.#digest.update(chunk);
-    const base = this.#start;
-    this.#reader.push(chunk, (record, endOffset) => emit(record, this.acks, base + endOffset));
+    this.#reader.push(chunk, this.#emitTo(emit));
     this.#readOffset += bytesRead;
     return bytesRead;
   }
 
   /** Emits the multi-line record still waiting for lines, when the file has gone quiet or away. */
   flushPending(emit: RecordEmitter): void {
-    const base = this.#start;
-    this.#reader.flushPending((record, endOffset) => emit(record, this.acks, base + endOffset));
+    this.#reader.flushPending(this.#emitTo(emit));
+  }
+
+  #emitTo(emit: RecordEmitter): LineRecordEmitter {
+    return (record, endOffset) => emit(record, this.acks, endOffset);
   }
 
   /** Lines read and lines truncated since the last call, for counters. */
@@ -105,9 +106,4 @@ export class FileCursor {
     this.#truncatedCounted = this.#reader.linesTruncated;
     return { lines, truncated };
   }
-}
-
-/** A buffer for {@link FileCursor.readFrom}, shared by every file of a tailer. */
-export function readBuffer(): Buffer {
-  return Buffer.allocUnsafe(CHUNK_BYTES);
 }

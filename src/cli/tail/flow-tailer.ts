@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
-import type { LineRecord } from '../lines/line-record-reader.js';
+import type { LineRecord, LineRecordOptions } from '../lines/line-record-reader.js';
 import type { AckedPrefix } from './acked-prefix.js';
 import type { CheckpointEntry } from './checkpoint-store.js';
 import { FileCursor, HEAD_BYTES, type RecordEmitter } from './file-cursor.js';
@@ -41,6 +41,8 @@ export const DEFAULT_TIMING: TailTiming = {
   ttlMs: 7 * 24 * 3600 * 1000,
 };
 
+/** Lines that fail to parse, logged one by one per flow before they are only counted. */
+const PROBLEMS_SHOWN = 5;
 /** Bytes one file may read in one pass, so that every file gets its turn. */
 const READ_BUDGET_BYTES = 4 * 1024 * 1024;
 
@@ -101,6 +103,8 @@ export class FlowTailer {
   readonly #hadCheckpoint: boolean;
   #scans = 0;
   readonly #emit: RecordEmitter;
+  /** The flow's reader options, with problems logged (the first few). */
+  readonly #reader: LineRecordOptions;
 
   /** @param restored this flow's checkpoint entries; undefined when there was no checkpoint. */
   constructor(spec: FlowSpec, sink: RecordSink, events: FlowEvents, restored: readonly CheckpointEntry[] | undefined,
@@ -113,6 +117,13 @@ export class FlowTailer {
     this.#restored = [...(restored ?? [])];
     this.#hadCheckpoint = restored !== undefined;
     this.#emit = (record, acks, endOffset) => sink.send(record, spec.stream, acks, endOffset);
+    let problemsShown = 0;
+    this.#reader = {
+      ...spec.reader,
+      onProblem: (problem) => {
+        if (problemsShown++ < PROBLEMS_SHOWN) events.log(`flow ${spec.name}: ${problem.message} (${problem.code})`);
+      },
+    };
   }
 
   /** The flow this tailer follows. */
@@ -157,13 +168,13 @@ export class FlowTailer {
   }
 
   /** Reads every open file from where it stands; resolves true when some file has more to read at once. */
-  async read(buffer: Buffer, stopped: () => boolean): Promise<boolean> {
+  async read(stopped: () => boolean): Promise<boolean> {
     let more = false;
     for (const file of [...this.#files.values()]) {
       if (stopped()) return false;
       if (file.handle === undefined || file.cursor === undefined) continue;
       try {
-        if (await this.#readFile(file, file.handle, buffer, stopped)) more = true;
+        if (await this.#readFile(file, file.handle, stopped)) more = true;
       } catch (error) {
         this.#cannotRead(file.path, error);
         await this.#close(file);
@@ -229,7 +240,7 @@ export class FlowTailer {
     for (const entry of candidates) {
       if (!(await startsWith(handle, Buffer.from(entry.head, 'base64')))) continue;
       this.#restored = this.#restored.filter((other) => other !== entry);
-      this.#track(found, handle, await FileCursor.at(handle, entry.offset, this.#spec.reader), now);
+      this.#track(found, handle, await FileCursor.at(handle, entry.offset, this.#reader), now);
       return true;
     }
     await handle.close();
@@ -273,11 +284,11 @@ export class FlowTailer {
     if (restored !== undefined) {
       // The file a checkpoint entry was for was copied and truncated while kpl tail was stopped.
       this.#restored = this.#restored.filter((entry) => entry !== restored);
-      this.#track(found, handle, await FileCursor.at(handle, restored.offset, this.#spec.reader), now);
+      this.#track(found, handle, await FileCursor.at(handle, restored.offset, this.#reader), now);
       return;
     }
     const fromEnd = initial && !this.#hadCheckpoint && this.#spec.from === 'end';
-    this.#track(found, handle, fromEnd ? await FileCursor.at(handle, found.size, this.#spec.reader) : FileCursor.atStart(this.#spec.reader), now);
+    this.#track(found, handle, fromEnd ? await FileCursor.at(handle, found.size, this.#reader) : FileCursor.atStart(this.#reader), now);
   }
 
   /**
@@ -310,7 +321,7 @@ export class FlowTailer {
     });
   }
 
-  async #readFile(file: TrackedFile, handle: FileHandle, buffer: Buffer, stopped: () => boolean): Promise<boolean> {
+  async #readFile(file: TrackedFile, handle: FileHandle, stopped: () => boolean): Promise<boolean> {
     const now = this.#now();
     const { size } = await handle.stat();
     let cursor = file.cursor as FileCursor;
@@ -324,7 +335,7 @@ export class FlowTailer {
     while (cursor.readOffset < size && budget > 0 && !stopped()) {
       await this.#sink.ready();
       if (stopped()) break;
-      const read = await cursor.readFrom(handle, buffer, Math.min(budget, size - cursor.readOffset), this.#emit);
+      const read = await cursor.readFrom(handle, Math.min(budget, size - cursor.readOffset), this.#emit);
       if (read === 0) break;
       budget -= read;
       grew = true;
@@ -358,7 +369,7 @@ export class FlowTailer {
     const old = file.cursor as FileCursor;
     this.#events.onRotation(this.#spec.name, 'truncate');
     this.#events.log(`${file.path} was truncated at offset ${old.readOffset.toLocaleString('en-US')}; reading it again from its start`);
-    file.cursor = FileCursor.atStart(this.#spec.reader);
+    file.cursor = FileCursor.atStart(this.#reader);
     file.size = 0;
     file.pendingFlushed = true;
     const shadow = this.#shadowOf(file);

@@ -3,7 +3,6 @@ import { KinesisProducer } from '../../producer.js';
 import type { CliIo } from '../io.js';
 import { localCredentials } from '../options.js';
 import { CheckpointError, type CheckpointEntry, loadCheckpoint, pruneEntries, saveCheckpoint } from './checkpoint-store.js';
-import { readBuffer } from './file-cursor.js';
 import type { FlowSpec } from './flow.js';
 import { DEFAULT_TIMING, FlowTailer } from './flow-tailer.js';
 import { serveMetrics, type MetricsServer } from './metrics-server.js';
@@ -122,7 +121,6 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
   })();
 
   log(`following ${run.flows.map((flow) => flow.patterns.join(' ')).join(', ')}`);
-  const buffer = readBuffer();
   let scannedAt = 0;
   while (!stopped()) {
     if (Date.now() - scannedAt >= SCAN_MS) {
@@ -130,7 +128,7 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
       for (const tailer of tailers) await tailer.scan();
     }
     let more = false;
-    for (const tailer of tailers) if (await tailer.read(buffer, stopped)) more = true;
+    for (const tailer of tailers) if (await tailer.read(stopped)) more = true;
     if (!more) await sleep(POLL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
     else await new Promise((resolve) => setImmediate(resolve));
   }
