@@ -40,7 +40,9 @@ export class AckedPrefix {
     if (index < this.#head || index >= this.#ends.length) return;
     this.#settled[index] = true;
     while (this.#head < this.#ends.length && this.#settled[this.#head] === true) {
-      this.#offset = this.#ends[this.#head] as number;
+      const end = this.#ends[this.#head] as number;
+      // Pieces of one split line share its end: the line counts as stored once its last piece is.
+      if (this.#ends[this.#head + 1] !== end) this.#offset = end;
       this.#head++;
       this.#firstTicket++;
     }
