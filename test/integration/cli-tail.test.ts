@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -167,6 +167,88 @@ describe('kpl tail', () => {
     await stopTail(tailer);
     expect(stored).toHaveLength(lines);
     expect(new Set(stored)).toEqual(new Set(expectedLines(lines, files)));
+  });
+
+  it('on SIGTERM sends what it read, writes the checkpoint at the end of the file, and exits 0', async () => {
+    const stream = await newStream(1);
+    const cases = await newDirectory();
+    const log = path.join(cases, 'app.log');
+    const checkpoint = path.join(cases, 'checkpoint.json');
+    await writeFile(log, Array.from({ length: 500 }, (_, i) => `early ${i}\n`).join(''));
+    const tailer = tail(['--stream', stream, '--checkpoint', checkpoint, '--from', 'start', log]);
+    await tailer.waitFor('following');
+    await writeFile(log, Array.from({ length: 500 }, (_, i) => `late ${i}\n`).join(''), { flag: 'a' });
+    await sleep(500);
+    await stopTail(tailer);
+    const size = (await readFile(log)).length;
+    const { files } = JSON.parse(await readFile(checkpoint, 'utf8')) as { files: Array<{ path: string; offset: number }> };
+    expect(files).toEqual([expect.objectContaining({ path: log, offset: size })]);
+    expect(new Set(await readAsKcl(client, stream)).size).toBe(1000);
+    expect(tailer.stderr()).toContain('1,000 lines read, 1,000 records delivered, 0 failed; no file behind');
+  });
+
+  it('on SIGTERM exits 0 within requestTimeout plus a second while Kinesis hangs, checkpointing only what was stored', async () => {
+    const hanging = await LocalKinesis.start({ streams: [{ name: 'hangs', shards: 1 }], faults: { hangRate: 1 } });
+    try {
+      const cases = await newDirectory();
+      const log = path.join(cases, 'app.log');
+      const checkpoint = path.join(cases, 'checkpoint.json');
+      await writeFile(log, 'a\nb\nc\n');
+      const tailer = startTail(kpl.main, ['--endpoint', hanging.endpoint, '--stream', 'hangs', '--checkpoint', checkpoint, '--from', 'start', log]);
+      running.push(tailer);
+      await tailer.waitFor('following');
+      await sleep(500);
+      const stoppedAt = Date.now();
+      tailer.child.kill('SIGTERM');
+      expect(await tailer.exited).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(7000);
+      const { files } = JSON.parse(await readFile(checkpoint, 'utf8')) as { files: Array<{ offset: number }> };
+      expect(files.map((entry) => entry.offset)).toEqual([0]);
+    } finally {
+      await hanging.close();
+    }
+  });
+
+  it('carries several flows of a --config file into their streams with one producer', async () => {
+    const [web, app] = [await newStream(1), await newStream(1)];
+    const cases = await newDirectory();
+    const config = path.join(cases, 'flows.json');
+    await writeFile(path.join(cases, 'web.log'), '{"host":"h1","path":"/"}\n{"host":"h2","path":"/a"}\n');
+    await writeFile(path.join(cases, 'app.log'), 'one\ntwo\nthree\n');
+    await writeFile(config, JSON.stringify({ flows: [
+      { name: 'web', patterns: [path.join(cases, 'web.log')], stream: web, format: 'json', keyField: 'host', from: 'start' },
+      { name: 'app', patterns: [path.join(cases, 'app*.log')], stream: app, key: 'app', from: 'start' },
+    ] }));
+    const tailer = tail(['--config', config]);
+    expect(new Set(await waitForLines(client, web, 2, 10_000))).toEqual(new Set(['{"host":"h1","path":"/"}', '{"host":"h2","path":"/a"}']));
+    expect(new Set(await waitForLines(client, app, 3, 10_000))).toEqual(new Set(['one', 'two', 'three']));
+    await stopTail(tailer);
+  });
+
+  it('rejects a --config error naming the flow and the field, with exit 2', async () => {
+    const cases = await newDirectory();
+    const config = path.join(cases, 'flows.json');
+    await writeFile(config, JSON.stringify({ flows: [{ name: 'web', patterns: ['/var/log/x'], stream: 'web', format: 'xml' }] }));
+    const tailer = tail(['--config', config]);
+    expect(await tailer.exited).toBe(2);
+    expect(tailer.stderr()).toBe(`kpl: error: --config ${config}: flow "web", field "format": expected one of lines, json, csv, apache, syslog, got "xml"\n`);
+  });
+
+  // Root reads any file whatever its mode, so only another user can see a file it cannot read.
+  it.skipIf(process.getuid?.() === 0)('logs a file it cannot read, goes on with the others, and reads it once it can', async () => {
+    const stream = await newStream(1);
+    const cases = await newDirectory();
+    const locked = path.join(cases, 'locked.log');
+    await writeFile(locked, 'locked\n');
+    await chmod(locked, 0o000);
+    await writeFile(path.join(cases, 'good.log'), 'fine\n');
+    const tailer = tail(['--stream', stream, '--from', 'start', path.join(cases, '*.log')]);
+    expect(await waitForLines(client, stream, 1, 10_000)).toEqual(['fine']);
+    await tailer.waitFor(`cannot read ${locked}`);
+    await chmod(locked, 0o644);
+    expect(new Set(await waitForLines(client, stream, 2, 10_000))).toEqual(new Set(['fine', 'locked']));
+    await stopTail(tailer);
+    expect(tailer.stderr().match(/cannot read/g)).toHaveLength(1);
   });
 
   // 100 MB took 40 s here once, and over a minute in another run while other suites loaded the
