@@ -94,7 +94,7 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
     registerTailMetrics(producer.metrics, {
       flows: stats.flows,
       bytesBehind: behind,
-      checkpointAgeSeconds: () => (run.checkpoint === undefined ? undefined : (Date.now() - checkpointAt) / 1000),
+      ...(run.checkpoint !== undefined ? { checkpointAgeSeconds: () => (Date.now() - checkpointAt) / 1000 } : {}),
     });
     try {
       metrics = await serveMetrics(producer.metrics, run.metricsPort);

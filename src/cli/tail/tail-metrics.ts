@@ -7,8 +7,8 @@ export interface TailMetricsSource {
   readonly flows: ReadonlyMap<string, FlowCounts>;
   /** Bytes of each open file not yet stored. */
   bytesBehind(): Iterable<{ readonly flow: string; readonly path: string; readonly bytes: number }>;
-  /** Seconds since the checkpoint last held the tailer's state; undefined without --checkpoint. */
-  checkpointAgeSeconds(): number | undefined;
+  /** Seconds since the checkpoint last held the tailer's state; absent without --checkpoint. */
+  readonly checkpointAgeSeconds?: () => number;
 }
 
 /**
@@ -47,13 +47,13 @@ export function registerTailMetrics(registry: Registry, source: TailMetricsSourc
       for (const { flow, path, bytes } of source.bytesBehind()) this.set({ flow, file: path }, bytes);
     },
   });
+  const checkpointAge = source.checkpointAgeSeconds;
+  if (checkpointAge === undefined) return;
   new Gauge({
     name: 'kpl_tail_checkpoint_age_seconds', help: 'Seconds since the checkpoint file last held where every file stands.',
     registers: [registry],
     collect() {
-      const age = source.checkpointAgeSeconds();
-      if (age === undefined) this.reset();
-      else this.set(age);
+      this.set(checkpointAge());
     },
   });
 }
