@@ -34,7 +34,7 @@ Examples:
   $ kpl bench --compare-plain                       # side by side with plain PutRecords
   $ kpl bench --sweep --out sweep.html              # choose recordMaxBufferedTime and aggregationMaxSize
   $ kpl send --stream telemetry --key-field deviceId < readings.ndjson
-  $ kpl tail --stream app-logs --checkpoint app.ckpt "/var/log/app.log*"   # follow files through rotation
+  $ kpl tail --stream logs "/var/log/app.log*"      # follow log files through rotation
   $ kpl local --port 4567 --shards 4                # a limits-enforcing Kinesis for your own tests
 
 Run 'kpl help <command>' or 'kpl <command> --help' for a command's flags and examples.`);
