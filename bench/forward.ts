@@ -7,6 +7,10 @@
  *
  *   npm run build && node dist/bench/forward.js [--runs 3] [--lines 200000]
  *
+ * One measurement by hand, e.g. to profile it (the endpoint from bench/support/fast-kinesis.ts):
+ *
+ *   node --cpu-prof dist/bench/forward.js --child 'kpl send' ENDPOINT WARM_UP_FILE FILE
+ *
  * Each measurement runs in a fresh child process. It first forwards a warm-up file (20,000 lines),
  * so that the figures are the steady state, not module loading and JIT warm-up; the CPU time of
  * the whole process (startup included) is given too. Rounds alternate the scenarios, and the
@@ -221,10 +225,15 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { child: { type: 'boolean' }, runs: { type: 'string' }, lines: { type: 'string' } }, allowPositionals: true });
   if (values.child === true) {
     const [scenario, endpoint, warmUp, file] = positionals as [ForwardScenario, string, string, string];
+    // Run by hand (say under --cpu-prof), without a parent, it prints its measurement.
+    const report = (message: Measurement | { error: string }): void => {
+      if (process.send === undefined) process.stdout.write(`${JSON.stringify(message)}\n`);
+      else process.send(message);
+    };
     try {
-      process.send?.(await child(scenario, endpoint, warmUp, file));
+      report(await child(scenario, endpoint, warmUp, file));
     } catch (error) {
-      process.send?.({ error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      report({ error: error instanceof Error ? error.stack ?? error.message : String(error) });
     }
     return;
   }

@@ -68,16 +68,64 @@ describe('kpl send', () => {
     for (const record of stored) expect(record.partitionKey).toBe((JSON.parse(record.data) as { meta: { device: string } }).meta.device);
   });
 
-  it('sends the lines around a bad one, prints the counts and exits 1', async () => {
+  it('sends a line that is not JSON or lacks its key field as it is, with a random key, counts it and exits 0', async () => {
     const streamName = await newStream(1);
     const { io, stderr } = testIo('{"id":"a"}\nnot json\n{"id":"b"}\n{"other":1}\n{"id":7}\n');
 
     const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key-field', 'id'], io);
 
-    expect(exitCode).toBe(1);
-    expect(stderr()).toContain('kpl send: line 2: the line is not JSON');
-    expect(stderr()).toContain('5 lines read, 3 records delivered, 2 failed (NotJson 1, KeyFieldMissing 1)');
-    expect((await readBack(client, streamName)).map((record) => record.partitionKey).sort()).toEqual(['7', 'a', 'b']);
+    expect(exitCode).toBe(0);
+    expect(stderr()).toContain('kpl send: stdin:2: the line is not JSON');
+    expect(stderr()).toContain('5 lines read, 5 records delivered, 0 failed; 2 lines unparsed, sent as they are (NotJson 1, KeyFieldMissing 1)');
+    const stored = await readBack(client, streamName);
+    expect(stored.map((record) => record.data).sort()).toEqual(['not json', '{"id":"a"}', '{"id":"b"}', '{"id":7}', '{"other":1}']);
+    expect(stored.filter((record) => record.data.startsWith('{"id"')).map((record) => record.partitionKey).sort()).toEqual(['7', 'a', 'b']);
+  });
+
+  it('skips unparsed lines with --unparsed skip', async () => {
+    const streamName = await newStream(1);
+    const { io, stderr } = testIo('{"id":"a"}\nnot json\n');
+    expect(await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key-field', 'id', '--unparsed', 'skip'], io)).toBe(0);
+    expect(stderr()).toContain('2 lines read, 1 records delivered, 0 failed; 1 lines unparsed, skipped (NotJson 1)');
+    expect((await readBack(client, streamName)).map((record) => record.data)).toEqual(['{"id":"a"}']);
+  });
+
+  it('turns CSV with a header and quoted commas into JSON records keyed by a column', async () => {
+    const streamName = await newStream();
+    const file = path.join(directory, 'orders.csv');
+    await writeFile(file, 'id,customer,total\r\n1042,"Smith, John",19.99\r\n1043,"O\'Neil ""Jr""",5\r\n');
+    const { io, stderr } = testIo();
+
+    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--format', 'csv', '--fields', 'id,customer,total',
+      '--skip-header-lines', '1', '--key-field', 'id', file], io);
+
+    expect(stderr()).toContain('3 lines read, 2 records delivered, 0 failed');
+    expect(exitCode).toBe(0);
+    const stored = await readBack(client, streamName);
+    expect(stored.map((record) => [record.partitionKey, JSON.parse(record.data)]).sort()).toEqual([
+      ['1042', { id: '1042', customer: 'Smith, John', total: '19.99' }],
+      ['1043', { id: '1043', customer: 'O\'Neil "Jr"', total: '5' }],
+    ]);
+  });
+
+  it('joins a Java stack trace into one record with --multiline-start, the file\'s last line without a line break included', async () => {
+    const streamName = await newStream(1);
+    const file = path.join(directory, 'app.log');
+    await writeFile(file, '2026-12-05 ERROR failed\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)\n2026-12-05 INFO ok');
+    const { io } = testIo();
+    expect(await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key', 'app', '--multiline-start', '^\\d{4}-', file], io)).toBe(0);
+    expect((await readBack(client, streamName)).map((record) => record.data)).toEqual([
+      '2026-12-05 ERROR failed\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)', '2026-12-05 INFO ok',
+    ]);
+  });
+
+  it('rejects --format csv without --fields, and a bad --multiline-start, with one line and exit 2', async () => {
+    const first = testIo();
+    expect(await runCli(['send', '--stream', 's', '--format', 'csv'], first.io)).toBe(2);
+    expect(first.stderr()).toMatch(/^kpl: .*--format csv needs --fields.*\n$/);
+    const second = testIo();
+    expect(await runCli(['send', '--stream', 's', '--multiline-start', '('], second.io)).toBe(2);
+    expect(second.stderr()).toMatch(/^kpl: .*regular expression.*\n$/);
   });
 
   it('on SIGTERM sends what it has read, then stops with its counts', async () => {

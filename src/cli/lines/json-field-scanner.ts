@@ -1,3 +1,5 @@
+import { KeyInterner } from './key-interner.js';
+
 /** Nesting deeper than this is left to JSON.parse, so the scanner's recursion stays shallow. */
 const MAX_SCAN_DEPTH = 64;
 
@@ -13,6 +15,8 @@ const BACKSLASH = 0x5c;
 export class JsonFieldScanner {
   readonly #path: readonly Buffer[];
   readonly #names: readonly string[];
+  /** The field's values repeat (it is a partition key): decoded through a cache. */
+  readonly #keys = new KeyInterner();
   #bytes: Buffer = Buffer.alloc(0);
   #pos = 0;
   #end = 0;
@@ -84,8 +88,9 @@ export class JsonFieldScanner {
       const escaped = this.#string();
       if (escaped < 0) return false;
       if (isField) {
-        const text = this.#bytes.toString('utf8', start, this.#pos - 1);
-        this.value = escaped === 0 ? text : JSON.parse(`"${text}"`) as string;
+        this.value = escaped === 0
+          ? this.#keys.decode(this.#bytes, start, this.#pos - 1)
+          : JSON.parse(`"${this.#bytes.toString('utf8', start, this.#pos - 1)}"`) as string;
       }
       return true;
     }

@@ -1,20 +1,19 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { KinesisProducer } from '../../producer.js';
 import { KplError, UserRecordFailedError } from '../../records.js';
 import type { CliIo } from '../io.js';
-import { endpointUrl, localCredentials, streamName, wholeNumber } from '../options.js';
-import { keySource, type KeySource, lineToRecord } from './line-records.js';
+import { type LineProblem, type LineRecordOptions, LineRecordReader } from '../lines/line-record-reader.js';
+import { addRecordFlags, type RecordFlags, recordOptionsFrom } from '../lines/record-flags.js';
+import { endpointUrl, localCredentials, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
+import { DeliverySink } from './delivery-sink.js';
+import { forwardInput } from './forward-input.js';
 
-interface SendOptions {
+interface SendOptions extends RecordFlags {
   readonly stream: string;
   readonly endpoint?: string;
   readonly region?: string;
-  readonly keyField?: string;
-  readonly key?: string;
   readonly linger: number;
   readonly maxOutstanding: number;
 }
@@ -26,40 +25,59 @@ const PROBLEMS_SHOWN = 5;
 
 /** `kpl send`: forwards newline-delimited records from stdin or files to a stream. */
 export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Command {
-  return new Command('send')
+  const command = new Command('send')
     .description('send newline-delimited records from stdin or files to a stream, one record a line')
     .argument('[file...]', 'files to read in turn; stdin when none')
     .requiredOption('--stream <name>', 'the stream to write to', streamName)
     .option('--endpoint <url>', 'Kinesis endpoint, e.g. a local one; default: AWS in the region', endpointUrl)
-    .option('--region <region>', 'AWS region; default: AWS_REGION from the environment')
-    .addOption(new Option('--key-field <field>', 'partition key from this JSON field of each line (a.b for nested fields)').conflicts('key'))
-    .option('--key <key>', 'one partition key for every line (all go to one shard)')
+    .option('--region <region>', 'AWS region; default: AWS_REGION from the environment');
+  return addRecordFlags(command)
     .option('--linger <ms>', 'producer recordMaxBufferedTime', wholeNumber(1, 600_000), 100)
     .option('--max-outstanding <records>', 'records held in memory at most before reading pauses', wholeNumber(1, 10_000_000), 100_000)
     .addHelpText('after', `
-Without --key-field or --key each line gets a random partition key. Empty lines are skipped.
-Credentials come from the usual AWS environment (variables, profile, instance role); against a
-local endpoint (127.0.0.1 or localhost) without any, dummy ones are used. It flushes at the end of
-the input and on Ctrl-C or SIGTERM (a second one stops waiting for records in flight), prints its
-counts on stderr, and exits 1 if any record failed or was abandoned.
+Without --key-field or --key each record gets a random partition key. Empty lines are skipped.
+A line that does not parse in its --format, or lacks its --key-field, is sent as it is (with a
+random key) unless --unparsed skip; either way it is counted and the first few are printed, and
+it does not change the exit code. Credentials come from the usual AWS environment (variables,
+profile, instance role); against a local endpoint (127.0.0.1 or localhost) without any, dummy ones
+are used. It flushes at the end of the input and on Ctrl-C or SIGTERM (a second one stops waiting
+for records in flight), prints its counts on stderr, and exits 1 if any record failed or was
+abandoned.
 
 Examples:
   $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --key-field deviceId
   $ kpl send --stream events --region eu-west-1 events-1.ndjson events-2.ndjson
+  $ kpl send --stream web --format apache --key-field host /var/log/httpd/access_log
+  $ kpl send --stream orders --format csv --fields id,customer,total --skip-header-lines 1 orders.csv
+  $ kpl send --stream app --multiline-start '^\\d{4}-\\d{2}-\\d{2} ' app.log
   $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local --key k1 < lines.txt`)
-    .action(async (files: string[], options: SendOptions) => {
-      setExitCode(await send(files, options, io));
+    .action(async (files: string[], options: SendOptions, self: Command) => {
+      let recordOptions: LineRecordOptions;
+      try {
+        recordOptions = recordOptionsFrom(options);
+      } catch (error) {
+        self.error(`error: ${error instanceof Error ? error.message : String(error)}`, { exitCode: USAGE_EXIT_CODE });
+      }
+      setExitCode(await send(files, options, recordOptions, io));
     });
 }
 
-interface Counts {
-  lines: number;
-  delivered: number;
-  failed: number;
-  readonly failuresByCode: Map<string, number>;
+/** Counts by error or problem code, in the order first seen. */
+class CodeCounts {
+  readonly #counts = new Map<string, number>();
+  total = 0;
+
+  add(code: string): void {
+    this.total++;
+    this.#counts.set(code, (this.#counts.get(code) ?? 0) + 1);
+  }
+
+  toString(): string {
+    return [...this.#counts].map(([code, n]) => `${code} ${n.toLocaleString('en-US')}`).join(', ');
+  }
 }
 
-async function send(files: readonly string[], options: SendOptions, io: CliIo): Promise<number> {
+async function send(files: readonly string[], options: SendOptions, recordOptions: LineRecordOptions, io: CliIo): Promise<number> {
   const credentials = localCredentials(options.endpoint, io.env);
   const producer = new KinesisProducer({
     streamName: options.stream,
@@ -71,13 +89,16 @@ async function send(files: readonly string[], options: SendOptions, io: CliIo): 
     maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
     metricsLevel: 'none',
   });
-  const counts: Counts = { lines: 0, delivered: 0, failed: 0, failuresByCode: new Map() };
+  const failures = new CodeCounts();
+  const unparsed = new CodeCounts();
   let problemsShown = 0;
-  const fail = (line: number, code: string, message: string): void => {
-    counts.failed++;
-    counts.failuresByCode.set(code, (counts.failuresByCode.get(code) ?? 0) + 1);
-    if (problemsShown++ < PROBLEMS_SHOWN) io.stderr.write(`kpl send: line ${line.toLocaleString('en-US')}: ${message}\n`);
+  const show = (message: string): void => {
+    if (problemsShown++ < PROBLEMS_SHOWN) io.stderr.write(`kpl send: ${message}\n`);
   };
+  const sink = new DeliverySink(producer, { maxRecords: options.maxOutstanding, maxBytes: MAX_OUTSTANDING_BYTES }, (error) => {
+    failures.add(codeOf(error));
+    show(error instanceof Error ? error.message : String(error));
+  });
   const stop = new AbortController();
   // A second signal gives up waiting for the records in flight; they are counted as not delivered.
   const giveUp = new AbortController();
@@ -90,73 +111,40 @@ async function send(files: readonly string[], options: SendOptions, io: CliIo): 
     io.stderr.write(`kpl send: ${signal}: sending what was read, then stopping (again to give up)\n`);
     stop.abort();
   });
-  const source = keySource(options.keyField, options.key);
+  let lines = 0;
+  let readFailed = false;
   try {
-    const inputs = files.length === 0 ? [() => io.stdin] : files.map((file) => () => createReadStream(file));
-    for (const open of inputs) {
+    const inputs = files.length === 0 ? [{ name: 'stdin', open: () => io.stdin }] : files.map((file) => ({ name: file, open: () => createReadStream(file) }));
+    for (const input of inputs) {
       if (stop.signal.aborted) break;
-      await forwardLines(open(), source, producer, counts, fail, stop.signal);
+      const reader = new LineRecordReader({
+        ...recordOptions,
+        onProblem: (problem: LineProblem) => {
+          unparsed.add(problem.code);
+          show(`${input.name}:${problem.line.toLocaleString('en-US')}: ${problem.message}`);
+        },
+      });
+      try {
+        await forwardInput(input.open(), reader, sink, stop.signal);
+      } finally {
+        lines += reader.linesRead;
+      }
     }
   } catch (error) {
     io.stderr.write(`kpl send: ${error instanceof Error ? error.message : String(error)}\n`);
-    counts.failuresByCode.set('ReadError', (counts.failuresByCode.get('ReadError') ?? 0) + 1);
+    readFailed = true;
   } finally {
     await Promise.race([producer.close(), once(giveUp.signal, 'abort')]);
     stopListening();
   }
   const abandoned = producer.outstandingRecords;
-  const byCode = [...counts.failuresByCode].map(([code, n]) => `${code} ${n.toLocaleString('en-US')}`).join(', ');
-  io.stderr.write(`kpl send: ${counts.lines.toLocaleString('en-US')} lines read, ${counts.delivered.toLocaleString('en-US')} records delivered, `
-    + `${counts.failed.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}`
-    + `${abandoned > 0 ? `, ${abandoned.toLocaleString('en-US')} abandoned in flight` : ''}\n`);
-  return counts.failuresByCode.size > 0 || abandoned > 0 ? 1 : 0;
-}
-
-async function forwardLines(input: NodeJS.ReadableStream, source: KeySource, producer: KinesisProducer, counts: Counts,
-  fail: (line: number, code: string, message: string) => void, signal: AbortSignal): Promise<void> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  const aborted = (): void => lines.close();
-  signal.addEventListener('abort', aborted);
-  // A missing file errors on the stream, not on the line reader.
-  const failed = once(input as NodeJS.EventEmitter, 'error').then(([error]) => {
-    throw error;
-  });
-  failed.catch(() => undefined);
-  try {
-    const reading = (async () => {
-      for await (const line of lines) {
-        if (line === '') continue;
-        const lineNumber = ++counts.lines;
-        const record = lineToRecord(line, source);
-        if ('code' in record) {
-          fail(lineNumber, record.code, record.message);
-          continue;
-        }
-        await waitForRoom(producer, Buffer.byteLength(line) + record.partitionKey.length);
-        producer.add(record).then(() => {
-          counts.delivered++;
-        }, (error: unknown) => {
-          fail(lineNumber, codeOf(error), error instanceof Error ? error.message : String(error));
-        });
-        if (signal.aborted) break;
-      }
-    })();
-    await Promise.race([reading, failed]);
-  } finally {
-    signal.removeEventListener('abort', aborted);
-    lines.close();
-  }
-}
-
-/** Waits until the producer has room for a record of `bytes` bytes (data plus key) under both of its limits. */
-async function waitForRoom(producer: KinesisProducer, bytes: number): Promise<void> {
-  // A record larger than the whole byte limit never fits; add() rejects it, as it rejects any record over 1 MiB.
-  if (bytes > MAX_OUTSTANDING_BYTES) return;
-  for (;;) {
-    await producer.ready();
-    if (producer.outstandingBytes + bytes <= MAX_OUTSTANDING_BYTES) return;
-    await sleep(1);
-  }
+  const byCode = failures.toString();
+  const skipped = recordOptions.unparsed === 'skip';
+  io.stderr.write(`kpl send: ${lines.toLocaleString('en-US')} lines read, ${sink.delivered.toLocaleString('en-US')} records delivered, `
+    + `${failures.total.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}`
+    + `${abandoned > 0 ? `, ${abandoned.toLocaleString('en-US')} abandoned in flight` : ''}`
+    + `${unparsed.total > 0 ? `; ${unparsed.total.toLocaleString('en-US')} lines unparsed, ${skipped ? 'skipped' : 'sent as they are'} (${unparsed.toString()})` : ''}\n`);
+  return readFailed || failures.total > 0 || abandoned > 0 ? 1 : 0;
 }
 
 function codeOf(error: unknown): string {
