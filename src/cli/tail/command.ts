@@ -1,57 +1,38 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { CliIo } from '../io.js';
-import { LineRecordReader, type LineRecordOptions, MAX_LINE_BYTES } from '../lines/line-record-reader.js';
+import { LineRecordReader, type LineRecordOptions } from '../lines/line-record-reader.js';
+import { addRecordFlags, type RecordFlags, recordOptionsFrom } from '../lines/record-flags.js';
 import { ValidationError } from '../../records.js';
 import { endpointUrl, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
 import { loadFlows, TailConfigError } from './config-file.js';
 import type { FlowSpec } from './flow.js';
 import { runTail } from './run-tail.js';
 
-interface TailOptions {
+interface TailOptions extends RecordFlags {
   readonly stream?: string;
   readonly endpoint?: string;
   readonly region?: string;
-  readonly keyField?: string;
-  readonly key?: string;
   readonly from?: 'start' | 'end';
   readonly checkpoint?: string;
-  readonly multilineStart?: RegExp;
-  readonly format?: LineRecordOptions['format'];
-  readonly fields?: string[];
-  readonly skipHeaderLines?: number;
-  readonly maxLineBytes?: number;
-  readonly truncatedTerminator?: string;
-  readonly longLines?: 'split' | 'truncate';
   readonly config?: string;
   readonly metricsPort?: number;
 }
 
-/** Flags that describe one flow: with --config, the file's flows say them instead. */
-const FLOW_FLAGS: ReadonlyArray<[keyof TailOptions, string]> = [
-  ['stream', '--stream'], ['keyField', '--key-field'], ['key', '--key'], ['from', '--from'], ['multilineStart', '--multiline-start'],
-  ['format', '--format'], ['fields', '--fields'], ['skipHeaderLines', '--skip-header-lines'], ['maxLineBytes', '--max-line-bytes'],
-  ['truncatedTerminator', '--truncated-terminator'], ['longLines', '--long-lines'],
-];
+/** Options that describe one flow: with --config, the file's flows say them instead. */
+const FLOW_OPTIONS = ['stream', 'from', 'format', 'fields', 'keyField', 'key', 'multilineStart', 'skipHeaderLines', 'maxLineBytes',
+  'truncatedTerminator', 'longLines', 'unparsed'] as const;
 
 /** `kpl tail`: follows log files through rotation and sends their lines to Kinesis, as the Kinesis Agent does. */
 export function tailCommand(io: CliIo, setExitCode: (code: number) => void): Command {
-  return new Command('tail')
+  const command = new Command('tail')
     .description('follow files (through rotation) and send their lines to a stream, checkpointing what Kinesis stored')
     .argument('[pattern...]', 'glob patterns of the files to follow (quote them), e.g. "/var/log/app/*.log*"')
     .option('--stream <name>', 'the stream to write to (required unless --config)', streamName)
     .option('--endpoint <url>', 'Kinesis endpoint, e.g. a local one; default: AWS in the region', endpointUrl)
     .option('--region <region>', 'AWS region; default: AWS_REGION from the environment')
-    .addOption(new Option('--key-field <field>', 'partition key from this field of the (converted) record (a.b for nested fields)').conflicts('key'))
-    .option('--key <key>', 'one partition key for every record; default: a random key per record')
     .addOption(new Option('--from <position>', 'where files found at the first start are read from (default: end)').choices(['start', 'end']))
-    .option('--checkpoint <file>', 'keep each file\'s place here, to resume after a stop or a crash')
-    .option('--multiline-start <regex>', 'a line matching this starts a record; the lines up to the next match join it', regex)
-    .addOption(new Option('--format <format>', 'how lines become records (default: lines)').choices(['lines', 'json', 'csv', 'apache', 'syslog']))
-    .option('--fields <names>', 'CSV column names, comma-separated', (value: string) => value.split(',').map((name) => name.trim()))
-    .option('--skip-header-lines <n>', 'lines at the start of each file that make no record', wholeNumber(0, 1_000_000))
-    .option('--max-line-bytes <bytes>', 'a longer record is truncated or split', wholeNumber(1, MAX_LINE_BYTES))
-    .option('--truncated-terminator <text>', 'appended to a truncated record')
-    .addOption(new Option('--long-lines <mode>', 'what becomes of a record over --max-line-bytes (default: truncate)').choices(['split', 'truncate']))
+    .option('--checkpoint <file>', 'keep each file\'s place here, to resume after a stop or a crash');
+  return addRecordFlags(command)
     .option('--config <file>', 'JSON file of flows, each with its patterns, stream, format, key and start position')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1 at this port', wholeNumber(0, 65_535))
     .addHelpText('after', `
@@ -91,8 +72,11 @@ Examples:
 
 async function flowsOf(patterns: readonly string[], options: TailOptions, command: Command): Promise<FlowSpec[]> {
   if (options.config !== undefined) {
-    const flag = FLOW_FLAGS.find(([key]) => options[key] !== undefined);
-    if (flag !== undefined) command.error(`error: ${flag[1]} describes a flow; with --config the file's flows say it`, { exitCode: USAGE_EXIT_CODE });
+    const flag = FLOW_OPTIONS.find((name) => command.getOptionValueSource(name) === 'cli');
+    if (flag !== undefined) {
+      const option = command.options.find((candidate) => candidate.attributeName() === flag);
+      command.error(`error: ${option?.long ?? flag} describes a flow; with --config the file's flows say it`, { exitCode: USAGE_EXIT_CODE });
+    }
     if (patterns.length > 0) command.error('error: with --config the file\'s flows name the patterns', { exitCode: USAGE_EXIT_CODE });
     try {
       return await loadFlows(options.config);
@@ -103,24 +87,12 @@ async function flowsOf(patterns: readonly string[], options: TailOptions, comman
   }
   if (options.stream === undefined) command.error('error: required option \'--stream <name>\' not specified', { exitCode: USAGE_EXIT_CODE });
   if (patterns.length === 0) command.error('error: missing argument \'pattern\': give the files to follow, e.g. "/var/log/app.log*"', { exitCode: USAGE_EXIT_CODE });
-  const reader: LineRecordOptions = {
-    format: options.format ?? 'lines',
-    ...(options.fields !== undefined ? { fields: options.fields } : {}),
-    ...(options.keyField !== undefined ? { keyField: options.keyField } : {}),
-    ...(options.key !== undefined ? { key: options.key } : {}),
-    ...(options.multilineStart !== undefined ? { multilineStart: options.multilineStart } : {}),
-    ...(options.skipHeaderLines !== undefined ? { skipHeaderLines: options.skipHeaderLines } : {}),
-    ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
-    ...(options.truncatedTerminator !== undefined ? { truncatedTerminator: options.truncatedTerminator } : {}),
-    ...(options.longLines !== undefined ? { longLines: options.longLines } : {}),
-  };
-  return [{ name: 'default', patterns, stream: options.stream as string, reader, from: options.from ?? 'end' }];
-}
-
-function regex(value: string): RegExp {
+  let reader: LineRecordOptions;
   try {
-    return new RegExp(value);
+    reader = recordOptionsFrom(options);
   } catch (error) {
-    throw new InvalidArgumentError(`not a regular expression: ${(error as Error).message}`);
+    command.error(`error: ${(error as Error).message}`, { exitCode: USAGE_EXIT_CODE });
   }
+
+  return [{ name: 'default', patterns, stream: options.stream as string, reader, from: options.from ?? 'end' }];
 }

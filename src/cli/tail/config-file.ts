@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type LineRecordOptions, MAX_LINE_BYTES } from '../lines/line-record-reader.js';
+import { LINE_FORMATS, type LineRecordOptions, MAX_LINE_BYTES, UNPARSED_ACTIONS } from '../lines/line-record-reader.js';
 import type { FlowSpec } from './flow.js';
 
 /** A --config file that cannot be used; the message names the flow and the field. */
@@ -8,8 +8,7 @@ export class TailConfigError extends Error {
 }
 
 const FLOW_FIELDS = ['name', 'patterns', 'stream', 'format', 'keyField', 'key', 'from', 'multilineStart', 'fields',
-  'skipHeaderLines', 'maxLineBytes', 'truncatedTerminator', 'longLines'] as const;
-const FORMATS = ['lines', 'json', 'csv', 'apache', 'syslog'] as const;
+  'skipHeaderLines', 'maxLineBytes', 'truncatedTerminator', 'longLines', 'unparsed'] as const;
 
 /**
  * Reads the flows of a --config file:
@@ -97,8 +96,9 @@ export function parseFlows(document: unknown, source: string): FlowSpec[] {
     const truncatedTerminator = fields['truncatedTerminator'];
     if (truncatedTerminator !== undefined && typeof truncatedTerminator !== 'string') fail('truncatedTerminator', 'expected a string');
     const longLines = oneOf('longLines', ['split', 'truncate'] as const);
+    const unparsed = oneOf('unparsed', UNPARSED_ACTIONS);
     const reader: LineRecordOptions = {
-      format: oneOf('format', FORMATS) ?? 'lines',
+      format: oneOf('format', LINE_FORMATS) ?? 'lines',
       ...(csvFields !== undefined ? { fields: csvFields as string[] } : {}),
       ...(keyField !== undefined ? { keyField } : {}),
       ...(key !== undefined ? { key } : {}),
@@ -107,6 +107,7 @@ export function parseFlows(document: unknown, source: string): FlowSpec[] {
       ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
       ...(typeof truncatedTerminator === 'string' ? { truncatedTerminator } : {}),
       ...(longLines !== undefined ? { longLines } : {}),
+      ...(unparsed !== undefined ? { unparsed } : {}),
     };
     return { name: flowName, patterns: patterns as string[], stream, reader, from: oneOf('from', ['start', 'end'] as const) ?? 'end' };
   });
