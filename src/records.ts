@@ -58,6 +58,8 @@ export const KPL_ERROR_CODES = [
   'KPL_RECORD_FAILED',
   'KPL_PRODUCER_CLOSED',
   'KPL_BUFFER_FULL',
+  'KPL_SPOOL_LOCKED',
+  'KPL_SPOOL_WRITE_FAILED',
 ] as const;
 
 /** One of {@link KPL_ERROR_CODES}. */
@@ -175,17 +177,19 @@ export class BufferFullError extends KplError {
   }
 
   /** The option whose limit was reached. */
-  readonly limit: 'maxOutstandingRecords' | 'maxOutstandingBytes';
+  readonly limit: 'maxOutstandingRecords' | 'maxOutstandingBytes' | 'spool.maxBytes';
   /** That option's value. */
   readonly max: number;
   /** Records (or bytes) outstanding when the record arrived. */
   readonly outstanding: number;
 
-  constructor(limit: 'maxOutstandingRecords' | 'maxOutstandingBytes', max: number, outstanding: number) {
+  /** @param detail replaces the advice at the end of the message, e.g. with the spool's path. */
+  constructor(limit: 'maxOutstandingRecords' | 'maxOutstandingBytes' | 'spool.maxBytes', max: number, outstanding: number, detail?: string) {
     const unit = limit === 'maxOutstandingRecords' ? 'records' : 'bytes';
+    const held = limit === 'spool.maxBytes' ? 'held in the spool' : 'outstanding';
     super(
-      `${limit} reached: ${formatNumber(outstanding)} ${unit} outstanding, the limit is ${formatNumber(max)}; ` +
-        'await producer.ready() before adding more',
+      `${limit} reached: ${formatNumber(outstanding)} ${unit} ${held}, the limit is ${formatNumber(max)}; ` +
+        (detail ?? (limit === 'spool.maxBytes' ? 'enqueue() waits for room instead' : 'await producer.ready() before adding more')),
       'KPL_BUFFER_FULL',
     );
     this.limit = limit;
