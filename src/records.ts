@@ -177,19 +177,17 @@ export class BufferFullError extends KplError {
   }
 
   /** The option whose limit was reached. */
-  readonly limit: 'maxOutstandingRecords' | 'maxOutstandingBytes' | 'spool.maxBytes';
+  readonly limit: 'maxOutstandingRecords' | 'maxOutstandingBytes';
   /** That option's value. */
   readonly max: number;
   /** Records (or bytes) outstanding when the record arrived. */
   readonly outstanding: number;
 
-  /** @param detail replaces the advice at the end of the message, e.g. with the spool's path. */
-  constructor(limit: 'maxOutstandingRecords' | 'maxOutstandingBytes' | 'spool.maxBytes', max: number, outstanding: number, detail?: string) {
+  constructor(limit: 'maxOutstandingRecords' | 'maxOutstandingBytes', max: number, outstanding: number) {
     const unit = limit === 'maxOutstandingRecords' ? 'records' : 'bytes';
-    const held = limit === 'spool.maxBytes' ? 'held in the spool' : 'outstanding';
     super(
-      `${limit} reached: ${formatNumber(outstanding)} ${unit} ${held}, the limit is ${formatNumber(max)}; ` +
-        (detail ?? (limit === 'spool.maxBytes' ? 'enqueue() waits for room instead' : 'await producer.ready() before adding more')),
+      `${limit} reached: ${formatNumber(outstanding)} ${unit} outstanding, the limit is ${formatNumber(max)}; ` +
+        'await producer.ready() before adding more',
       'KPL_BUFFER_FULL',
     );
     this.limit = limit;
