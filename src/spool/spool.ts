@@ -223,7 +223,7 @@ export class Spool {
     if (this.#closed) throw new Error('the spool is closed');
     const bytes = frameBytes(payload.length);
     if (!this.hasRoom(payload.length)) {
-      throw new BufferFullError('spool.maxBytes', this.maxBytes, this.bytes, `the spool in ${this.directory} is full; wait for room`);
+      throw spoolFullError(this.maxBytes, this.bytes, this.directory);
     }
     if (this.#active.size > 0 && this.#active.size + bytes > this.#segmentBytes) this.#roll();
     const sequence = this.#nextSequence++;
@@ -533,6 +533,13 @@ export class Spool {
     for (const segment of this.#segments) if (segment.firstAppendedAt !== undefined) return segment.firstAppendedAt;
     return undefined;
   }
+}
+
+function spoolFullError(maxBytes: number, bytes: number, directory: string): BufferFullError {
+  const error = new BufferFullError('spool.maxBytes', maxBytes, bytes);
+  error.message = `spool.maxBytes reached: the spool in ${directory} holds ${bytes.toLocaleString('en-US')} bytes, `
+    + `the limit is ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`;
+  return error;
 }
 
 function readFirstAppendedAt(path: string): number | undefined {

@@ -77,7 +77,8 @@ describe('Spool', () => {
     try {
       spool.append(Buffer.alloc(100));
     } catch (error) {
-      expect((error as BufferFullError).limit).toBe('spool.maxBytes');
+      expect((error as BufferFullError).field).toBe('spool.maxBytes');
+      expect((error as BufferFullError).limit).toBe(4096);
       expect((error as Error).message).toContain(spool.directory);
     }
     let woke = false;
