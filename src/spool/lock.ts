@@ -1,9 +1,12 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SpoolLockedError, SpoolWriteError } from './errors.js';
 
 /** The lock file's name inside a spool directory. */
 export const LOCK_FILE = 'LOCK';
+
+/** Lock files this process holds: its own pid in a lock file is stale unless it is one of these. */
+const held = new Set<string>();
 
 /**
  * Takes the spool directory for this process: creates LOCK holding our pid, exclusively. A lock left
@@ -11,7 +14,8 @@ export const LOCK_FILE = 'LOCK';
  * @returns a function that releases the lock.
  */
 export function acquireLock(directory: string): () => void {
-  const path = join(directory, LOCK_FILE);
+  const path = resolve(join(directory, LOCK_FILE));
+  if (held.has(path)) throw new SpoolLockedError(path, process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
     try {
@@ -29,7 +33,11 @@ export function acquireLock(directory: string): () => void {
     } finally {
       closeSync(fd);
     }
-    return () => removeStale(path);
+    held.add(path);
+    return () => {
+      held.delete(path);
+      removeStale(path);
+    };
   }
   throw new SpoolLockedError(path, readHolder(path) ?? -1);
 }

@@ -9,7 +9,8 @@ export interface ReadableSegment {
   readonly readableSize: number;
   /** The sequence number after the last record within readableSize. */
   readonly readableEndSequence: number;
-  readonly sealed: boolean;
+  /** No record will be appended to it any more, and all of it is synced: the reader may move past its end. */
+  readonly complete: boolean;
 }
 
 /** What the reader asks of the spool. */
@@ -69,7 +70,7 @@ export class SpoolReader {
       if (segment.base !== this.#base) await this.#moveTo(segment.base);
       const limit = segment.readableSize;
       if (this.#offset >= limit) {
-        if (!segment.sealed) break;
+        if (!segment.complete) break;
         this.#finishSegment(segment.readableEndSequence);
         continue;
       }

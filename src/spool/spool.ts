@@ -1,7 +1,7 @@
 import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlink, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../config.js';
-import { BufferFullError } from '../records.js';
+import { BufferFullError, ProducerClosedError } from '../records.js';
 import { SpoolWriteError } from './errors.js';
 import { FRAME_HEADER_BYTES, frameBytes, writeFrame } from './frame.js';
 import { AckLedger } from './ledger.js';
@@ -91,9 +91,13 @@ class Segment implements WriteTarget, ReadableSegment {
     return this.syncedEndSequence;
   }
 
+  get complete(): boolean {
+    return this.sealed && this.syncedSize === this.size;
+  }
+
   /** Done when sealed, synced whole, and every record in it is done. */
   get finished(): boolean {
-    return this.sealed && this.syncedSize === this.size && this.ledger.doneCount >= this.endSequence - this.base;
+    return this.complete && this.ledger.doneCount >= this.endSequence - this.base;
   }
 }
 
@@ -220,7 +224,7 @@ export class Spool {
    * @throws BufferFullError (limit `spool.maxBytes`) when it does not fit; nothing is appended.
    */
   append(payload: Uint8Array): number {
-    if (this.#closed) throw new Error('the spool is closed');
+    if (this.#closed) throw new ProducerClosedError(`the spool in ${this.directory} is closed`);
     const bytes = frameBytes(payload.length);
     if (!this.hasRoom(payload.length)) {
       throw spoolFullError(this.maxBytes, this.bytes, this.directory);
@@ -243,20 +247,13 @@ export class Spool {
   }
 
   /**
-   * Reads the next records in order, up to `maxRecords` of `maxBytes` payload in all; only synced
-   * records are read, records already done are passed over and records older than maxAgeMs are
-   * dropped (counted as expired). An empty result means none are readable now: see {@link whenReadable}.
+   * Reads the next records in order, up to `maxRecords` of `maxBytes` payload in all. Only synced
+   * records are read, and records already done are passed over; a caller drops the ones that
+   * {@link isExpired} says are too old by acknowledging them as expired. An empty result means none
+   * are readable now: see {@link whenReadable}.
    */
-  async read(maxRecords: number, maxBytes: number): Promise<SpoolEntry[]> {
-    const entries = await this.#reader.read(maxRecords, maxBytes);
-    const oldest = this.#now() - this.maxAgeMs;
-    if (entries.length === 0 || (entries[0] as SpoolEntry).appendedAt >= oldest) return entries;
-    const fresh: SpoolEntry[] = [];
-    for (const entry of entries) {
-      if (entry.appendedAt >= oldest) fresh.push(entry);
-      else this.acknowledge(entry.sequence, 'expired');
-    }
-    return fresh;
+  read(maxRecords: number, maxBytes: number): Promise<SpoolEntry[]> {
+    return this.#reader.read(maxRecords, maxBytes);
   }
 
   /** Whether records wait on disk beyond what read() has returned. */
