@@ -7,6 +7,8 @@ import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
 import { StreamPipeline } from './stream-pipeline.js';
+import { openSpoolFeeder, type SpoolFeeder } from './spool/open-spool-feeder.js';
+import type { SpoolStats } from './spool/spool.js';
 
 /** A user record that names its own stream instead of the producer's. */
 export interface StreamUserRecord extends UserRecord {
@@ -64,6 +66,8 @@ export class KinesisProducer {
   #roomWaiters: RoomWaiter[] = [];
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** With a spool: appends what add() and enqueue() take and feeds the pipeline from disk. */
+  readonly #spool: SpoolFeeder | undefined;
 
   /** @throws ValidationError when an option is unknown, of the wrong type or out of range. */
   constructor(config: ProducerConfig) {
@@ -87,6 +91,33 @@ export class KinesisProducer {
     });
     this.#defaultPipeline = this.#createPipeline(resolved.stream.streamARN ?? resolved.stream.streamName as string, resolved.stream);
     this.#defaultPipeline.start();
+    this.#spool = resolved.spool === undefined ? undefined : openSpoolFeeder(resolved, this.metrics, {
+      windowRoom: () => ({
+        records: resolved.maxOutstandingRecords - this.#outstandingRecords,
+        bytes: resolved.maxOutstandingBytes - this.#outstandingBytes,
+      }),
+      submit: (record, data, settle) => this.#admit(record, data, settle),
+    });
+  }
+
+  /** With a spool: its counts (bytes and records held, recovered, delivered...); undefined without one. */
+  get spoolStats(): SpoolStats | undefined {
+    return this.#spool?.spool.stats;
+  }
+
+  /**
+   * With a spool: validates the record, appends it to the spool and resolves once it is durable on
+   * disk (after the fsync that covers it); delivery is then the spool's job, and failures go to
+   * `spool.onFailure`. At spool.maxBytes it waits for room. Rejects with ValidationError (bad input,
+   * or no spool configured), ProducerClosedError, or SpoolWriteError (the file system refused the
+   * write, e.g. ENOSPC, with the path).
+   */
+  enqueue(record: StreamUserRecord): Promise<void> {
+    if (this.#closed) return Promise.reject(new ProducerClosedError());
+    if (this.#spool === undefined) {
+      return Promise.reject(new ValidationError('spool', 'enqueue() needs a spool: set spool: { directory } in the producer config'));
+    }
+    return this.#spool.enqueue(record);
   }
 
   /** Records accepted by add() and not yet settled. */
@@ -105,6 +136,7 @@ export class KinesisProducer {
    * ProducerClosedError, or UserRecordFailedError (retries ended, recordTtl passed, or failIfThrottled).
    */
   add(record: StreamUserRecord): Promise<UserRecordResult> {
+    if (this.#spool !== undefined && !this.#closed) return this.#spool.add(record);
     try {
       return this.#enqueue(record);
     } catch (error) {
@@ -112,8 +144,17 @@ export class KinesisProducer {
     }
   }
 
-  /** Sends everything buffered now and resolves when every record added before the call has settled. */
+  /**
+   * Sends everything buffered now and resolves when every record added before the call has settled.
+   * With a spool, also every record spooled before the call: through an outage it waits until the
+   * link returns and the backlog is delivered.
+   */
   flush(): Promise<void> {
+    if (this.#spool !== undefined) return Promise.all([this.#spool.spool.whenDone(), this.#flushWindow()]).then(() => undefined);
+    return this.#flushWindow();
+  }
+
+  #flushWindow(): Promise<void> {
     const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
     this.#generationCounts.push(0);
     if (this.#generationCounts[0] === 0) this.#retireGenerations();
@@ -122,7 +163,12 @@ export class KinesisProducer {
     return new Promise((resolve) => this.#flushWaiters.push({ generation, resolve }));
   }
 
-  /** Flushes, then stops timers and connections. add() after close() rejects with ProducerClosedError. */
+  /**
+   * Flushes, then stops timers and connections. add() after close() rejects with ProducerClosedError.
+   * With a spool it does not wait for the spool's backlog (that may take an outage): it stops at once,
+   * syncs the spool and leaves every record not yet delivered in it for the next process, which sends
+   * it; call flush() first to wait for delivery.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#shutDown();
     return this.#closing;
@@ -139,6 +185,15 @@ export class KinesisProducer {
    * that fails. Its end waits until every record written has settled.
    */
   writable(): Writable {
+    const spool = this.#spool;
+    if (spool !== undefined) {
+      // With a spool a write is done once it is durable; delivery failures go to spool.onFailure.
+      return new Writable({
+        objectMode: true,
+        write: (record: StreamUserRecord, _encoding, callback) => void spool.enqueue(record).then(() => callback(), callback),
+        final: (callback) => void this.flush().then(() => callback(), callback),
+      });
+    }
     let failure: Error | undefined;
     /** Records written and not yet settled; the end waits for every one of them, not only for flush(). */
     let unsettled = 0;
@@ -198,17 +253,25 @@ export class KinesisProducer {
     if (this.#outstandingBytes + bytes > config.maxOutstandingBytes) {
       throw new BufferFullError('maxOutstandingBytes', config.maxOutstandingBytes, this.#outstandingBytes);
     }
-    const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
     const promise = new Promise<UserRecordResult>(captureResolve);
+    this.#admit(record, data, capturedResolve, bytes);
+    return promise;
+  }
+
+  /** Puts a validated record into its stream's pipeline, counted as outstanding; `resolve` settles it. */
+  #admit(record: StreamUserRecord, data: Uint8Array, resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void,
+    bytes = outstandingBytesOf(record.partitionKey, data)): void {
+    const hashKey = this.#hashKey;
+    if (this.#spool !== undefined) validateUserRecord(record, hashKey, 0);
+    const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
     const now = monotonicMs();
     const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    const item = new PendingRecord(record, data, now, generation, capturedResolve, bytes);
+    const item = new PendingRecord(record, data, now, generation, resolve, bytes);
     this.#outstandingRecords++;
     this.#outstandingBytes += bytes;
     (this.#generationCounts[this.#generationCounts.length - 1] as number)++;
     this.#metrics?.recordReceived(pipeline.label);
     pipeline.add(item, hashKey, 0);
-    return promise;
   }
 
   #pipelineFor(streamName: string): StreamPipeline {
@@ -291,8 +354,15 @@ export class KinesisProducer {
 
   async #shutDown(): Promise<void> {
     this.#closed = true;
-    await this.flush();
-    for (const pipeline of this.#pipelines.values()) pipeline.close();
+    if (this.#spool !== undefined) {
+      // Whatever the window holds stays in the spool: nothing here waits for the link.
+      this.#spool.stop();
+      for (const pipeline of this.#pipelines.values()) pipeline.close();
+      await this.#spool.spool.close();
+    } else {
+      await this.flush();
+      for (const pipeline of this.#pipelines.values()) pipeline.close();
+    }
     this.#wakeRoomWaiters();
     if (this.#ownsClient) this.#client.destroy();
   }

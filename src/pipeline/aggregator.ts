@@ -1,4 +1,4 @@
-import { AggregateBuilder, aggregateSize, type KinesisRecord, newRecordBytes } from '../format/aggregated-record.js';
+import { AggregateBuilder, aggregateSize, type KinesisRecord, newRecordBytes } from '../format/aggregate-encoder.js';
 import { HASH_KEY_WORDS } from '../format/hash-key.js';
 import { MAX_RECORD_BYTES } from '../format/limits.js';
 

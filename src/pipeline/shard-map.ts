@@ -9,7 +9,7 @@
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis';
 import pRetry from 'p-retry';
 import { compareHashKeys, HASH_KEY_WORDS, hashKeyToDecimal, parseHashKey } from '../format/hash-key.js';
-import { describeKinesisError, isUnretryableErrorCode, streamParameters, type StreamRef } from './kinesis-client.js';
+import { describeKinesisError, isUnretryableErrorCode, PRODUCER_CLOSED_ERROR_CODE, streamParameters, type StreamRef } from './kinesis-client.js';
 
 /** An open shard's id and its inclusive range of hash keys, as decimal strings. */
 export interface ShardRange {
@@ -214,7 +214,7 @@ export interface ShardMapTrackerOptions {
 export class ShardMapTrackerClosedError extends Error {
   override readonly name = 'ShardMapTrackerClosedError';
   /** A stable code, like the Kinesis error codes the tracker passes on. */
-  readonly code = 'ProducerClosed';
+  readonly code = PRODUCER_CLOSED_ERROR_CODE;
 
   constructor() {
     super('the shard map tracker is closed; no further shard map loads');
