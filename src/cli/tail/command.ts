@@ -14,6 +14,7 @@ interface TailOptions extends RecordFlags {
   readonly region?: string;
   readonly from?: 'start' | 'end';
   readonly checkpoint?: string;
+  readonly spool?: string;
   readonly config?: string;
   readonly metricsPort?: number;
 }
@@ -31,7 +32,8 @@ export function tailCommand(io: CliIo, setExitCode: (code: number) => void): Com
     .option('--endpoint <url>', 'Kinesis endpoint, e.g. a local one; default: AWS in the region', endpointUrl)
     .option('--region <region>', 'AWS region; default: AWS_REGION from the environment')
     .addOption(new Option('--from <position>', 'where files found at the first start are read from (default: end)').choices(['start', 'end']))
-    .option('--checkpoint <file>', 'keep each file\'s place here, to resume after a stop or a crash');
+    .option('--checkpoint <file>', 'keep each file\'s place here, to resume after a stop or a crash')
+    .option('--spool <dir>', 'a durable disk spool: lines are checkpointed once it holds them, and it delivers them through outages and restarts');
   return addRecordFlags(command)
     .option('--config <file>', 'JSON file of flows, each with its patterns, stream, format, key and start position')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1 at this port', wholeNumber(0, 65_535))
@@ -65,6 +67,7 @@ Examples:
         ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
         ...(options.region !== undefined ? { region: options.region } : {}),
         ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+        ...(options.spool !== undefined ? { spool: options.spool } : {}),
         ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
       }, io));
     });

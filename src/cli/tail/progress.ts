@@ -6,9 +6,9 @@ const FILES_SHOWN = 5;
  * behind, e.g. `12,000 lines read, 11,950 records delivered, 0 failed; behind: /var/log/app.log 4,096 B`.
  */
 export function progressLine(linesRead: number, delivery: { readonly delivered: number; readonly failed: number; readonly retried: number },
-  behind: ReadonlyArray<{ readonly path: string; readonly bytes: number }>): string {
+  behind: ReadonlyArray<{ readonly path: string; readonly bytes: number }>, spooled = false): string {
   const number = (value: number): string => value.toLocaleString('en-US');
-  let line = `${number(linesRead)} lines read, ${number(delivery.delivered)} records delivered, ${number(delivery.failed)} failed`;
+  let line = `${number(linesRead)} lines read, ${number(delivery.delivered)} records ${spooled ? 'spooled' : 'delivered'}, ${number(delivery.failed)} failed`;
   if (delivery.retried > 0) line += `, ${number(delivery.retried)} retried`;
   const late = behind.filter((file) => file.bytes > 0).sort((a, b) => b.bytes - a.bytes);
   if (late.length === 0) return `${line}; no file behind`;

@@ -9,12 +9,15 @@ import type { RecordSink } from './flow-tailer.js';
 const PROBLEMS_SHOWN = 5;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
+/** enqueue() calls pending at most, with a spool, before reading pauses. */
+const MAX_ENQUEUING = 10_000;
 
 /**
- * Hands records to the producer and settles each in its file's prefix once Kinesis stored it. A
- * record that fails (an outage longer than recordTtl, a stream not there yet) is added again after a
- * backoff, so a line is never lost to a failure that passes; only a record the producer rejects as
- * invalid is counted as failed and passed over.
+ * Hands records to the producer and settles each in its file's prefix once Kinesis stored it, or,
+ * with a spool, once the spool holds it durably (`enqueue()`). A record that fails (an outage longer
+ * than recordTtl, a stream not there yet, a full disk) is handed over again after a backoff, so a
+ * line is never lost to a failure that passes; only a record the producer rejects as invalid is
+ * counted as failed and passed over.
  */
 export class RecordDelivery implements RecordSink {
   readonly #producer: KinesisProducer;
@@ -33,9 +36,17 @@ export class RecordDelivery implements RecordSink {
   readonly #stopping: Promise<void>;
   readonly #signal: AbortSignal;
 
-  /** @param stopping aborts when the tailer stops: waiting for room then ends at once. */
-  constructor(producer: KinesisProducer, maxOutstandingBytes: number, log: (message: string) => void, stopping: AbortSignal) {
+  readonly #spooled: boolean;
+  /** enqueue() calls not yet resolved, with a spool: the producer's outstanding counts do not hold them. */
+  #enqueuing = 0;
+
+  /**
+   * @param stopping aborts when the tailer stops: waiting for room then ends at once.
+   * @param spooled records go to the producer's spool with enqueue(), and count as delivered once durable there.
+   */
+  constructor(producer: KinesisProducer, maxOutstandingBytes: number, log: (message: string) => void, stopping: AbortSignal, spooled = false) {
     this.#producer = producer;
+    this.#spooled = spooled;
     this.#stopping = new Promise((resolve) => stopping.addEventListener('abort', () => resolve(), { once: true }));
     this.#signal = stopping;
     this.#maxOutstandingBytes = maxOutstandingBytes;
@@ -47,6 +58,10 @@ export class RecordDelivery implements RecordSink {
   }
 
   async ready(): Promise<void> {
+    if (this.#spooled) {
+      while (this.#enqueuing >= MAX_ENQUEUING && !this.#signal.aborted) await Promise.race([sleep(1), this.#stopping]);
+      return;
+    }
     for (;;) {
       await Promise.race([this.#producer.ready(), this.#stopping]);
       if (this.#signal.aborted || this.#producer.outstandingBytes < this.#maxOutstandingBytes) return;
@@ -61,11 +76,25 @@ export class RecordDelivery implements RecordSink {
     this.#timers.clear();
   }
 
+  /** Resolves when every record handed over has settled or failed, at once if none is pending: with a spool, when all are durable. */
+  async settled(): Promise<void> {
+    if (!this.#spooled) {
+      await this.#producer.flush();
+      return;
+    }
+    while (this.#enqueuing > 0) await sleep(5);
+  }
+
   #add(record: LineRecord, stream: string, acks: AckedPrefix, ticket: number, failures: number): void {
-    this.#producer.add({ partitionKey: record.partitionKey, data: record.data, streamName: stream }).then(() => {
+    const userRecord = { partitionKey: record.partitionKey, data: record.data, streamName: stream };
+    if (this.#spooled) this.#enqueuing++;
+    const handedOver = this.#spooled ? this.#producer.enqueue(userRecord) : this.#producer.add(userRecord);
+    handedOver.then(() => {
+      if (this.#spooled) this.#enqueuing--;
       this.delivered++;
       acks.settle(ticket);
     }, (error: unknown) => {
+      if (this.#spooled) this.#enqueuing--;
       if (this.#stopped || error instanceof ProducerClosedError) return;
       if (error instanceof ValidationError) {
         this.failed++;

@@ -16,6 +16,8 @@ export interface TailRun {
   readonly flows: readonly FlowSpec[];
   readonly endpoint?: string;
   readonly region?: string;
+  /** A durable disk spool: lines count as delivered (and checkpointed) once it holds them; a restart with it delivers what it holds. */
+  readonly spool?: string;
   /** The checkpoint file; without it, every start follows `from`. */
   readonly checkpoint?: string;
   /** Serves /metrics on 127.0.0.1 at this port (0: any free port). */
@@ -61,10 +63,11 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
     maxOutstandingRecords: 100_000,
     maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
     metricsLevel: run.metricsPort === undefined ? 'none' : 'summary',
+    ...(run.spool !== undefined ? { spool: { directory: run.spool, onFailure: (error) => log(`a spooled record failed for good: ${error.message}`) } } : {}),
   });
   const stats = new TailStats(log);
   const stop = new AbortController();
-  const delivery = new RecordDelivery(producer, MAX_OUTSTANDING_BYTES, log, stop.signal);
+  const delivery = new RecordDelivery(producer, MAX_OUTSTANDING_BYTES, log, stop.signal, run.spool !== undefined);
   const flowNames = new Set(run.flows.map((flow) => flow.name));
   const tailers = run.flows.map((flow) => new FlowTailer(flow, delivery, stats,
     restored === undefined ? undefined : restored.filter((entry) => entry.flow === flow.name), { timing: DEFAULT_TIMING }));
@@ -112,7 +115,7 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
     stop.abort();
   });
   const stopped = (): boolean => stop.signal.aborted;
-  const progress = setInterval(() => log(progressLine(stats.linesRead, delivery, behind())), run.progressIntervalMs ?? 30_000);
+  const progress = setInterval(() => log(progressLine(stats.linesRead, delivery, behind(), run.spool !== undefined)), run.progressIntervalMs ?? 30_000);
   const checkpoints = (async () => {
     while (!stopped()) {
       await sleep(CHECKPOINT_MS, undefined, { signal: stop.signal }).catch(() => undefined);
@@ -135,13 +138,13 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
 
   clearInterval(progress);
   await checkpoints;
-  await Promise.race([producer.flush(), sleep(requestTimeout)]);
+  await Promise.race([delivery.settled(), sleep(requestTimeout)]);
   delivery.stop();
   await checkpoint();
   for (const tailer of tailers) await tailer.close();
   await Promise.race([producer.close(), sleep(250)]);
   await metrics?.close();
   stopListening();
-  log(progressLine(stats.linesRead, delivery, behind()));
+  log(progressLine(stats.linesRead, delivery, behind(), run.spool !== undefined));
   return 0;
 }
