@@ -138,13 +138,19 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
 
   clearInterval(progress);
   await checkpoints;
-  await Promise.race([delivery.settled(), sleep(requestTimeout)]);
+  await within(delivery.settled(), requestTimeout);
   delivery.stop();
   await checkpoint();
   for (const tailer of tailers) await tailer.close();
-  await Promise.race([producer.close(), sleep(250)]);
+  await within(producer.close(), 250);
   await metrics?.close();
   stopListening();
   log(progressLine(stats.linesRead, delivery, behind(), run.spool !== undefined));
   return 0;
+}
+
+/** Waits for `promise`, or `ms` at most; the timer does not outlive the wait. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  const timeout = new AbortController();
+  await Promise.race([promise.finally(() => timeout.abort()), sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined)]);
 }
