@@ -152,5 +152,5 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
 /** Waits for `promise`, or `ms` at most; the timer does not outlive the wait. */
 async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   const timeout = new AbortController();
-  await Promise.race([promise.finally(() => timeout.abort()), sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+  await Promise.race([promise.catch(() => undefined).finally(() => timeout.abort()), sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined)]);
 }
