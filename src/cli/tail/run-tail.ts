@@ -76,6 +76,7 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
 
   let checkpointAt = Date.now();
   let saved = '';
+  let checkpointFailing = false;
   const checkpoint = async (): Promise<void> => {
     if (run.checkpoint === undefined) return;
     const now = Date.now();
@@ -85,8 +86,11 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
       if (text !== saved) await saveCheckpoint(run.checkpoint, entries);
       saved = text;
       checkpointAt = now;
+      if (checkpointFailing) log(`the checkpoint ${run.checkpoint} is written again`);
+      checkpointFailing = false;
     } catch (error) {
-      log(`cannot write the checkpoint ${run.checkpoint}: ${(error as Error).message}; trying again`);
+      if (!checkpointFailing) log(`cannot write the checkpoint ${run.checkpoint}: ${(error as Error).message}; trying again every second`);
+      checkpointFailing = true;
     }
   };
   const behind = (): Array<{ flow: string; path: string; bytes: number }> =>
