@@ -92,6 +92,26 @@ describe('FlowTailer', () => {
     await follower.close();
   });
 
+  it('goes on in the copy of a copy-truncated file that it resumed from a checkpoint', async () => {
+    const log = path.join(directory, 'app.log');
+    await writeFile(log, numbered('a', 0, 50));
+    const before = tailer(storingSink());
+    await pass(before);
+    const entries = before.checkpointEntries();
+    await before.close();
+    const sink = storingSink();
+    const follower = tailer(sink, entries);
+    await pass(follower);
+    await appendFile(log, numbered('a', 50, 10));
+    await pass(follower);
+    await appendFile(log, numbered('a', 60, 5));
+    await copyFile(log, `${log}.1`);
+    await truncate(log, 0);
+    await pass(follower);
+    expect(sink.lines).toEqual(linesOf(numbered('a', 50, 15)));
+    await follower.close();
+  });
+
   it('leaves a copy of a file still followed unread', async () => {
     const log = path.join(directory, 'app.log');
     await writeFile(log, numbered('a', 0, 50));

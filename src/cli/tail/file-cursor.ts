@@ -13,7 +13,7 @@ export type RecordEmitter = (record: LineRecord, acks: AckedPrefix, endOffset: n
 
 /**
  * Where the reading of one file's content stands: the bytes read, the record reader's state, the
- * stored prefix, the file's first bytes, and a digest of everything read. The content, not the
+ * stored prefix, the file's first bytes, and (when read from the start) a digest of everything read. The content, not the
  * inode, owns it: when a file is copied and truncated, the cursor moves to the copy, where the
  * same bytes continue.
  */
@@ -22,12 +22,12 @@ export class FileCursor {
   readonly #reader: LineRecordReader;
   #readOffset: number;
   #head: Buffer;
-  /** MD5 of the bytes [0, readOffset): with the head, it tells a copy of this content from a file that only begins alike. */
-  readonly #digest: Hash;
+  /** MD5 of the bytes [0, readOffset), for a cursor that read from the start: with the head, it tells a copy of this content from a file that only begins alike. */
+  readonly #digest: Hash | undefined;
   #linesCounted = 0;
   #truncatedCounted = 0;
 
-  private constructor(start: number, head: Buffer, digest: Hash, options: LineRecordOptions) {
+  private constructor(start: number, head: Buffer, digest: Hash | undefined, options: LineRecordOptions) {
     this.#readOffset = start;
     this.#head = head;
     this.#digest = digest;
@@ -40,19 +40,15 @@ export class FileCursor {
     return new FileCursor(0, Buffer.alloc(0), createHash('md5'), options);
   }
 
-  /** A cursor at `offset` of the open file: reads its head, and digests the bytes before `offset`. */
+  /**
+   * A cursor at `offset` of the open file (resuming, or at its end): reads its head. The bytes before
+   * `offset` are not digested, so that a start does not read every file through; a copy of this
+   * content is then told by its head and its length alone.
+   */
   static async at(handle: FileHandle, offset: number, options: LineRecordOptions): Promise<FileCursor> {
-    const digest = createHash('md5');
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    let head = Buffer.alloc(0);
-    for (let position = 0; position < offset;) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK_BYTES, offset - position), position);
-      if (bytesRead === 0) break;
-      if (position === 0) head = Buffer.from(buffer.subarray(0, Math.min(bytesRead, HEAD_BYTES)));
-      digest.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-    return new FileCursor(offset, head, digest, options);
+    const head = Buffer.alloc(Math.min(offset, HEAD_BYTES));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return new FileCursor(offset, head.subarray(0, bytesRead), undefined, options);
   }
 
   /** Bytes of the file read so far. */
@@ -65,9 +61,9 @@ export class FileCursor {
     return this.#head;
   }
 
-  /** The digest of the bytes [0, readOffset). */
-  digest(): Buffer {
-    return this.#digest.copy().digest();
+  /** The digest of the bytes [0, readOffset); undefined for a cursor that started further on. */
+  digest(): Buffer | undefined {
+    return this.#digest?.copy().digest();
   }
 
   /**
@@ -83,7 +79,7 @@ export class FileCursor {
     if (this.#head.length < HEAD_BYTES && this.#readOffset === this.#head.length) {
       this.#head = Buffer.concat([this.#head, chunk.subarray(0, HEAD_BYTES - this.#head.length)]);
     }
-    this.#digest.update(chunk);
+    this.#digest?.update(chunk);
     this.#reader.push(chunk, this.#emitTo(emit));
     this.#readOffset += bytesRead;
     return bytesRead;

@@ -292,8 +292,9 @@ export class FlowTailer {
   }
 
   /**
-   * The followed file (or truncated content) that this file is a byte-for-byte copy of, up to
-   * where that one has been read; 'maybe' when it begins alike but is shorter (a copy still being
+   * The followed file (or truncated content) that this file is a copy of, up to where that one has
+   * been read: the same first bytes, at least as long, and, for content read from its start, the
+   * same digest of every byte read. 'maybe' when it begins alike but is shorter (a copy still being
    * written, or a file that only begins alike).
    */
   async #copyOf(handle: FileHandle, head: Buffer, size: number): Promise<TrackedFile | Orphan | 'maybe' | undefined> {
@@ -309,7 +310,8 @@ export class FlowTailer {
         maybe = true;
         continue;
       }
-      if ((await digestOf(handle, cursor.readOffset)).equals(cursor.digest())) return source;
+      const digest = cursor.digest();
+      if (digest === undefined || (await digestOf(handle, cursor.readOffset)).equals(digest)) return source;
     }
     return maybe ? 'maybe' : undefined;
   }
