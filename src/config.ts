@@ -3,7 +3,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import type { Registry } from 'prom-client';
 import { MAX_BYTES_PER_PUT_RECORDS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT_RECORDS } from './format/limits.js';
 import { describeValue, formatNumber } from './describe-value.js';
-import { ValidationError } from './records.js';
+import { type UserRecordFailedError, ValidationError } from './records.js';
 
 /** Where the producer writes log lines. Any object with these methods works, `console` included. */
 export interface Logger {
@@ -19,6 +19,24 @@ export interface RetryOptions {
   readonly minDelayMs?: number;
   /** Largest delay between two attempts in ms. @default 5000 (range 1 to 600,000) */
   readonly maxDelayMs?: number;
+}
+
+/**
+ * A durable spool on disk (see README "Gateways"): records are appended to it before they are sent,
+ * and leave it when Kinesis stored them or they failed for good. The backlog of an outage waits on
+ * disk; maxOutstandingRecords and maxOutstandingBytes then bound only the in-memory window of it.
+ */
+export interface SpoolConfig {
+  /** The spool's directory; created if missing; one process at a time (a lock file says which). */
+  readonly directory: string;
+  /** Most bytes of spool files on disk; at it, enqueue() waits and add() rejects with BufferFullError. @default 1073741824, 1 GiB (range 1,048,576 to 1,125,899,906,842,624) */
+  readonly maxBytes?: number;
+  /** Records older than this (ms since they were spooled) are dropped unsent and counted. @default 604800000, 7 days (range 1,000 to 31,536,000,000) */
+  readonly maxAgeMs?: number;
+  /** Most time in ms between two fsyncs of spooled records; enqueue() resolves after the one that covers its record (0: back to back). @default 100 (range 0 to 60,000) */
+  readonly syncIntervalMs?: number;
+  /** Called for every spooled record that failed for good (an unretryable error, or failIfThrottled); add()'s promise rejects as well. */
+  readonly onFailure?: (error: UserRecordFailedError) => void;
 }
 
 /**
@@ -66,6 +84,8 @@ export interface ProducerConfig {
   readonly maxOutstandingBytes?: number;
   /** Backoff of retries. */
   readonly retry?: RetryOptions;
+  /** A durable disk spool for accepted records; off when absent. */
+  readonly spool?: SpoolConfig;
   /** Compression of aggregates' payload. 'lz4' cannot be read by the KCL, only by this package's deaggregate(). @default 'none' */
   readonly compression?: 'none' | 'lz4';
   /** Keep each partition key's order: one request in flight per shard, retried records ahead of later ones. @default false */
@@ -103,6 +123,7 @@ export interface ResolvedConfig {
   readonly maxOutstandingRecords: number;
   readonly maxOutstandingBytes: number;
   readonly retry: { readonly minDelayMs: number; readonly maxDelayMs: number };
+  readonly spool: ResolvedSpoolConfig | undefined;
   readonly compression: 'none' | 'lz4';
   readonly strictOrdering: boolean;
   readonly http2: boolean;
@@ -145,6 +166,7 @@ export const CONFIG_RULES = {
   maxOutstandingRecords: number(150_000, 1, 100_000_000),
   maxOutstandingBytes: number(64 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
   retry: free,
+  spool: free,
   compression: choice('none', ['none', 'lz4']),
   strictOrdering: boolean(false),
   http2: boolean(false),
@@ -217,6 +239,7 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
     maxOutstandingRecords: read('maxOutstandingRecords') as number,
     maxOutstandingBytes: read('maxOutstandingBytes') as number,
     retry,
+    spool: resolveSpool(options['spool']),
     compression: read('compression') as ResolvedConfig['compression'],
     strictOrdering: read('strictOrdering') as boolean,
     http2: read('http2') as boolean,
@@ -224,6 +247,47 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
     metricsGranularity: read('metricsGranularity') as ResolvedConfig['metricsGranularity'],
     metricsRegistry: registry as Registry | undefined,
     logger: logger as Logger | undefined,
+  };
+}
+
+/** A SpoolConfig with its defaults applied. */
+export interface ResolvedSpoolConfig {
+  readonly directory: string;
+  readonly maxBytes: number;
+  readonly maxAgeMs: number;
+  readonly syncIntervalMs: number;
+  readonly onFailure: ((error: UserRecordFailedError) => void) | undefined;
+}
+
+const SPOOL_RULES = {
+  directory: free,
+  maxBytes: number(1024 * 1024 * 1024, 1024 * 1024, 2 ** 50),
+  maxAgeMs: number(7 * 24 * 60 * 60 * 1000, 1000, 365 * 24 * 60 * 60 * 1000),
+  syncIntervalMs: number(100, 0, 60_000),
+  onFailure: free,
+} as const satisfies Record<keyof SpoolConfig, Rule>;
+
+function resolveSpool(value: unknown): ResolvedSpoolConfig | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object') {
+    throw configError('spool', `spool must be an object like { directory: '/var/spool/kpl' }, got ${describeValue(value)}`);
+  }
+  rejectUnknownKeys(value, Object.keys(SPOOL_RULES), 'spool.');
+  const options = value as Record<string, unknown>;
+  const directory = options['directory'];
+  if (typeof directory !== 'string' || directory.length === 0) {
+    throw configError('spool.directory', `spool.directory must be a non-empty path, got ${describeValue(directory)}`);
+  }
+  const onFailure = options['onFailure'];
+  if (onFailure !== undefined && typeof onFailure !== 'function') {
+    throw configError('spool.onFailure', `spool.onFailure must be a function, got ${describeValue(onFailure)}`);
+  }
+  return {
+    directory,
+    maxBytes: checkRule('spool.maxBytes', SPOOL_RULES.maxBytes, options['maxBytes']) as number,
+    maxAgeMs: checkRule('spool.maxAgeMs', SPOOL_RULES.maxAgeMs, options['maxAgeMs']) as number,
+    syncIntervalMs: checkRule('spool.syncIntervalMs', SPOOL_RULES.syncIntervalMs, options['syncIntervalMs']) as number,
+    onFailure: onFailure as ResolvedSpoolConfig['onFailure'],
   };
 }
 

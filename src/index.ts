@@ -15,3 +15,6 @@ export {
   BufferFullError,
 } from './records.js';
 export { deaggregate, type DeaggregatedRecord, type ReceivedKinesisRecord } from './format/deaggregate.js';
+export type { SpoolConfig } from './config.js';
+export { SpoolLockedError, SpoolWriteError } from './spool/errors.js';
+export type { SpoolStats } from './spool/spool.js';

@@ -67,6 +67,8 @@ export const KPL_ERROR_CODES = [
   'KPL_RECORD_FAILED',
   'KPL_PRODUCER_CLOSED',
   'KPL_BUFFER_FULL',
+  'KPL_SPOOL_LOCKED',
+  'KPL_SPOOL_WRITE_FAILED',
 ] as const;
 
 /** One of {@link KPL_ERROR_CODES}. */

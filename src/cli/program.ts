@@ -4,6 +4,7 @@ import type { CliIo } from './io.js';
 import { localCommand } from './local/command.js';
 import { USAGE_EXIT_CODE } from './options.js';
 import { sendCommand } from './send/command.js';
+import { tailCommand } from './tail/command.js';
 
 /** Commander's codes that end a run successfully (help asked for, version). */
 const SUCCESS_CODES = new Set(['commander.helpDisplayed', 'commander.version']);
@@ -33,11 +34,13 @@ Examples:
   $ kpl bench --compare-plain                       # side by side with plain PutRecords
   $ kpl bench --sweep --out sweep.html              # choose recordMaxBufferedTime and aggregationMaxSize
   $ kpl send --stream telemetry --key-field deviceId < readings.ndjson
+  $ kpl tail --stream logs "/var/log/app.log*"      # follow log files through rotation
   $ kpl local --port 4567 --shards 4                # a limits-enforcing Kinesis for your own tests
 
 Run 'kpl help <command>' or 'kpl <command> --help' for a command's flags and examples.`);
   program.addCommand(benchCommand(io, setExitCode));
   program.addCommand(sendCommand(io, setExitCode));
+  program.addCommand(tailCommand(io, setExitCode));
   program.addCommand(localCommand(io, setExitCode));
   inheritSettings(program);
   try {

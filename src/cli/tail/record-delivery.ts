@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KinesisProducer } from '../../producer.js';
+import { KplError, ProducerClosedError, UserRecordFailedError, ValidationError } from '../../records.js';
+import type { LineRecord } from '../lines/line-record-reader.js';
+import type { AckedPrefix } from './acked-prefix.js';
+import type { RecordSink } from './flow-tailer.js';
+
+/** Failures printed one by one before they are only counted. */
+const PROBLEMS_SHOWN = 5;
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+/** enqueue() calls pending at most, with a spool, before reading pauses. */
+const MAX_ENQUEUING = 10_000;
+
+/**
+ * Hands records to the producer and settles each in its file's prefix once Kinesis stored it, or,
+ * with a spool, once the spool holds it durably (`enqueue()`). A record that fails (an outage longer
+ * than recordTtl, a stream not there yet, a full disk) is handed over again after a backoff, so a
+ * line is never lost to a failure that passes; only a record the producer rejects as invalid is
+ * counted as failed and passed over.
+ */
+export class RecordDelivery implements RecordSink {
+  readonly #producer: KinesisProducer;
+  readonly #maxOutstandingBytes: number;
+  readonly #log: (message: string) => void;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #stopped = false;
+  #problemsShown = 0;
+  /** Records stored. */
+  delivered = 0;
+  /** Records rejected as invalid and passed over. */
+  failed = 0;
+  /** Records added again after a failure. */
+  retried = 0;
+
+  readonly #stopping: Promise<void>;
+  readonly #signal: AbortSignal;
+
+  readonly #spooled: boolean;
+  /** enqueue() calls not yet resolved, with a spool: the producer's outstanding counts do not hold them. */
+  #enqueuing = 0;
+
+  /**
+   * @param stopping aborts when the tailer stops: waiting for room then ends at once.
+   * @param spooled records go to the producer's spool with enqueue(), and count as delivered once durable there.
+   */
+  constructor(producer: KinesisProducer, maxOutstandingBytes: number, log: (message: string) => void, stopping: AbortSignal, spooled = false) {
+    this.#producer = producer;
+    this.#spooled = spooled;
+    this.#stopping = new Promise((resolve) => stopping.addEventListener('abort', () => resolve(), { once: true }));
+    this.#signal = stopping;
+    this.#maxOutstandingBytes = maxOutstandingBytes;
+    this.#log = log;
+  }
+
+  send(record: LineRecord, stream: string, acks: AckedPrefix, endOffset: number): void {
+    this.#add(record, stream, acks, acks.track(endOffset), 0);
+  }
+
+  async ready(): Promise<void> {
+    if (this.#spooled) {
+      while (this.#enqueuing >= MAX_ENQUEUING && !this.#signal.aborted) await Promise.race([sleep(1), this.#stopping]);
+      return;
+    }
+    for (;;) {
+      await Promise.race([this.#producer.ready(), this.#stopping]);
+      if (this.#signal.aborted || this.#producer.outstandingBytes < this.#maxOutstandingBytes) return;
+      await sleep(1);
+    }
+  }
+
+  /** Stops adding failed records again: what is unsettled stays behind the checkpoint, to be read again after a restart. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** Resolves when every record handed over has settled or failed, at once if none is pending: with a spool, when all are durable. */
+  async settled(): Promise<void> {
+    if (!this.#spooled) {
+      await this.#producer.flush();
+      return;
+    }
+    while (this.#enqueuing > 0) await sleep(5);
+  }
+
+  #add(record: LineRecord, stream: string, acks: AckedPrefix, ticket: number, failures: number): void {
+    const userRecord = { partitionKey: record.partitionKey, data: record.data, streamName: stream };
+    if (this.#spooled) this.#enqueuing++;
+    const handedOver = this.#spooled ? this.#producer.enqueue(userRecord) : this.#producer.add(userRecord);
+    handedOver.then(() => {
+      if (this.#spooled) this.#enqueuing--;
+      this.delivered++;
+      acks.settle(ticket);
+    }, (error: unknown) => {
+      if (this.#spooled) this.#enqueuing--;
+      if (this.#stopped || error instanceof ProducerClosedError) return;
+      if (error instanceof ValidationError) {
+        this.failed++;
+        this.#problem(`a record of ${record.data.length.toLocaleString('en-US')} bytes was rejected and passed over: ${error.message}`);
+        acks.settle(ticket);
+        return;
+      }
+      this.retried++;
+      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures);
+      this.#problem(`a record failed (${codeOf(error)}); adding it again in ${delay.toLocaleString('en-US')} ms`);
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        this.#add(record, stream, acks, ticket, failures + 1);
+      }, delay);
+      this.#timers.add(timer);
+    });
+  }
+
+  #problem(message: string): void {
+    if (this.#problemsShown++ < PROBLEMS_SHOWN) this.#log(message);
+  }
+}
+
+function codeOf(error: unknown): string {
+  if (error instanceof UserRecordFailedError) return error.attempts[error.attempts.length - 1]?.errorCode ?? error.code;
+  if (error instanceof KplError) return error.code;
+  return error instanceof Error ? error.name : 'Unknown';
+}

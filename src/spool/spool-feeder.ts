@@ -1,0 +1,276 @@
+import type { Logger } from '../config.js';
+import { isUnretryableErrorCode } from '../pipeline/kinesis-client.js';
+import { THROTTLED_ERROR_CODE } from '../pipeline/retrier.js';
+import { BufferFullError, ProducerClosedError, type UserRecord, UserRecordFailedError, type UserRecordResult, ValidationError, validateUserRecord } from '../records.js';
+import type { SpoolEntry } from './reader.js';
+import type { Spool } from './spool.js';
+import { decodeSpooledRecord, encodeSpooledRecord } from './spooled-record.js';
+
+/** A user record that may name its own stream, as the producer takes it. */
+export interface SpoolRecord extends UserRecord {
+  readonly streamName?: string;
+}
+
+/** Settles a record given to the pipeline: with its result, or with a rejected promise. */
+export type Settle = (value: UserRecordResult | PromiseLike<UserRecordResult>) => void;
+
+/** What the feeder needs from the producer. */
+export interface SpoolFeederHost {
+  /** Room left in the in-memory window: records and payload bytes under maxOutstandingRecords/Bytes. */
+  windowRoom(): { readonly records: number; readonly bytes: number };
+  /** Gives a record read back from the spool to the pipeline; `settle` is called once with its outcome. */
+  submit(record: SpoolRecord, data: Uint8Array, settle: Settle): void;
+}
+
+/** Options of a {@link SpoolFeeder}. */
+export interface SpoolFeederOptions {
+  readonly failIfThrottled: boolean;
+  /** Most add() records spooled and not yet settled (maxOutstandingRecords): each holds a promise in memory. */
+  readonly maxWaitingAdds: number;
+  /** How long a record whose attempts ran out in the pipeline waits before it is sent again, ms. */
+  readonly retryDelayMs: number;
+  readonly onFailure?: ((error: UserRecordFailedError) => void) | undefined;
+  readonly logger?: Logger | undefined;
+}
+
+/** A record of the window whose attempts ran out without a final answer: it goes out again later. */
+interface Parked {
+  readonly entry: SpoolEntry;
+  readonly record: SpoolRecord;
+  readonly data: Uint8Array;
+  readonly settle: Settle;
+}
+
+const READ_RECORDS = 500;
+const READ_BYTES = 1024 * 1024;
+
+/**
+ * Moves records between the producer and its spool: appends what add() and enqueue() take, and feeds
+ * the pipeline from the spool in order, a window at a time, as the window has room. A record is
+ * acknowledged in the spool when Kinesis stored it or it failed for good; one whose retries or
+ * recordTtl ran out in the pipeline (an outage) is sent again after retryDelayMs, until the spool's
+ * maxAgeMs drops it.
+ */
+export class SpoolFeeder {
+  readonly spool: Spool;
+  readonly #host: SpoolFeederHost;
+  readonly #options: SpoolFeederOptions;
+  /** add()'s promises by sequence number: they settle when Kinesis has the record. */
+  readonly #waiters = new Map<number, Settle>();
+  /** Scratch for validation's hash key. */
+  readonly #hashKey = new Uint32Array(4);
+  #parked: Parked[] = [];
+  #parkedBytes = 0;
+  #parkTimer: NodeJS.Timeout | undefined;
+  #inWindow = 0;
+  #reading = false;
+  #pumpQueued = false;
+  #waitingForData = false;
+  #stopped = false;
+
+  constructor(spool: Spool, host: SpoolFeederHost, options: SpoolFeederOptions) {
+    this.spool = spool;
+    this.#host = host;
+    this.#options = options;
+  }
+
+  /** Starts feeding the pipeline, recovered records first. */
+  start(): void {
+    this.#schedulePump();
+  }
+
+  /** Records that add() spooled and that have not settled yet. */
+  get waitingAdds(): number {
+    return this.#waiters.size;
+  }
+
+  /** Records read from the spool and not yet settled (in the pipeline, or parked to go again). */
+  get inWindow(): number {
+    return this.#inWindow;
+  }
+
+  /**
+   * Validates and spools a record; resolves once it is durable, waiting for room at spool.maxBytes.
+   * Rejects with ValidationError for bad input, SpoolWriteError when the file system refused the write
+   * (e.g. ENOSPC, with the path).
+   */
+  async enqueue(record: SpoolRecord): Promise<void> {
+    const payload = this.#encode(record);
+    if (!this.spool.hasRoom(payload.length)) await this.spool.waitForRoom(payload.length);
+    if (this.#stopped) throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
+    this.spool.append(payload);
+    await this.spool.durable();
+  }
+
+  /**
+   * Validates and spools a record for add(): resolves when Kinesis has it. Rejects at once with
+   * ValidationError, or BufferFullError when the spool is full (field `spool.maxBytes`) or
+   * maxOutstandingRecords add() records wait already.
+   */
+  add(record: SpoolRecord): Promise<UserRecordResult> {
+    try {
+      if (this.#waiters.size >= this.#options.maxWaitingAdds) {
+        throw new BufferFullError('maxOutstandingRecords', this.#options.maxWaitingAdds, this.#waiters.size);
+      }
+      const sequence = this.spool.append(this.#encode(record));
+      const promise = new Promise<UserRecordResult>((resolve) => this.#waiters.set(sequence, resolve));
+      this.spool.durable().catch((error: unknown) => this.#settleWaiter(sequence, Promise.reject(error as Error)));
+      return promise;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  #encode(record: SpoolRecord): Buffer {
+    const data = validateUserRecord(record, this.#hashKey, 0);
+    if (record.streamName !== undefined && (typeof record.streamName !== 'string' || record.streamName.length === 0)) {
+      throw new ValidationError('streamName', 'a record\'s streamName must be a non-empty string');
+    }
+    return encodeSpooledRecord(record.streamName, record.partitionKey, record.explicitHashKey, data);
+  }
+
+  /**
+   * Stops reading and sending again. Every record not yet acknowledged stays in the spool for the next
+   * process; add()'s promises still waiting reject with ProducerClosedError.
+   */
+  stop(): void {
+    this.#stopped = true;
+    const waiters = [...this.#waiters.values()];
+    this.#waiters.clear();
+    const closed = new ProducerClosedError('the producer closed before Kinesis stored the record; it stays in the spool and the next producer on this directory sends it');
+    for (const waiter of waiters) waiter(Promise.reject(closed));
+    if (this.#parkTimer !== undefined) clearTimeout(this.#parkTimer);
+    this.#parkTimer = undefined;
+    this.#parked = [];
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpQueued || this.#stopped) return;
+    this.#pumpQueued = true;
+    // After the settling record has left the producer's count: then the window's room is right.
+    setImmediate(() => {
+      this.#pumpQueued = false;
+      void this.#pump();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#reading || this.#stopped) return;
+    const room = this.#host.windowRoom();
+    const records = Math.min(READ_RECORDS, room.records - this.#parked.length);
+    const bytes = Math.min(READ_BYTES, room.bytes - this.#parkedBytes);
+    if (records <= 0 || bytes <= 0) return;
+    this.#reading = true;
+    let entries: SpoolEntry[];
+    try {
+      entries = await this.spool.read(records, bytes);
+    } catch (error) {
+      this.#reading = false;
+      this.#options.logger?.error('spool: reading back failed; trying again in a second', { error: (error as Error).message });
+      setTimeout(() => this.#schedulePump(), 1000).unref();
+      return;
+    }
+    this.#reading = false;
+    if (this.#stopped) return;
+    for (const entry of entries) {
+      if (this.spool.isExpired(entry)) this.#expire(entry);
+      else this.#submit(entry);
+    }
+    if (entries.length > 0) {
+      this.#schedulePump();
+      return;
+    }
+    if (this.#waitingForData) return;
+    this.#waitingForData = true;
+    void this.spool.whenReadable().then(() => {
+      this.#waitingForData = false;
+      this.#schedulePump();
+    });
+  }
+
+  #submit(entry: SpoolEntry): void {
+    const decoded = decodeSpooledRecord(entry.payload);
+    if (decoded === undefined) {
+      this.#options.logger?.error('spool: a record could not be decoded; dropped', { sequence: entry.sequence });
+      this.spool.acknowledge(entry.sequence, 'failed');
+      return;
+    }
+    const record: SpoolRecord = {
+      partitionKey: decoded.partitionKey,
+      data: decoded.data,
+      ...(decoded.explicitHashKey !== undefined ? { explicitHashKey: decoded.explicitHashKey } : {}),
+      ...(decoded.streamName !== undefined ? { streamName: decoded.streamName } : {}),
+    };
+    this.#inWindow++;
+    const settle: Settle = (value) => this.#settled(entry, record, decoded.data, settle, value);
+    this.#host.submit(record, decoded.data, settle);
+  }
+
+  #settled(entry: SpoolEntry, record: SpoolRecord, data: Uint8Array, settle: Settle, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
+    if (isThenable(value)) {
+      value.then(undefined, (error: unknown) => this.#failed(entry, record, data, settle, error));
+      return;
+    }
+    this.#inWindow--;
+    this.spool.acknowledge(entry.sequence, 'delivered');
+    this.#settleWaiter(entry.sequence, value);
+    this.#schedulePump();
+  }
+
+  #failed(entry: SpoolEntry, record: SpoolRecord, data: Uint8Array, settle: Settle, error: unknown): void {
+    const code = error instanceof UserRecordFailedError ? error.errorCode || lastCode(error) : '';
+    if (code === 'ProducerClosed' || this.#stopped) {
+      // Left in the spool for the next process: not acknowledged.
+      this.#inWindow--;
+      this.#settleWaiter(entry.sequence, Promise.reject(error as Error));
+      return;
+    }
+    const forGood = isUnretryableErrorCode(code) || (this.#options.failIfThrottled && code === THROTTLED_ERROR_CODE);
+    if (forGood || this.spool.isExpired(entry)) {
+      this.#inWindow--;
+      this.spool.acknowledge(entry.sequence, forGood ? 'failed' : 'expired');
+      if (forGood) {
+        this.#options.logger?.warn('spool: record failed for good; removed from the spool', { sequence: entry.sequence, errorCode: code });
+        if (error instanceof UserRecordFailedError) this.#options.onFailure?.(error);
+      }
+      this.#settleWaiter(entry.sequence, Promise.reject(error as Error));
+      this.#schedulePump();
+      return;
+    }
+    this.#parked.push({ entry, record, data, settle });
+    this.#parkedBytes += data.length + record.partitionKey.length;
+    this.#parkTimer ??= setTimeout(() => this.#unpark(), this.#options.retryDelayMs);
+  }
+
+  #expire(entry: SpoolEntry): void {
+    this.spool.acknowledge(entry.sequence, 'expired');
+    this.#settleWaiter(entry.sequence, Promise.reject(new UserRecordFailedError(
+      { partitionKey: '', data: entry.payload }, [],
+      `record dropped unsent: older than spool.maxAgeMs (${this.spool.maxAgeMs.toLocaleString('en-US')} ms)`,
+      { reason: 'expired', errorCode: 'Expired' },
+    )));
+  }
+
+  #unpark(): void {
+    this.#parkTimer = undefined;
+    const parked = this.#parked;
+    this.#parked = [];
+    this.#parkedBytes = 0;
+    for (const { record, data, settle } of parked) this.#host.submit(record, data, settle);
+  }
+
+  #settleWaiter(sequence: number, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
+    const waiter = this.#waiters.get(sequence);
+    if (waiter === undefined) return;
+    this.#waiters.delete(sequence);
+    waiter(value);
+  }
+}
+
+function lastCode(error: UserRecordFailedError): string {
+  return error.attempts[error.attempts.length - 1]?.errorCode ?? '';
+}
+
+function isThenable(value: unknown): value is PromiseLike<UserRecordResult> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

@@ -1,0 +1,54 @@
+/*
+ * A user record as a frame's payload, little-endian:
+ *   u8 format (1) | u16 stream name bytes | u16 partition key bytes | u8 explicit hash key bytes |
+ *   stream name | partition key | explicit hash key | data
+ * All strings are UTF-8; an empty stream name means the producer's own stream.
+ */
+
+const FORMAT = 1;
+const HEAD_BYTES = 6;
+
+/** A record as it comes back from the spool. */
+export interface SpooledRecord {
+  readonly streamName: string | undefined;
+  readonly partitionKey: string;
+  readonly explicitHashKey: string | undefined;
+  /** A view of the bytes read from disk. */
+  readonly data: Buffer;
+}
+
+/** The payload of a record: its stream (undefined for the producer's own), key, explicit hash key and data. */
+export function encodeSpooledRecord(streamName: string | undefined, partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array): Buffer {
+  const streamBytes = streamName === undefined ? 0 : Buffer.byteLength(streamName);
+  const keyBytes = Buffer.byteLength(partitionKey);
+  const hashKeyBytes = explicitHashKey === undefined ? 0 : explicitHashKey.length;
+  const payload = Buffer.allocUnsafe(HEAD_BYTES + streamBytes + keyBytes + hashKeyBytes + data.length);
+  payload[0] = FORMAT;
+  payload.writeUInt16LE(streamBytes, 1);
+  payload.writeUInt16LE(keyBytes, 3);
+  payload[5] = hashKeyBytes;
+  let offset = HEAD_BYTES;
+  if (streamName !== undefined) offset += payload.write(streamName, offset, 'utf8');
+  offset += payload.write(partitionKey, offset, 'utf8');
+  if (explicitHashKey !== undefined) offset += payload.write(explicitHashKey, offset, 'latin1');
+  payload.set(data, offset);
+  return payload;
+}
+
+/** Reads a payload written by {@link encodeSpooledRecord}; undefined when it is not one (a format from elsewhere). */
+export function decodeSpooledRecord(payload: Buffer): SpooledRecord | undefined {
+  if (payload.length < HEAD_BYTES || payload[0] !== FORMAT) return undefined;
+  const streamBytes = payload.readUInt16LE(1);
+  const keyBytes = payload.readUInt16LE(3);
+  const hashKeyBytes = payload[5] as number;
+  const keyStart = HEAD_BYTES + streamBytes;
+  const hashKeyStart = keyStart + keyBytes;
+  const dataStart = hashKeyStart + hashKeyBytes;
+  if (dataStart > payload.length) return undefined;
+  return {
+    streamName: streamBytes === 0 ? undefined : payload.toString('utf8', HEAD_BYTES, keyStart),
+    partitionKey: payload.toString('utf8', keyStart, hashKeyStart),
+    explicitHashKey: hashKeyBytes === 0 ? undefined : payload.toString('latin1', hashKeyStart, dataStart),
+    data: payload.subarray(dataStart),
+  };
+}
