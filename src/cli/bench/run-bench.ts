@@ -15,6 +15,7 @@ export interface ProducerSettings {
   readonly aggregationEnabled: boolean;
   readonly aggregationMaxSize: number;
   readonly rateLimit: number;
+  readonly adaptiveRateLimit: boolean;
   readonly maxConnections: number;
   readonly metricsLevel: 'none' | 'summary' | 'detailed';
 }
@@ -56,6 +57,7 @@ export async function benchProducer(target: BenchTarget, stream: BenchStream, ru
       aggregation: settings.aggregationEnabled,
       aggregationMaxSize: settings.aggregationMaxSize,
       rateLimit: settings.rateLimit,
+      adaptiveRateLimit: settings.adaptiveRateLimit,
       maxConnections: settings.maxConnections,
       maxOutstandingRecords: workload.maxOutstandingRecords,
       metricsLevel: settings.metricsLevel,
