@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Registry } from 'prom-client';
 import { MAX_BYTES_PER_PUT_RECORDS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT_RECORDS } from './format/limits.js';
+import { describeValue, formatNumber } from './describe-value.js';
 import { ValidationError } from './records.js';
 
 /** Where the producer writes log lines. Any object with these methods works, `console` included. */
@@ -182,7 +183,7 @@ const RETRY_RULES = {
 /** Applies defaults and checks every option; throws a ValidationError naming the option, its problem and the limit. */
 export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   if (config === null || typeof config !== 'object') {
-    throw configError('config', `config must be an object, got ${describe(config)}`);
+    throw configError('config', `config must be an object, got ${describeValue(config)}`);
   }
   rejectUnknownKeys(config, Object.keys(CONFIG_RULES), '');
   const options = config as Record<string, unknown>;
@@ -197,7 +198,7 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   if (endpoint !== undefined) checkEndpoint(endpoint);
   const client = options['client'];
   if (client !== undefined && (client === null || typeof (client as { send?: unknown }).send !== 'function')) {
-    throw configError('client', `client must be a KinesisClient, got ${describe(client)}`);
+    throw configError('client', `client must be a KinesisClient, got ${describeValue(client)}`);
   }
   const credentials = options['credentials'];
   if (credentials !== undefined && credentials === null) {
@@ -252,7 +253,7 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
 function resolveRetry(value: unknown): ResolvedConfig['retry'] {
   if (value === undefined) return { minDelayMs: RETRY_RULES.minDelayMs.default, maxDelayMs: RETRY_RULES.maxDelayMs.default };
   if (value === null || typeof value !== 'object') {
-    throw configError('retry', `retry must be an object like { minDelayMs, maxDelayMs }, got ${describe(value)}`);
+    throw configError('retry', `retry must be an object like { minDelayMs, maxDelayMs }, got ${describeValue(value)}`);
   }
   rejectUnknownKeys(value, Object.keys(RETRY_RULES), 'retry.');
   const options = value as Record<string, unknown>;
@@ -271,18 +272,18 @@ function checkRule(field: string, rule: Rule, value: unknown): unknown {
     case 'number':
     case 'optionalNumber':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describe(value)}`, rule.max, String(value));
+        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describeValue(value)}`, rule.max, String(value));
       }
       if (value < rule.min || value > rule.max) {
         throw configError(field, `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`, value < rule.min ? rule.min : rule.max, value);
       }
       return value;
     case 'boolean':
-      if (typeof value !== 'boolean') throw configError(field, `${field} must be true or false, got ${describe(value)}`);
+      if (typeof value !== 'boolean') throw configError(field, `${field} must be true or false, got ${describeValue(value)}`);
       return value;
     case 'choice':
       if (typeof value !== 'string' || !rule.choices.includes(value)) {
-        throw configError(field, `${field} must be one of ${rule.choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`);
+        throw configError(field, `${field} must be one of ${rule.choices.map((c) => `'${c}'`).join(', ')}, got ${describeValue(value)}`);
       }
       return value;
   }
@@ -292,7 +293,7 @@ function optionalString(options: Record<string, unknown>, field: string): string
   const value = options[field];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0) {
-    throw configError(field, `${field} must be a non-empty string, got ${describe(value)}`);
+    throw configError(field, `${field} must be a non-empty string, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -350,18 +351,6 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] as number;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function formatNumber(value: number): string {
-  return value.toLocaleString('en-US');
 }
 
 function configError(field: string, message: string, limit?: number, actual?: number | string): ValidationError {

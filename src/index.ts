@@ -5,10 +5,12 @@ export {
   type UserRecordResult,
   type Attempt,
   type KplErrorCode,
+  KPL_ERROR_CODES,
+  type UserRecordFailureReason,
   KplError,
   ValidationError,
   UserRecordFailedError,
   ProducerClosedError,
   BufferFullError,
 } from './records.js';
-export { deaggregate } from './format/deaggregate.js';
+export { deaggregate, type DeaggregatedRecord, type ReceivedKinesisRecord } from './format/deaggregate.js';

@@ -3,10 +3,11 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Registry } from 'prom-client';
 import { type ProducerConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { ProducerMetrics } from './metrics.js';
+import { OutstandingRecords } from './outstanding-records.js';
 import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
-import { StreamPipeline } from './stream-pipeline.js';
+import { StreamPipeline } from './pipeline/stream-pipeline.js';
 
 /** A user record that names its own stream instead of the producer's. */
 export interface StreamUserRecord extends UserRecord {
@@ -23,20 +24,21 @@ function captureResolve(resolve: (result: UserRecordResult | PromiseLike<UserRec
   capturedResolve = resolve;
 }
 
+/**
+ * At least what a record will hold of maxOutstandingBytes, read without validating or encoding it:
+ * a string's UTF-8 bytes are never fewer than its UTF-16 code units.
+ */
+function minOutstandingBytes(record: StreamUserRecord): number {
+  if (typeof record !== 'object' || record === null) return 0;
+  const { data, partitionKey } = record;
+  const dataLength = typeof data === 'string' || data instanceof Uint8Array ? data.length : 0;
+  return dataLength + (typeof partitionKey === 'string' ? partitionKey.length : 0);
+}
+
 /** A record's share of maxOutstandingBytes before it is validated, for waiting on room. */
 function outstandingBytesOfRecord(record: StreamUserRecord): number {
   const dataBytes = typeof record.data === 'string' ? Buffer.byteLength(record.data) : record.data.length;
   return dataBytes + record.partitionKey.length;
-}
-
-interface RoomWaiter {
-  readonly bytes: number;
-  readonly wake: () => void;
-}
-
-interface FlushWaiter {
-  readonly generation: number;
-  readonly resolve: () => void;
 }
 
 /**
@@ -54,14 +56,7 @@ export class KinesisProducer {
   readonly #metrics: ProducerMetrics | undefined;
   /** Scratch for the record being added: validation writes its hash key here, so no per-record array is allocated. */
   readonly #hashKey = new Uint32Array(4);
-  #outstandingRecords = 0;
-  #outstandingBytes = 0;
-  /** Outstanding records per flush() generation, oldest first; flush() waits for the ones before it. */
-  #generationCounts: number[] = [0];
-  #oldestGeneration = 0;
-  #flushWaiters: FlushWaiter[] = [];
-  /** Callers of ready() (bytes 0) and writables waiting for room for one record of `bytes`. */
-  #roomWaiters: RoomWaiter[] = [];
+  readonly #outstanding: OutstandingRecords;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -69,6 +64,7 @@ export class KinesisProducer {
   constructor(config: ProducerConfig) {
     this.#config = resolveConfig(config);
     const resolved = this.#config;
+    this.#outstanding = new OutstandingRecords({ maxRecords: resolved.maxOutstandingRecords, maxBytes: resolved.maxOutstandingBytes });
     this.#ownsClient = resolved.client === undefined;
     this.#client = resolved.client ?? createKinesisClient({
       ...(resolved.region !== undefined ? { region: resolved.region } : {}),
@@ -83,7 +79,7 @@ export class KinesisProducer {
       registry: this.metrics,
       level: resolved.metricsLevel,
       granularity: resolved.metricsGranularity,
-      pending: () => this.#outstandingRecords,
+      pending: () => this.#outstanding.size,
     });
     this.#defaultPipeline = this.#createPipeline(resolved.stream.streamARN ?? resolved.stream.streamName as string, resolved.stream);
     this.#defaultPipeline.start();
@@ -91,12 +87,12 @@ export class KinesisProducer {
 
   /** Records accepted by add() and not yet settled. */
   get outstandingRecords(): number {
-    return this.#outstandingRecords;
+    return this.#outstanding.size;
   }
 
   /** Payload bytes (data + partition keys) accepted and not yet settled. */
   get outstandingBytes(): number {
-    return this.#outstandingBytes;
+    return this.#outstanding.bytes;
   }
 
   /**
@@ -114,12 +110,9 @@ export class KinesisProducer {
 
   /** Sends everything buffered now and resolves when every record added before the call has settled. */
   flush(): Promise<void> {
-    const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    this.#generationCounts.push(0);
-    if (this.#generationCounts[0] === 0) this.#retireGenerations();
+    const settled = this.#outstanding.onSettled();
     for (const pipeline of this.#pipelines.values()) pipeline.flush();
-    if (this.#settledThrough(generation)) return Promise.resolve();
-    return new Promise((resolve) => this.#flushWaiters.push({ generation, resolve }));
+    return settled;
   }
 
   /** Flushes, then stops timers and connections. add() after close() rejects with ProducerClosedError. */
@@ -130,7 +123,7 @@ export class KinesisProducer {
 
   /** Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it already is. */
   ready(): Promise<void> {
-    return this.#roomFor(0);
+    return this.#outstanding.onRoom(0);
   }
 
   /**
@@ -143,38 +136,38 @@ export class KinesisProducer {
     /** Records written and not yet settled; the end waits for every one of them, not only for flush(). */
     let unsettled = 0;
     let whenSettled: (() => void) | undefined;
-    const settled = (): void => {
+    const delivered = (): void => {
       if (--unsettled === 0 && whenSettled !== undefined) whenSettled();
+    };
+    const failed = (error: unknown): void => {
+      if (failure === undefined) {
+        failure = error as Error;
+        stream.destroy(failure);
+      }
+      delivered();
+    };
+    // One function for every record: a closure is made only when a record must wait for room.
+    const write = (record: StreamUserRecord, callback: (error?: Error | null) => void): void => {
+      let delivery: Promise<UserRecordResult>;
+      try {
+        delivery = this.#enqueue(record);
+      } catch (error) {
+        if (error instanceof BufferFullError) {
+          // ready() would resolve as soon as the producer is below its limits, which may still
+          // be too little room for this record: wait for room for its own bytes.
+          void this.#outstanding.onRoom(outstandingBytesOfRecord(record)).then(() => write(record, callback));
+          return;
+        }
+        callback(error as Error);
+        return;
+      }
+      unsettled++;
+      delivery.then(delivered, failed);
+      callback();
     };
     const stream = new Writable({
       objectMode: true,
-      write: (record: StreamUserRecord, _encoding, callback) => {
-        const send = (): void => {
-          let delivery: Promise<UserRecordResult>;
-          try {
-            delivery = this.#enqueue(record);
-          } catch (error) {
-            if (error instanceof BufferFullError) {
-              // ready() would resolve as soon as the producer is below its limits, which may still
-              // be too little room for this record: wait for room for its own bytes.
-              void this.#roomFor(outstandingBytesOfRecord(record)).then(send);
-              return;
-            }
-            callback(error as Error);
-            return;
-          }
-          unsettled++;
-          delivery.then(settled, (error: unknown) => {
-            if (failure === undefined) {
-              failure = error as Error;
-              stream.destroy(failure);
-            }
-            settled();
-          });
-          callback();
-        };
-        send();
-      },
+      write: (record: StreamUserRecord, _encoding, callback) => write(record, callback),
       final: (callback) => {
         const finish = (): void => callback(failure);
         void this.flush().then(() => {
@@ -188,24 +181,15 @@ export class KinesisProducer {
 
   #enqueue(record: StreamUserRecord): Promise<UserRecordResult> {
     if (this.#closed) throw new ProducerClosedError();
+    const outstanding = this.#outstanding;
+    outstanding.refuseIfFull(minOutstandingBytes(record));
     const hashKey = this.#hashKey;
     const data = validateUserRecord(record, hashKey, 0);
     const bytes = outstandingBytesOf(record.partitionKey, data);
-    const config = this.#config;
-    if (this.#outstandingRecords >= config.maxOutstandingRecords) {
-      throw new BufferFullError('maxOutstandingRecords', config.maxOutstandingRecords, this.#outstandingRecords);
-    }
-    if (this.#outstandingBytes + bytes > config.maxOutstandingBytes) {
-      throw new BufferFullError('maxOutstandingBytes', config.maxOutstandingBytes, this.#outstandingBytes);
-    }
     const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
+    const generation = outstanding.add(bytes);
     const promise = new Promise<UserRecordResult>(captureResolve);
-    const now = monotonicMs();
-    const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    const item = new PendingRecord(record, data, now, generation, capturedResolve, bytes);
-    this.#outstandingRecords++;
-    this.#outstandingBytes += bytes;
-    (this.#generationCounts[this.#generationCounts.length - 1] as number)++;
+    const item = new PendingRecord(record, data, monotonicMs(), generation, capturedResolve, bytes);
     this.#metrics?.recordReceived(pipeline.label);
     pipeline.add(item, hashKey, 0);
     return promise;
@@ -234,66 +218,14 @@ export class KinesisProducer {
   }
 
   #settled(item: PendingRecord): void {
-    this.#outstandingRecords--;
-    this.#outstandingBytes -= item.outstandingBytes;
-    const index = item.generation - this.#oldestGeneration;
-    const left = (this.#generationCounts[index] as number) - 1;
-    this.#generationCounts[index] = left;
-    if (left === 0 && index === 0) this.#retireGenerations();
-    if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
-  }
-
-  /** Resolves once a record of `bytes` fits (for 0: once the producer is below both limits). */
-  #roomFor(bytes: number): Promise<void> {
-    if (this.#hasRoom(bytes)) return Promise.resolve();
-    return new Promise((wake) => this.#roomWaiters.push({ bytes, wake }));
-  }
-
-  #wakeRoomWaiters(): void {
-    const waiting: RoomWaiter[] = [];
-    for (const waiter of this.#roomWaiters) {
-      if (this.#closed || this.#hasRoom(waiter.bytes)) waiter.wake();
-      else waiting.push(waiter);
-    }
-    this.#roomWaiters = waiting;
-  }
-
-  /** Drops the leading generations that have fully settled and wakes the flushes waiting on them. */
-  #retireGenerations(): void {
-    const counts = this.#generationCounts;
-    let drop = 0;
-    while (drop < counts.length - 1 && counts[drop] === 0) drop++;
-    if (drop === 0) return;
-    this.#generationCounts = counts.slice(drop);
-    this.#oldestGeneration += drop;
-    if (this.#flushWaiters.length === 0) return;
-    const waiting: FlushWaiter[] = [];
-    for (const waiter of this.#flushWaiters) {
-      if (this.#settledThrough(waiter.generation)) waiter.resolve();
-      else waiting.push(waiter);
-    }
-    this.#flushWaiters = waiting;
-  }
-
-  #settledThrough(generation: number): boolean {
-    const last = generation - this.#oldestGeneration;
-    for (let i = 0; i <= last && i < this.#generationCounts.length; i++) if (this.#generationCounts[i] !== 0) return false;
-    return true;
-  }
-
-  /** Room for a record of `bytes` as add() judges it; with 0, whether the producer is below both limits. */
-  #hasRoom(bytes: number): boolean {
-    if (this.#outstandingRecords >= this.#config.maxOutstandingRecords) return false;
-    return bytes === 0
-      ? this.#outstandingBytes < this.#config.maxOutstandingBytes
-      : this.#outstandingBytes + bytes <= this.#config.maxOutstandingBytes;
+    this.#outstanding.settled(item.outstandingBytes, item.generation);
   }
 
   async #shutDown(): Promise<void> {
     this.#closed = true;
     await this.flush();
     for (const pipeline of this.#pipelines.values()) pipeline.close();
-    this.#wakeRoomWaiters();
+    this.#outstanding.close();
     if (this.#ownsClient) this.#client.destroy();
   }
 }

@@ -5,6 +5,7 @@
 import { hashPartitionKey, parseHashKey } from './format/hash-key.js';
 import { MAX_HASH_KEY, MAX_PARTITION_KEY_LENGTH, MAX_RECORD_BYTES } from './format/limits.js';
 import { utf8Length } from './format/utf8.js';
+import { describeValue, formatNumber } from './describe-value.js';
 
 /** A record as the user hands it to `producer.add()`. */
 export interface UserRecord {
@@ -18,14 +19,14 @@ export interface UserRecord {
 
 /** One try at sending a record. */
 export interface Attempt {
-  /** How long the record waited before this try (backoff), in milliseconds. */
-  delayMs: number;
-  /** How long the request carrying the record took, in milliseconds. */
-  durationMs: number;
-  success: boolean;
+  /** How long the record waited before this try (backoff), in whole milliseconds. */
+  readonly delayMs: number;
+  /** How long the request carrying the record took, in whole milliseconds. */
+  readonly durationMs: number;
+  readonly success: boolean;
   /** Kinesis's error code (e.g. ProvisionedThroughputExceededException) or the SDK's error name. */
-  errorCode?: string;
-  errorMessage?: string;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
 }
 
 /** What `producer.add()` resolves with once Kinesis has accepted the record. */
@@ -41,7 +42,7 @@ export interface UserRecordResult {
    * Every try, the successful one last. When the first try succeeded, records that became ready in
    * the same millisecond may share one list, which is then frozen.
    */
-  attempts: Attempt[];
+  attempts: readonly Attempt[];
 }
 
 /** Every error code the library raises; stable, for callers to switch on. */
@@ -128,6 +129,13 @@ export class ValidationError extends KplError {
 }
 const validationErrorBrand = brand(ValidationError, 'ValidationError');
 
+/**
+ * Why a record was not delivered: its recordTtl passed (`expired`), it was throttled with
+ * `failIfThrottled` (`throttled`), Kinesis gave an error no retry fixes (`unretryable`), or the
+ * producer closed before it was sent (`closed`).
+ */
+export type UserRecordFailureReason = 'expired' | 'throttled' | 'unretryable' | 'closed';
+
 /** A record that was not delivered: its retries ran out, its TTL passed, or it was throttled with `failIfThrottled`. */
 export class UserRecordFailedError extends KplError {
   static override [Symbol.hasInstance](instance: unknown): boolean {
@@ -137,13 +145,26 @@ export class UserRecordFailedError extends KplError {
   /** The record as it was added. */
   readonly record: UserRecord;
   /** Every try, in order; the last one says why it finally failed. */
-  readonly attempts: Attempt[];
+  readonly attempts: readonly Attempt[];
+  /** Why it failed, for a caller to switch on. */
+  readonly reason: UserRecordFailureReason;
+  /**
+   * The last error code Kinesis gave it (or the SDK, for a request that got no answer); when no
+   * attempt failed, the code of what stopped it: `Expired` or `ProducerClosed`.
+   */
+  readonly errorCode: string;
 
-  /** @param reason overrides the default message, which quotes the last attempt's error. */
-  constructor(record: UserRecord, attempts: Attempt[], reason?: string) {
-    super(reason ?? describeFailure(attempts), 'KPL_RECORD_FAILED');
+  /**
+   * @param message overrides the default message, which quotes the last attempt's error.
+   * @param details the reason (default `unretryable`) and the error code (default the last attempt's).
+   */
+  constructor(record: UserRecord, attempts: readonly Attempt[], message?: string,
+    details?: { readonly reason?: UserRecordFailureReason; readonly errorCode?: string }) {
+    super(message ?? describeFailure(attempts), 'KPL_RECORD_FAILED');
     this.record = record;
     this.attempts = attempts;
+    this.reason = details?.reason ?? 'unretryable';
+    this.errorCode = details?.errorCode ?? attempts[attempts.length - 1]?.errorCode ?? '';
   }
 }
 const userRecordFailedErrorBrand = brand(UserRecordFailedError, 'UserRecordFailedError');
@@ -168,27 +189,41 @@ export class ProducerClosedError extends KplError {
 }
 const producerClosedErrorBrand = brand(ProducerClosedError, 'ProducerClosedError');
 
-/** `add()` while the producer holds `maxOutstandingRecords` or `maxOutstandingBytes`: rejected at once, nothing queued. */
+/**
+ * `add()` while the producer holds `maxOutstandingRecords` or `maxOutstandingBytes`: rejected at once,
+ * nothing queued. Like {@link ValidationError} it names the `field` (the option), its `limit` and the
+ * `actual` amount outstanding; `max` and `outstanding` say the same under their first names.
+ */
 export class BufferFullError extends KplError {
   static override [Symbol.hasInstance](instance: unknown): boolean {
     return hasBrand(instance, bufferFullErrorBrand);
   }
 
-  /** The option whose limit was reached. */
-  readonly limit: 'maxOutstandingRecords' | 'maxOutstandingBytes';
+  /** The option whose limit was reached, e.g. `maxOutstandingRecords`. */
+  readonly field: string;
   /** That option's value. */
-  readonly max: number;
+  readonly limit: number;
   /** Records (or bytes) outstanding when the record arrived. */
+  readonly actual: number;
+  /** That option's value, as {@link limit}. */
+  readonly max: number;
+  /** Records (or bytes) outstanding when the record arrived, as {@link actual}. */
   readonly outstanding: number;
 
-  constructor(limit: 'maxOutstandingRecords' | 'maxOutstandingBytes', max: number, outstanding: number) {
-    const unit = limit === 'maxOutstandingRecords' ? 'records' : 'bytes';
+  /**
+   * @param field the option whose limit was reached; a name ending in `Records` counts records, any
+   *   other bytes.
+   */
+  constructor(field: 'maxOutstandingRecords' | 'maxOutstandingBytes' | (string & {}), max: number, outstanding: number) {
+    const unit = field.endsWith('Records') ? 'records' : 'bytes';
     super(
-      `${limit} reached: ${formatNumber(outstanding)} ${unit} outstanding, the limit is ${formatNumber(max)}; ` +
+      `${field} reached: ${formatNumber(outstanding)} ${unit} outstanding, the limit is ${formatNumber(max)}; ` +
         'await producer.ready() before adding more',
       'KPL_BUFFER_FULL',
     );
-    this.limit = limit;
+    this.field = field;
+    this.limit = max;
+    this.actual = outstanding;
     this.max = max;
     this.outstanding = outstanding;
   }
@@ -292,24 +327,4 @@ function recordTooLarge(dataBytes: number, partitionKey: string, keyBytes = utf8
     total,
     { code: 'KPL_RECORD_TOO_LARGE' },
   );
-}
-
-function formatNumber(value: number): string {
-  return value.toLocaleString('en-US');
-}
-
-const MAX_QUOTED_LENGTH = 60;
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') {
-    const shown = value.length > MAX_QUOTED_LENGTH ? `${value.slice(0, MAX_QUOTED_LENGTH)}...` : value;
-    return JSON.stringify(shown);
-  }
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object';
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
-  return typeof value;
 }

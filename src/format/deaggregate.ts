@@ -2,7 +2,7 @@
  * Turns a Kinesis record as a consumer receives it back into user records: the consumer-side
  * counterpart of the aggregator, for Lambda handlers and custom consumers.
  */
-import { scanAggregatedRecord } from './aggregated-record.js';
+import { scanAggregatedRecord } from './aggregate-decoder.js';
 
 /** A Kinesis record as a consumer reads it; `data` may be base64, as in Lambda events. */
 export interface ReceivedKinesisRecord {

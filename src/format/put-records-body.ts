@@ -1,4 +1,4 @@
-import type { KinesisRecord } from './aggregated-record.js';
+import type { KinesisRecord } from './aggregate-encoder.js';
 
 /** Which stream a request names: by name, by ARN, or both. */
 export interface PutRecordsTarget {

@@ -124,6 +124,9 @@ export function streamParameters(stream: StreamRef): { StreamName?: string; Stre
   return parameters;
 }
 
+/** Error code of whatever the producer's close() stopped: a request, a shard-map load, a record still buffered. */
+export const PRODUCER_CLOSED_ERROR_CODE = 'ProducerClosed';
+
 /**
  * Codes that the same request will meet again however long it waits: the caller's request or
  * identity is wrong, the stream or its KMS key is unusable, or the producer is closing. Retrying
@@ -154,7 +157,7 @@ const UNRETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'KMSInvalidStateException',
   'KMSNotFoundException',
   'KMSOptInRequired',
-  'ProducerClosed',
+  PRODUCER_CLOSED_ERROR_CODE,
   // The endpoint's TLS certificate failed verification: no retry makes it trusted.
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',

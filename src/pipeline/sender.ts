@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { streamCollector } from '@smithy/node-http-handler';
 import type { BuildMiddleware, DeserializeMiddleware } from '@smithy/types';
-import type { KinesisRecord } from '../format/aggregated-record.js';
+import type { KinesisRecord } from '../format/aggregate-encoder.js';
 import { encodePutRecordsBody } from '../format/put-records-body.js';
 import { parsePutRecordsResponse, type RecordOutcome, recordOutcomes } from '../format/put-records-response.js';
 import type { BufferPool } from './buffer-pool.js';
-import { describeKinesisError, streamParameters, type StreamRef } from './kinesis-client.js';
+import { describeKinesisError, PRODUCER_CLOSED_ERROR_CODE, streamParameters, type StreamRef } from './kinesis-client.js';
 
 export type { RecordOutcome } from '../format/put-records-response.js';
 
@@ -43,8 +43,6 @@ export interface SenderOptions {
 
 /** Error code of a request aborted because its requestTimeout passed. */
 export const REQUEST_TIMEOUT_ERROR_CODE = 'RequestTimeout';
-/** Error code of a request aborted by {@link Sender.close}. */
-export const PRODUCER_CLOSED_ERROR_CODE = 'ProducerClosed';
 
 /** Sends PutRecords requests for one stream. */
 export class Sender {

@@ -95,7 +95,7 @@ describe('producer API', () => {
     const accepted = Array.from({ length: 10 }, (_, i) => producer.add({ partitionKey: `b${i}`, data: 'x' }));
     const error = await producer.add({ partitionKey: 'over', data: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BufferFullError);
-    expect(error).toMatchObject({ limit: 'maxOutstandingRecords', max: 10 });
+    expect(error).toMatchObject({ field: 'maxOutstandingRecords', limit: 10, actual: 10, max: 10, outstanding: 10 });
     expect(producer.outstandingRecords).toBe(10);
     let ready = false;
     const readiness = producer.ready().then(() => { ready = true; });
@@ -110,7 +110,7 @@ describe('producer API', () => {
   it('refuses records at maxOutstandingBytes, naming that limit', async () => {
     const producer = createProducer(endpoint, { streamName, maxOutstandingBytes: 1024 * 1024, recordMaxBufferedTime: 600_000 });
     const first = producer.add({ partitionKey: 'k', data: new Uint8Array(900_000) });
-    await expect(producer.add({ partitionKey: 'k', data: new Uint8Array(200_000) })).rejects.toMatchObject({ limit: 'maxOutstandingBytes' });
+    await expect(producer.add({ partitionKey: 'k', data: new Uint8Array(200_000) })).rejects.toMatchObject({ field: 'maxOutstandingBytes' });
     await producer.flush();
     await first;
   });

@@ -109,7 +109,7 @@ describe('reliability: a 5 s outage in the middle of a run (an IoT gateway\'s li
           expect(gateway.peakBytes).toBeGreaterThan(max - 2100);
         }
         for (const refusal of gateway.refusals) {
-          expect(refusal).toMatchObject({ code: 'KPL_BUFFER_FULL', limit, max });
+          expect(refusal).toMatchObject({ code: 'KPL_BUFFER_FULL', field: limit, limit: max, max });
           expect(refusal.message).toContain(limit);
           expect(refusal.message).toContain(max.toLocaleString('en-US'));
         }
