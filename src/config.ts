@@ -1,7 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Registry } from 'prom-client';
-import { MAX_BYTES_PER_PUT_RECORDS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT_RECORDS } from './format/limits.js';
+import { LARGEST_RECORD_BYTES, MAX_BYTES_PER_PUT_RECORDS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT_RECORDS } from './format/limits.js';
 import { describeValue, formatNumber } from './describe-value.js';
 import { ValidationError } from './records.js';
 
@@ -162,7 +162,7 @@ export const CONFIG_RULES = {
   rateLimit: number(150, 1, 10_000),
   failIfThrottled: boolean(false),
   adaptiveRateLimit: boolean(true),
-  maxRecordSize: optionalNumber(MAX_RECORD_BYTES, 10 * 1024 * 1024),
+  maxRecordSize: optionalNumber(MAX_RECORD_BYTES, LARGEST_RECORD_BYTES),
   maxOutstandingRecords: number(150_000, 1, 100_000_000),
   maxOutstandingBytes: number(64 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
   retry: free,

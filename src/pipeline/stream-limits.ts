@@ -5,11 +5,8 @@
  */
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../config.js';
-import { MAX_RECORD_BYTES } from '../format/limits.js';
+import { LARGEST_RECORD_BYTES, MAX_RECORD_BYTES } from '../format/limits.js';
 import { describeKinesisError, streamParameters, type StreamRef } from './kinesis-client.js';
-
-/** The largest record any stream takes, data plus partition key: MaxRecordSizeInKiB 10,240. */
-export const LARGEST_RECORD_BYTES = 10 * 1024 * 1024;
 
 /** What a stream allows, and where the producer learnt it. */
 export interface StreamLimits {
@@ -25,6 +22,8 @@ export interface StreamLimits {
   readonly streamMode: string | undefined;
   /** 'ACTIVE', 'UPDATING', ..., as the last DescribeStreamSummary said it. */
   readonly streamStatus: string | undefined;
+  /** Whose limit maxRecordBytes is, in words, for the error of a record over it. */
+  readonly description: string;
 }
 
 /** Options of a {@link StreamLimitsTracker}. */
@@ -40,6 +39,7 @@ const DEFAULT_LIMITS: StreamLimits = {
   source: 'default',
   streamMode: undefined,
   streamStatus: undefined,
+  description: 'the service\'s default of 1 MiB: the stream\'s MaxRecordSizeInKiB could not be read; the maxRecordSize option can say it',
 };
 
 /**
@@ -65,7 +65,7 @@ export class StreamLimitsTracker {
     this.#current =
       options.maxRecordSize === undefined
         ? DEFAULT_LIMITS
-        : { ...DEFAULT_LIMITS, maxRecordBytes: options.maxRecordSize, source: 'option' };
+        : { ...DEFAULT_LIMITS, maxRecordBytes: options.maxRecordSize, source: 'option', description: 'the maxRecordSize option' };
   }
 
   /** The limits known now: the defaults until a read succeeded. */
@@ -104,11 +104,13 @@ export class StreamLimitsTracker {
         { abortSignal: this.#closing.signal },
       );
       const kib = summary?.MaxRecordSizeInKiB;
+      const maxRecordBytes = kib === undefined || kib <= 0 ? MAX_RECORD_BYTES : Math.min(kib * 1024, LARGEST_RECORD_BYTES);
       this.#current = {
-        maxRecordBytes: kib === undefined || kib <= 0 ? MAX_RECORD_BYTES : Math.min(kib * 1024, LARGEST_RECORD_BYTES),
+        maxRecordBytes,
         source: 'stream',
         streamMode: summary?.StreamModeDetails?.StreamMode,
         streamStatus: summary?.StreamStatus,
+        description: `MaxRecordSizeInKiB ${(maxRecordBytes / 1024).toLocaleString('en-US')} of stream ${this.#stream.streamName ?? this.#stream.streamARN ?? ''}`,
       };
     } catch (error) {
       if (this.#closing.signal.aborted) return this.#current;

@@ -2,23 +2,24 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ResolvedConfig } from '../config.js';
 import type { KinesisRecord } from '../format/aggregate-encoder.js';
 import { hashPartitionKey, parseHashKey } from '../format/hash-key.js';
-import { SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from '../format/limits.js';
+import { LARGEST_RECORD_BYTES, MAX_RECORD_BYTES, SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from '../format/limits.js';
 import { monotonicMs, type PendingAggregate, type PendingRecord } from '../pending-record.js';
-import type { UserRecord } from '../records.js';
+import { recordTooLarge, type UserRecord } from '../records.js';
 import { Aggregator } from './aggregator.js';
 import { BufferPool } from './buffer-pool.js';
 import { type Batch, Collector } from './collector.js';
 import { PRODUCER_CLOSED_ERROR_CODE, type StreamRef } from './kinesis-client.js';
-import { ShardRateLimiter } from './limiter.js';
-import { Retrier, RetryScheduler } from './retrier.js';
+import { ShardRateLimiter, type ShardRate } from './limiter.js';
+import { Retrier, RetryScheduler, THROTTLED_ERROR_CODE } from './retrier.js';
 import { SendQueue } from './send-queue.js';
 import type { PipelineObserver } from './observer.js';
-import { Sender, type SendOutcome } from './sender.js';
+import { type RecordOutcome, Sender, type SendOutcome } from './sender.js';
 import { MisplacedAggregates } from './misplaced.js';
 import { EXPIRED_ERROR_CODE, Settler } from './settle.js';
 import { ShardGate } from './shard-gate.js';
 import type { ShardMap } from './shard-map.js';
 import { ShardMapWait } from './shard-map-wait.js';
+import { StreamLimitsTracker } from './stream-limits.js';
 
 /**
  * Free aggregate and request-body buffers a stream keeps at most: a few 5 MiB bodies and a
@@ -26,6 +27,12 @@ import { ShardMapWait } from './shard-map-wait.js';
  * than maxOutstandingBytes, so that a producer configured to hold little holds little when idle.
  */
 const MAX_FREE_BUFFER_BYTES = 32 * 1024 * 1024;
+
+/** A shard's current rate, as {@link StreamPipeline.shardRates} reports it. */
+export interface ShardRateReport extends ShardRate {
+  readonly shardId: string;
+}
+
 /** What a pipeline needs from the producer that owns it. */
 export interface StreamPipelineContext {
   readonly config: ResolvedConfig;
@@ -48,6 +55,9 @@ export class StreamPipeline {
   readonly #map: ShardMapWait<PendingRecord>;
   readonly #aggregator: Aggregator<PendingRecord>;
   readonly #limiter: ShardRateLimiter;
+  readonly #limits: StreamLimitsTracker;
+  /** Records over 1 MiB that came before the stream's own limit was known. */
+  #waitingForLimits: PendingRecord[] = [];
   readonly #gate: ShardGate<PendingRecord, PendingAggregate>;
   readonly #collector: Collector<PendingAggregate>;
   readonly #sendQueue: SendQueue<PendingAggregate>;
@@ -88,7 +98,10 @@ export class StreamPipeline {
     this.#limiter = new ShardRateLimiter({
       recordsPerSecond: SHARD_MAX_RECORDS_PER_SECOND * config.rateLimit / 100,
       bytesPerSecond: SHARD_MAX_BYTES_PER_SECOND * config.rateLimit / 100,
+      // Adaptive shards start at the service's limits, or at rateLimit % where that is lower.
+      adaptive: config.adaptiveRateLimit ? { initialRatio: Math.min(1, 100 / config.rateLimit) } : undefined,
     });
+    this.#limits = new StreamLimitsTracker(context.client, stream, { maxRecordSize: config.maxRecordSize, logger: config.logger });
     // An aggregate let through waits at most a linger in the collector; a quarter of recordTtl
     // keeps records alive when the linger is set longer than their TTL.
     const expiryMarginMs = Math.min(config.recordMaxBufferedTime, config.recordTtl / 4);
@@ -133,13 +146,42 @@ export class StreamPipeline {
     return this.#label;
   }
 
-  /** Starts loading the shard map, so that the first records need not wait for it. */
+  /**
+   * The largest record (data plus partition key) add() may take: the stream's own limit once
+   * known, else 10 MiB, and a record over 1 MiB then waits for the stream's limit.
+   */
+  get maxRecordBytes(): number {
+    return this.#limits.known ? this.#limits.current.maxRecordBytes : LARGEST_RECORD_BYTES;
+  }
+
+  /** Whose limit {@link maxRecordBytes} is, for the error of a record over it. */
+  get maxRecordBytesSource(): string | undefined {
+    return this.#limits.known ? this.#limits.current.description : undefined;
+  }
+
+  /** Starts loading the shard map and the stream's limits, so that the first records need not wait for them. */
   start(): void {
     this.#map.load();
+    this.#loadLimits();
+  }
+
+  /** Each open shard's rate now, as the limiter allows it: the adaptive rate it is at. */
+  shardRates(): ShardRateReport[] {
+    const map = this.#map.map;
+    if (map === undefined) return [];
+    const rates: ShardRateReport[] = [];
+    for (let shard = 0; shard < map.size; shard++) rates.push({ shardId: map.shardId(shard), ...this.#limiter.rate(shard) });
+    return rates;
   }
 
   /** Takes one validated record whose hash key is at `offset` in `hashKey`. */
   add(item: PendingRecord, hashKey: Uint32Array, offset: number): void {
+    // A key takes at most 3 UTF-8 bytes per code unit: this may hold back a record that fits, never let one through that does not.
+    if (item.data.length + 3 * item.partitionKey.length > MAX_RECORD_BYTES && !this.#limits.known) {
+      this.#waitingForLimits.push(item);
+      this.#loadLimits();
+      return;
+    }
     const map = this.#map.map;
     if (map === undefined) {
       this.#map.wait(item);
@@ -168,7 +210,8 @@ export class StreamPipeline {
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#settler.close();
-    const stranded = [...this.#retries.drain(), ...this.#takeUnsent(), ...this.#map.close()];
+    this.#limits.close();
+    const stranded = [...this.#retries.drain(), ...this.#takeUnsent(), ...this.#map.close(), ...this.#waitingForLimits.splice(0)];
     this.#retries.close();
     this.#gate.close();
     this.#sendQueue.close();
@@ -178,7 +221,34 @@ export class StreamPipeline {
   }
 
   #waitingOutside(): boolean {
-    return this.#map.size > 0 || this.#retries.size > 0 || this.#gate.parkedShards > 0 || this.#misplaced.size > 0;
+    return this.#map.size > 0 || this.#retries.size > 0 || this.#gate.parkedShards > 0 || this.#misplaced.size > 0
+      || this.#waitingForLimits.length > 0;
+  }
+
+  #loadLimits(): void {
+    void this.#limits.refresh().then(() => this.#limitsSettled());
+  }
+
+  /**
+   * The stream's limits are read (or could not be): records over 1 MiB that waited for them go on,
+   * or fail with a ValidationError naming the limit when they are over it. Nothing is sent for them.
+   */
+  #limitsSettled(): void {
+    if (this.#closed || this.#waitingForLimits.length === 0) return;
+    const waiting = this.#waitingForLimits;
+    this.#waitingForLimits = [];
+    const { maxRecordBytes, description } = this.#limits.current;
+    const fits: PendingRecord[] = [];
+    for (const item of waiting) {
+      const total = item.data.length + Buffer.byteLength(item.partitionKey, 'utf8');
+      if (total <= maxRecordBytes) fits.push(item);
+      else {
+        item.reject(recordTooLarge(total, maxRecordBytes, description));
+        this.#context.settled(item);
+      }
+    }
+    // Unknown still (the read failed): what fits 1 MiB goes on; the next large record asks again.
+    this.#readmit(fits);
   }
 
   #sendBuffered(): void {
@@ -287,6 +357,8 @@ export class StreamPipeline {
 
   #onOutcome(entries: readonly PendingAggregate[], outcome: SendOutcome, map: ShardMap | undefined, sentAt: number): void {
     const { stale, misplaced } = this.#settler.settleRequest(entries, outcome, map, sentAt, performance.now());
+    // Shard indexes are the map's of the request: after a new map they name other shards.
+    if (outcome.kind === 'sent' && map !== undefined && map === this.#map.map) this.#reportThrottles(entries, outcome.records);
     this.#context.observer?.requestCompleted({
       stream: this.#label,
       entries,
@@ -308,6 +380,13 @@ export class StreamPipeline {
     if (misplaced !== undefined && current !== undefined) this.#readmit(this.#misplaced.settle(current, false));
     if (stale) this.#map.refresh();
     this.#pump();
+  }
+
+  /** Tells the limiter which shards throttled, so that an adaptive rate backs off on those shards only. */
+  #reportThrottles(entries: readonly PendingAggregate[], outcomes: readonly RecordOutcome[]): void {
+    for (let i = 0; i < entries.length; i++) {
+      if (outcomes[i]?.errorCode === THROTTLED_ERROR_CODE) this.#limiter.throttled((entries[i] as PendingAggregate).shard);
+    }
   }
 }
 

@@ -50,7 +50,9 @@ describe('StreamLimitsTracker', () => {
     const plain = new StreamLimitsTracker(kinesis, { streamName: 'plain' });
     expect(plain.current).toMatchObject({ maxRecordBytes: MiB, source: 'default' });
     expect(plain.known).toBe(false);
-    expect(await plain.refresh()).toEqual({ maxRecordBytes: MiB, source: 'stream', streamMode: 'PROVISIONED', streamStatus: 'ACTIVE' });
+    expect(await plain.refresh()).toEqual({
+      maxRecordBytes: MiB, source: 'stream', streamMode: 'PROVISIONED', streamStatus: 'ACTIVE', description: 'MaxRecordSizeInKiB 1,024 of stream plain',
+    });
     expect(plain.known).toBe(true);
     const large = new StreamLimitsTracker(kinesis, { streamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/large' });
     expect((await large.refresh()).maxRecordBytes).toBe(10 * MiB);

@@ -15,14 +15,17 @@ import {
 
 const hashKeyOut = new Uint32Array(8);
 
+/** A default stream's limit, as the producer passes it once DescribeStreamSummary said it. */
+const STREAM_SOURCE = 'MaxRecordSizeInKiB 1,024 of stream s';
+
 function validate(record: unknown): { bytes: Uint8Array; hashKey: string } {
-  const bytes = validateUserRecord(record, hashKeyOut, 4);
+  const bytes = validateUserRecord(record, hashKeyOut, 4, MAX_RECORD_BYTES, STREAM_SOURCE);
   return { bytes, hashKey: hashKeyToDecimal(hashKeyOut, 4) };
 }
 
 function rejection(record: unknown): ValidationError {
   try {
-    validateUserRecord(record, hashKeyOut, 0);
+    validateUserRecord(record, hashKeyOut, 0, MAX_RECORD_BYTES, STREAM_SOURCE);
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     return error as ValidationError;
@@ -74,7 +77,7 @@ describe('validateUserRecord', () => {
     ['an ArrayBuffer', { partitionKey: 'k', data: new ArrayBuffer(4) }, 'KPL_DATA_INVALID', 'data', /got a ArrayBuffer/],
     ['a Uint16Array', { partitionKey: 'k', data: new Uint16Array(4) }, 'KPL_DATA_INVALID', 'data', /Uint16Array/],
     ['a plain object', { partitionKey: 'k', data: { a: 1 } }, 'KPL_DATA_INVALID', 'data', /got a Object/],
-    ['data + key one byte over', { partitionKey: 'k', data: new Uint8Array(MAX_RECORD_BYTES) }, 'KPL_RECORD_TOO_LARGE', 'data', /^record is 1,048,577 bytes with its partition key; the limit is 1,048,576$/],
+    ['data + key one byte over', { partitionKey: 'k', data: new Uint8Array(MAX_RECORD_BYTES) }, 'KPL_RECORD_TOO_LARGE', 'data', /^record is 1,048,577 bytes with its partition key; the limit is 1,048,576 \(MaxRecordSizeInKiB 1,024 of stream s\)$/],
     ['a multi-byte key over', { partitionKey: 'é', data: new Uint8Array(MAX_RECORD_BYTES - 1) }, 'KPL_RECORD_TOO_LARGE', 'data', /1,048,577 bytes/],
     ['string data over in UTF-8', { partitionKey: 'k', data: 'é'.repeat(MAX_RECORD_BYTES / 2) }, 'KPL_RECORD_TOO_LARGE', 'data', /1,048,577 bytes/],
     ['huge string data', { partitionKey: 'k', data: 'x'.repeat(MAX_RECORD_BYTES + 100) }, 'KPL_RECORD_TOO_LARGE', 'data', /1,048,677 bytes/],
