@@ -18,7 +18,7 @@
  * slower climb leaves a lone writer's shard partly idle after each decrease.
  *
  * A shard is its index in the current ShardMap. The buckets live in typed arrays that grow to the
- * highest index seen (36 bytes a shard: 4,096 shards cost 144 KiB), and refill lazily when a
+ * highest index seen (52 bytes a shard: 4,096 shards cost 208 KiB), and refill lazily when a
  * shard is asked, so idle shards cost nothing per tick.
  */
 
@@ -41,7 +41,11 @@ export interface ShardRateLimiterOptions {
 export interface AdaptiveRateOptions {
   /** Share of the ceiling a shard starts at, from 0 to 1: the service's limits, 100 / rateLimit. */
   initialRatio: number;
-  /** Factor a throttle multiplies the rate by. @default 0.8 */
+  /**
+   * Factor a throttle multiplies the rate by, at most: when the shard accepted a smaller share of
+   * the bytes reported since the last decrease, the rate falls to that share, down to half.
+   * @default 0.8
+   */
   decreaseFactor?: number | undefined;
   /** Share of the ceiling regained per throttle-free second. @default 2 % of the service's limit, 0.02 × initialRatio */
   increasePerSecond?: number | undefined;
@@ -66,7 +70,9 @@ export interface ShardRate {
 const DEFAULT_DECREASE_FACTOR = 0.8;
 const DEFAULT_INCREASE_SHARE = 0.02;
 const DEFAULT_MIN_SHARE = 0.02;
-const DEFAULT_DECREASE_INTERVAL_MS = 1000;
+const DEFAULT_DECREASE_INTERVAL_MS = 500;
+/** The most one decrease takes off a shard's rate: TCP's halving. */
+const MIN_DECREASE_FACTOR = 0.3;
 
 const INITIAL_SHARDS = 16;
 /**
@@ -98,6 +104,9 @@ export class ShardRateLimiter {
   #ratio = new Float64Array(INITIAL_SHARDS);
   /** Until when each shard's rate neither falls again nor climbs: the last decrease plus the interval. */
   #holdUntil = new Float64Array(INITIAL_SHARDS);
+  /** Bytes each shard stored, and had throttled, since its last decrease. */
+  #acceptedBytes = new Float64Array(INITIAL_SHARDS);
+  #throttledBytes = new Float64Array(INITIAL_SHARDS);
 
   /**
    * @param options the rates (positive, finite) and the burst length (positive, finite).
@@ -156,19 +165,36 @@ export class ShardRateLimiter {
     return Math.ceil(waitMs);
   }
 
-  /**
-   * Kinesis throttled a put to this shard: with `adaptive`, its rate falls by the decrease
-   * factor, unless it fell less than a decrease interval ago, and its buckets shrink to match.
-   * Without `adaptive`, nothing changes.
-   */
-  throttled(shard: number): void {
+  /** Kinesis stored a record of `bytes` on this shard: with `adaptive`, it counts towards the share the shard accepts. */
+  accepted(shard: number, bytes: number): void {
     if (!this.#adaptive) return;
     this.#refill(shard);
+    this.#acceptedBytes[shard]! += bytes;
+  }
+
+  /**
+   * Kinesis throttled a record of `bytes` on this shard: with `adaptive`, the shard's rate falls,
+   * unless it fell less than a decrease interval ago, and its buckets shrink to match. It falls by
+   * the decrease factor, or to the share of the bytes the shard accepted since its last decrease
+   * where that is lower (down to half): several writers that all start at the shard's limit learn
+   * their share in a second or two instead of throttling each other for many. Without `adaptive`,
+   * nothing changes.
+   */
+  throttled(shard: number, bytes: number): void {
+    if (!this.#adaptive) return;
+    this.#refill(shard);
+    this.#throttledBytes[shard]! += bytes;
     const now = this.#now();
     if (now < this.#holdUntil[shard]!) return;
-    const ratio = Math.max(this.#minRatio, this.#ratio[shard]! * this.#decreaseFactor);
+    const accepted = this.#acceptedBytes[shard]!;
+    const reported = accepted + this.#throttledBytes[shard]!;
+    const acceptedShare = reported > 0 ? accepted / reported : 1;
+    const factor = Math.min(this.#decreaseFactor, Math.max(MIN_DECREASE_FACTOR, acceptedShare));
+    const ratio = Math.max(this.#minRatio, this.#ratio[shard]! * factor);
     this.#ratio[shard] = ratio;
     this.#holdUntil[shard] = now + this.#decreaseIntervalMs;
+    this.#acceptedBytes[shard] = 0;
+    this.#throttledBytes[shard] = 0;
     this.#records[shard] = Math.min(this.#records[shard]!, this.#recordCapacity * ratio);
     this.#bytes[shard] = Math.min(this.#bytes[shard]!, this.#byteCapacity * ratio);
   }
@@ -193,8 +219,13 @@ export class ShardRateLimiter {
       const ratio = this.#initialRatio;
       this.#ratio[shard] = ratio;
       this.#holdUntil[shard] = -Infinity;
-      this.#records[shard] = this.#recordCapacity * ratio;
-      this.#bytes[shard] = this.#byteCapacity * ratio;
+      this.#acceptedBytes[shard] = 0;
+      this.#throttledBytes[shard] = 0;
+      // An adaptive shard starts with empty buckets: writers that start together on one stream
+      // would otherwise each spend a full second's burst at once, and have most of it throttled.
+      const fill = this.#adaptive ? 0 : ratio;
+      this.#records[shard] = this.#recordCapacity * fill;
+      this.#bytes[shard] = this.#byteCapacity * fill;
     } else {
       const elapsed = now - refilledAt;
       if (elapsed <= 0) return;
@@ -223,16 +254,22 @@ export class ShardRateLimiter {
     const refilledAt = new Float64Array(length).fill(Number.NaN);
     const ratio = new Float64Array(length);
     const holdUntil = new Float64Array(length);
+    const acceptedBytes = new Float64Array(length);
+    const throttledBytes = new Float64Array(length);
     records.set(this.#records);
     bytes.set(this.#bytes);
     refilledAt.set(this.#refilledAt);
     ratio.set(this.#ratio);
     holdUntil.set(this.#holdUntil);
+    acceptedBytes.set(this.#acceptedBytes);
+    throttledBytes.set(this.#throttledBytes);
     this.#records = records;
     this.#bytes = bytes;
     this.#refilledAt = refilledAt;
     this.#ratio = ratio;
     this.#holdUntil = holdUntil;
+    this.#acceptedBytes = acceptedBytes;
+    this.#throttledBytes = throttledBytes;
   }
 }
 

@@ -358,7 +358,9 @@ export class StreamPipeline {
   #onOutcome(entries: readonly PendingAggregate[], outcome: SendOutcome, map: ShardMap | undefined, sentAt: number): void {
     const { stale, misplaced } = this.#settler.settleRequest(entries, outcome, map, sentAt, performance.now());
     // Shard indexes are the map's of the request: after a new map they name other shards.
-    if (outcome.kind === 'sent' && map !== undefined && map === this.#map.map) this.#reportThrottles(entries, outcome.records);
+    if (this.#config.adaptiveRateLimit && outcome.kind === 'sent' && map !== undefined && map === this.#map.map) {
+      this.#reportOutcomes(entries, outcome.records);
+    }
     this.#context.observer?.requestCompleted({
       stream: this.#label,
       entries,
@@ -382,10 +384,16 @@ export class StreamPipeline {
     this.#pump();
   }
 
-  /** Tells the limiter which shards throttled, so that an adaptive rate backs off on those shards only. */
-  #reportThrottles(entries: readonly PendingAggregate[], outcomes: readonly RecordOutcome[]): void {
+  /**
+   * Tells the adaptive limiter what each shard stored and throttled, so that a shard's rate backs
+   * off when it throttles, by as much as it throttled, and no other shard's does.
+   */
+  #reportOutcomes(entries: readonly PendingAggregate[], outcomes: readonly RecordOutcome[]): void {
     for (let i = 0; i < entries.length; i++) {
-      if (outcomes[i]?.errorCode === THROTTLED_ERROR_CODE) this.#limiter.throttled((entries[i] as PendingAggregate).shard);
+      const entry = entries[i] as PendingAggregate;
+      const errorCode = outcomes[i]?.errorCode;
+      if (errorCode === undefined) this.#limiter.accepted(entry.shard, entry.size);
+      else if (errorCode === THROTTLED_ERROR_CODE) this.#limiter.throttled(entry.shard, entry.size);
     }
   }
 }

@@ -137,38 +137,60 @@ const CEILING = { recordsPerSecond: 1500, bytesPerSecond: 1.5 * 1024 * 1024 };
 const ADAPTIVE = { ...CEILING, adaptive: { initialRatio: 100 / 150 } };
 
 describe('ShardRateLimiter, adaptive', () => {
-  it('starts each shard at the service\'s limits, not at rateLimit %', () => {
+  /** A shard that stored plenty since its last decrease, so that a throttle takes the plain factor off. */
+  function throttleAfterSuccess(limiter: ShardRateLimiter, shard: number): void {
+    limiter.accepted(shard, 1_000_000);
+    limiter.throttled(shard, 1000);
+  }
+
+  it('starts each shard at the service\'s limits, not at rateLimit %, with empty buckets', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     expect(limiter.rate(0).bytesPerSecond).toBeCloseTo(SERVICE.bytesPerSecond);
-    expect(limiter.tryTake(0, 1000, 0)).toBe(true);
+    // Writers that start together must not each spend a second's burst at once.
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
     expect(limiter.waitTime(0, 100, 0)).toBe(100);
+    clock.advance(1000);
+    expect(limiter.tryTake(0, 1000, 0)).toBe(true);
+    expect(limiter.tryTake(0, 1, 0)).toBe(false);
   });
 
   it('lowers a throttled shard\'s rate by the decrease factor, once per decrease interval, and shrinks its buckets', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.throttled(0);
+    limiter.rate(0);
+    clock.advance(1000);
+    throttleAfterSuccess(limiter, 0);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
     // The bucket holds at most one second at the new rate.
     expect(limiter.tryTake(0, 800, 0)).toBe(true);
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
     // Throttles answering puts made before the decrease are the same episode.
-    clock.advance(999);
-    limiter.throttled(0);
+    clock.advance(499);
+    throttleAfterSuccess(limiter, 0);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
     clock.advance(1);
-    limiter.throttled(0);
+    throttleAfterSuccess(limiter, 0);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
+  });
+
+  it('falls to the share the shard accepted since its last decrease when that is lower, down to 30 %', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.accepted(0, 40_000);
+    limiter.throttled(0, 60_000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(400);
+    clock.advance(500);
+    limiter.throttled(0, 50_000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(120);
   });
 
   it('raises the rate by 2 % of the service\'s limit per throttle-free second, up to rateLimit %', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.throttled(0);
+    throttleAfterSuccess(limiter, 0);
     // No climb during the decrease interval, then 20 records/s more each second.
-    clock.advance(1000);
+    clock.advance(500);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
     clock.advance(5000);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(900);
@@ -181,8 +203,8 @@ describe('ShardRateLimiter, adaptive', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     for (let i = 0; i < 100; i++) {
-      limiter.throttled(0);
-      clock.advance(1000);
+      limiter.throttled(0, 1000);
+      clock.advance(500);
     }
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(20);
   });
@@ -190,16 +212,17 @@ describe('ShardRateLimiter, adaptive', () => {
   it('leaves the other shards alone', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.throttled(1);
+    limiter.throttled(1, 1000);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000);
     expect(limiter.rate(2).recordsPerSecond).toBeCloseTo(1000);
+    clock.advance(1000);
     expect(limiter.tryTake(0, 1000, 0)).toBe(true);
   });
 
   it('starts a shard afresh after reset', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.throttled(0);
+    limiter.throttled(0, 1000);
     limiter.reset();
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000);
   });
@@ -207,7 +230,7 @@ describe('ShardRateLimiter, adaptive', () => {
   it('ignores throttles and stays at rateLimit % without adaptive', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(CEILING, clock.now);
-    limiter.throttled(0);
+    limiter.throttled(0, 1000);
     expect(limiter.rate(0)).toEqual({ ...CEILING, ratio: 1 });
     expect(limiter.tryTake(0, 1500, 0)).toBe(true);
   });
@@ -261,7 +284,8 @@ describe('ShardRateLimiter, adaptive', () => {
         answers.push(pending);
         return false;
       })) {
-        if (answer.throttled) limiters[answer.writer]!.throttled(0);
+        if (answer.throttled) limiters[answer.writer]!.throttled(0, recordBytes);
+        else limiters[answer.writer]!.accepted(0, recordBytes);
       }
       // Writers take turns first, as their requests would arrive in any order.
       for (let k = 0; k < writers; k++) {

@@ -44,6 +44,8 @@ export interface WritersSummary {
   readonly lost: number;
   /** Bytes the writers sent (stored, throttled or failed) for each byte the stream stored, over the whole run. */
   readonly bytesSentPerByteStored: number;
+  /** Bytes sent per byte stored over the measured window only: after the writers found their shares. */
+  readonly windowBytesSentPerByteStored: number;
   /** Kinesis records throttled, in percent of those sent, over the whole run. */
   readonly throttledPercent: number;
   /** Bytes stored per second against the stream's byte limit, over the measured window. */
@@ -185,6 +187,7 @@ function summarizeWriters(run: WritersRun, streamName: string, total: LocalKines
     };
   });
   const windowBytes = (windowEnd.streams[streamName]?.acceptedBytes ?? 0) - (windowStart.streams[streamName]?.acceptedBytes ?? 0);
+  const windowThrottledBytes = (windowEnd.streams[streamName]?.throttledBytes ?? 0) - (windowStart.streams[streamName]?.throttledBytes ?? 0);
   const writerBytes = summaries.map((summary) => (summary.kinesisBytesPerSecond ?? 0) * summary.durationSeconds);
   const writerTotal = writerBytes.reduce((sum, bytes) => sum + bytes, 0);
   const shares = writerBytes.map((bytes) => (writerTotal === 0 ? 0 : round(bytes / writerTotal * 100, 1)));
@@ -197,6 +200,7 @@ function summarizeWriters(run: WritersRun, streamName: string, total: LocalKines
     records: summaries.reduce((sum, summary) => sum + summary.records, 0),
     lost: summaries.reduce((sum, summary) => sum + summary.lost, 0),
     bytesSentPerByteStored: stored === 0 ? 0 : round(sent / stored, 3),
+    windowBytesSentPerByteStored: windowBytes === 0 ? 0 : round((windowBytes + windowThrottledBytes) / windowBytes, 3),
     throttledPercent: sentRecords === 0 ? 0 : round((stream?.throttledRecords ?? 0) / sentRecords * 100, 1),
     byteLimitUsedPercent: round(windowBytes / windowSeconds / (run.shards * SHARD_MAX_BYTES_PER_SECOND) * 100, 1),
     warmupSeconds,
@@ -215,6 +219,7 @@ export function formatWriters(summary: WritersSummary): string {
     ['records offered', summary.records.toLocaleString('en-US')],
     ['records lost', summary.lost.toLocaleString('en-US')],
     ['bytes sent per byte stored', summary.bytesSentPerByteStored.toFixed(3)],
+    [`  from ${summary.warmupSeconds} s to ${summary.durationSeconds} s`, summary.windowBytesSentPerByteStored.toFixed(3)],
     ['throttled', `${summary.throttledPercent.toFixed(1)} %`],
     [`stream byte limit used (${summary.warmupSeconds} s to ${summary.durationSeconds} s)`, `${summary.byteLimitUsedPercent.toFixed(1)} %`],
     ['writer shares', `${summary.writerSharesPercent.map((share) => `${share.toFixed(1)} %`).join(', ')} (largest/smallest ${summary.shareSpread.toFixed(2)})`],
