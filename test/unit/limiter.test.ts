@@ -160,18 +160,20 @@ describe('ShardRateLimiter, adaptive', () => {
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
     clock.advance(1000);
+    // A second without throttling has raised it by 2 % of the service's limit: 1,020 records/s.
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1020);
     throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(816);
     // The bucket holds at most one second at the new rate.
-    expect(limiter.tryTake(0, 800, 0)).toBe(true);
+    expect(limiter.tryTake(0, 816, 0)).toBe(true);
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
     // Throttles answering puts made before the decrease are the same episode.
     clock.advance(499);
     throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(816);
     clock.advance(1);
     throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(652.8);
   });
 
   it('falls to the share the shard accepted since its last decrease when that is lower, down to 30 %', () => {
