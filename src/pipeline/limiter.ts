@@ -10,12 +10,17 @@
  * (additive increase), up to the configured rate (rateLimit %). The KPL's own limiter is static
  * (its throttling hook is empty) and, as its comments say, lets throttling grow with the number
  * of producers on a stream. Vector's adaptive request concurrency applies the same AIMD to
- * concurrency, with a 0.9 decrease. Under AIMD, writers that share a shard converge on equal
+ * concurrency, with a 0.9 decrease. Under AIMD, writers that share a shard drift towards equal
  * shares (a larger rate loses more at each decrease, every rate gains alike), and their sum
- * hovers just under the shard's limit, so little is throttled and sent again. The defaults (0.8,
- * 2 % of the service's limit a second) were picked in a simulation of three writers on one shard
- * (test/unit/limiter.test.ts): a faster climb or a gentler decrease throttles more often, a
- * slower climb leaves a lone writer's shard partly idle after each decrease.
+ * hovers just under the shard's limit, so little is throttled and sent again.
+ *
+ * The decrease follows what the shard reported since its last one (the gate reports stored and
+ * throttled bytes): 15 %, or twice the throttled share of the bytes where that is more, up to
+ * 70 %. A lone writer that meets a throttle now and then from timing jitter loses little; writers
+ * that start together at the shard's limit, most of their bytes throttled, fall to their shares at
+ * once. Adaptive shards also start with empty buckets, so that such writers do not each spend a
+ * second's burst at the same moment. The constants were chosen with the simulation in
+ * test/unit/limiter.test.ts and `kpl bench --writers 3` (BENCHMARKS.md).
  *
  * A shard is its index in the current ShardMap. The buckets live in typed arrays that grow to the
  * highest index seen (52 bytes a shard: 4,096 shards cost 208 KiB), and refill lazily when a
@@ -42,9 +47,9 @@ export interface AdaptiveRateOptions {
   /** Share of the ceiling a shard starts at, from 0 to 1: the service's limits, 100 / rateLimit. */
   initialRatio: number;
   /**
-   * Factor a throttle multiplies the rate by, at most: when the shard accepted a smaller share of
-   * the bytes reported since the last decrease, the rate falls to that share, down to half.
-   * @default 0.8
+   * Factor a throttle multiplies the rate by, at most: where the shard throttled a larger share of
+   * the bytes reported since the last decrease, the rate falls by twice that share, by 70 % at most.
+   * @default 0.85
    */
   decreaseFactor?: number | undefined;
   /** Share of the ceiling regained per throttle-free second. @default 2 % of the service's limit, 0.02 × initialRatio */
@@ -67,12 +72,14 @@ export interface ShardRate {
   readonly ratio: number;
 }
 
-const DEFAULT_DECREASE_FACTOR = 0.8;
+const DEFAULT_DECREASE_FACTOR = 0.85;
 const DEFAULT_INCREASE_SHARE = 0.02;
 const DEFAULT_MIN_SHARE = 0.02;
 const DEFAULT_DECREASE_INTERVAL_MS = 500;
-/** The most one decrease takes off a shard's rate: TCP's halving. */
+/** The most one decrease takes off a shard's rate, when most of what it sent was throttled. */
 const MIN_DECREASE_FACTOR = 0.3;
+/** How hard the throttled share of a shard's bytes pushes its rate down: 1 % throttled takes 2 % off. */
+const THROTTLE_WEIGHT = 2;
 
 const INITIAL_SHARDS = 16;
 /**
@@ -188,8 +195,8 @@ export class ShardRateLimiter {
     if (now < this.#holdUntil[shard]!) return;
     const accepted = this.#acceptedBytes[shard]!;
     const reported = accepted + this.#throttledBytes[shard]!;
-    const acceptedShare = reported > 0 ? accepted / reported : 1;
-    const factor = Math.min(this.#decreaseFactor, Math.max(MIN_DECREASE_FACTOR, acceptedShare));
+    const throttledShare = reported > 0 ? 1 - accepted / reported : 0;
+    const factor = Math.min(this.#decreaseFactor, Math.max(MIN_DECREASE_FACTOR, 1 - THROTTLE_WEIGHT * throttledShare));
     const ratio = Math.max(this.#minRatio, this.#ratio[shard]! * factor);
     this.#ratio[shard] = ratio;
     this.#holdUntil[shard] = now + this.#decreaseIntervalMs;

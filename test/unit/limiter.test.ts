@@ -163,28 +163,29 @@ describe('ShardRateLimiter, adaptive', () => {
     // A second without throttling has raised it by 2 % of the service's limit: 1,020 records/s.
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1020);
     throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(816);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(867);
     // The bucket holds at most one second at the new rate.
-    expect(limiter.tryTake(0, 816, 0)).toBe(true);
+    expect(limiter.tryTake(0, 867, 0)).toBe(true);
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
     // Throttles answering puts made before the decrease are the same episode.
     clock.advance(499);
     throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(816);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(867);
     clock.advance(1);
     throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(652.8);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(736.95);
   });
 
-  it('falls to the share the shard accepted since its last decrease when that is lower, down to 30 %', () => {
+  it('falls by twice the share of bytes the shard throttled since its last decrease where that is more, by 70 % at most', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.accepted(0, 40_000);
-    limiter.throttled(0, 60_000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(400);
+    // 20 % throttled: 40 % off.
+    limiter.accepted(0, 80_000);
+    limiter.throttled(0, 20_000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(600);
     clock.advance(500);
     limiter.throttled(0, 50_000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(120);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(180);
   });
 
   it('raises the rate by 2 % of the service\'s limit per throttle-free second, up to rateLimit %', () => {
@@ -193,9 +194,9 @@ describe('ShardRateLimiter, adaptive', () => {
     throttleAfterSuccess(limiter, 0);
     // No climb during the decrease interval, then 20 records/s more each second.
     clock.advance(500);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(850);
     clock.advance(5000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(900);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(950);
     clock.advance(60_000);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1500);
     expect(limiter.rate(0).ratio).toBe(1);
