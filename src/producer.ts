@@ -195,7 +195,9 @@ export class KinesisProducer {
     const outstanding = this.#outstanding;
     outstanding.refuseIfFull(minOutstandingBytes(record));
     const hashKey = this.#hashKey;
-    const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
+    // Bad input is validated below; a record that is not even an object goes to the default stream's checks.
+    const streamName = (record as Partial<StreamUserRecord> | null | undefined)?.streamName;
+    const pipeline = streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(streamName);
     const data = validateUserRecord(record, hashKey, 0, pipeline.maxRecordBytes, pipeline.maxRecordBytesSource);
     const bytes = outstandingBytesOf(record.partitionKey, data);
     const generation = outstanding.add(bytes);

@@ -68,7 +68,7 @@ export class StreamPipeline {
   readonly #misplaced: MisplacedAggregates;
   #flushTimer: NodeJS.Timeout | undefined;
   #flushTimerAt = Infinity;
-  /** A flush() came while records waited outside the aggregator (for the map, or in backoff): send them at once when they return. */
+  /** A flush() came while records waited outside the aggregator (for the map, in backoff, behind a shard's rate): send them at once when they return. */
   #flushRequested = false;
   #closed = false;
 
@@ -111,6 +111,11 @@ export class StreamPipeline {
       expiredParked: (items) => this.#settler.expire(items),
       unparked: (items) => this.#readmit(items),
       released: () => {
+        // A flush() that found aggregates held by their shards' rate sends them as they pass, not a linger later.
+        if (this.#flushRequested) {
+          this.#flushRequested = this.#waitingOutside();
+          this.#collector.closeAll();
+        }
         if (this.#collector.count > 0 && this.#flushTimer === undefined) this.#armFlushTimer();
       },
     });
@@ -200,8 +205,8 @@ export class StreamPipeline {
 
   /** Sends everything buffered now, without waiting for recordMaxBufferedTime; rate limits still apply. */
   flush(): void {
-    this.#flushRequested = this.#waitingOutside();
     this.#sendBuffered();
+    this.#flushRequested = this.#waitingOutside();
   }
 
   /** Stops timers and connections. Records still inside fail with reason 'closed'; call it after a flush. */
@@ -222,7 +227,7 @@ export class StreamPipeline {
 
   #waitingOutside(): boolean {
     return this.#map.size > 0 || this.#retries.size > 0 || this.#gate.parkedShards > 0 || this.#misplaced.size > 0
-      || this.#waitingForLimits.length > 0;
+      || this.#waitingForLimits.length > 0 || this.#gate.heldCount > 0;
   }
 
   #loadLimits(): void {
@@ -294,8 +299,8 @@ export class StreamPipeline {
       this.add(item, hashKey, 0);
     }
     if (this.#flushRequested) {
-      this.#flushRequested = this.#waitingOutside();
       this.#sendBuffered();
+      this.#flushRequested = this.#waitingOutside();
     }
   }
 
