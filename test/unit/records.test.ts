@@ -51,6 +51,22 @@ describe('validateUserRecord', () => {
     expect(validate({ partitionKey: 'k', data: 'x', explicitHashKey: undefined }).hashKey).toBe(md5Decimal('k'));
   });
 
+  it('takes records up to 10 MiB with their key unless told the stream\'s own limit', () => {
+    const largest = 10 * 1024 * 1024;
+    expect(validateUserRecord({ partitionKey: 'k', data: new Uint8Array(largest - 1) }, hashKeyOut, 0).length).toBe(largest - 1);
+    let error: unknown;
+    try {
+      validateUserRecord({ partitionKey: 'k', data: new Uint8Array(largest) }, hashKeyOut, 0);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ field: 'data', limit: largest, actual: largest + 1, code: 'KPL_RECORD_TOO_LARGE' });
+    expect((error as Error).message).toBe(
+      'record is 10,485,761 bytes with its partition key; the limit is 10,485,760 (the largest record any stream takes, MaxRecordSizeInKiB 10,240)',
+    );
+  });
+
   it('accepts the exact limits', () => {
     expect(() => validate({ partitionKey: 'k'.repeat(256), data: 'x' })).not.toThrow();
     expect(() => validate({ partitionKey: '😀'.repeat(128), data: 'x' })).not.toThrow();
