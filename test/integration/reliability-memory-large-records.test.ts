@@ -19,7 +19,7 @@ describe('reliability: memory of a default producer filled with 100 KB records',
         `reachable heap ${megabytes(run.before.heapUsed)} -> ${megabytes(run.filled.heapUsed)}, buffers ${megabytes(run.before.arrayBuffers)} -> ${megabytes(run.filled.arrayBuffers)}`,
     );
     expect(run.refusal).toBeInstanceOf(BufferFullError);
-    expect(run.refusal).toMatchObject({ limit: 'maxOutstandingBytes', max: 64 * MIB });
+    expect(run.refusal).toMatchObject({ field: 'maxOutstandingBytes', limit: 64 * MIB, max: 64 * MIB });
     // The records themselves, plus the bodies of the requests in flight (base64: 4/3 of their data).
     expect(rssGrowth).toBeLessThan(256 * MIB);
   });
