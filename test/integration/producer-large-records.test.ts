@@ -34,7 +34,8 @@ async function readUserRecords(endpoint: string): Promise<Map<string, Buffer[]>>
 describe('records larger than 1 MiB', () => {
   it('puts records of 2, 5 and 10 MiB with their keys among small ones on a stream whose MaxRecordSizeInKiB is 10,240', async () => {
     const local = await startLocalKinesis({ streams: [{ name: STREAM, shards: 2, maxRecordSizeInKiB: 10_240 }], limits: false });
-    const producer = createProducer(local.endpoint, { streamName: STREAM });
+    // This stream has no write limits: the producer need not pace 17 MiB at a shard's 1 MiB/s.
+    const producer = createProducer(local.endpoint, { streamName: STREAM, rateLimit: 10_000, adaptiveRateLimit: false });
     const sent = new Map<string, Buffer>();
     const results: Array<Promise<unknown>> = [];
     const add = (partitionKey: string, data: Buffer): void => {
