@@ -1,7 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Registry } from 'prom-client';
-import { MAX_BYTES_PER_PUT_RECORDS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT_RECORDS } from './format/limits.js';
+import { LARGEST_RECORD_BYTES, MAX_BYTES_PER_PUT_RECORDS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT_RECORDS } from './format/limits.js';
 import { describeValue, formatNumber } from './describe-value.js';
 import { type UserRecordFailedError, ValidationError } from './records.js';
 
@@ -78,6 +78,20 @@ export interface ProducerConfig {
   readonly rateLimit?: number;
   /** Fail a record at its first throttling instead of retrying it. @default false */
   readonly failIfThrottled?: boolean;
+  /**
+   * Let each shard's rate adapt: throttling lowers that shard's rate, throttle-free time raises it
+   * again, up to rateLimit %; other shards are not affected. Several producers writing to one
+   * stream then share it with little throttling. false keeps every shard at rateLimit %.
+   * @default true
+   */
+  readonly adaptiveRateLimit?: boolean;
+  /**
+   * Largest record in bytes, data plus partition key, that the stream takes: its
+   * MaxRecordSizeInKiB × 1,024. Give it where DescribeStreamSummary is denied and the stream takes
+   * more than 1 MiB; the producer then does not call DescribeStreamSummary.
+   * @default the stream's MaxRecordSizeInKiB from DescribeStreamSummary, 1,048,576 where that call is denied (range 1,048,576 to 10,485,760)
+   */
+  readonly maxRecordSize?: number;
   /** Most records accepted and not yet settled; add() beyond it rejects with BufferFullError. @default 150000 (range 1 to 100,000,000) */
   readonly maxOutstandingRecords?: number;
   /** Most payload bytes (data + partition keys) accepted and not yet settled. @default 67108864, 64 MiB (range 1,048,576 to 17,179,869,184) */
@@ -120,6 +134,8 @@ export interface ResolvedConfig {
   readonly requestTimeout: number;
   readonly rateLimit: number;
   readonly failIfThrottled: boolean;
+  readonly adaptiveRateLimit: boolean;
+  readonly maxRecordSize: number | undefined;
   readonly maxOutstandingRecords: number;
   readonly maxOutstandingBytes: number;
   readonly retry: { readonly minDelayMs: number; readonly maxDelayMs: number };
@@ -137,12 +153,15 @@ interface NumberRule { readonly kind: 'number'; readonly default: number; readon
 interface BooleanRule { readonly kind: 'boolean'; readonly default: boolean }
 interface ChoiceRule { readonly kind: 'choice'; readonly default: string; readonly choices: readonly string[] }
 interface FreeRule { readonly kind: 'free' }
-type Rule = NumberRule | BooleanRule | ChoiceRule | FreeRule;
+/** A number with no default: absent means "ask the service". */
+interface OptionalNumberRule { readonly kind: 'optionalNumber'; readonly min: number; readonly max: number }
+type Rule = NumberRule | BooleanRule | ChoiceRule | FreeRule | OptionalNumberRule;
 
 const number = (value: number, min: number, max: number): NumberRule => ({ kind: 'number', default: value, min, max });
 const boolean = (value: boolean): BooleanRule => ({ kind: 'boolean', default: value });
 const choice = (value: string, choices: readonly string[]): ChoiceRule => ({ kind: 'choice', default: value, choices });
 const free: FreeRule = { kind: 'free' };
+const optionalNumber = (min: number, max: number): OptionalNumberRule => ({ kind: 'optionalNumber', min, max });
 
 /** Every option: its default and its range, in one table. */
 export const CONFIG_RULES = {
@@ -163,6 +182,8 @@ export const CONFIG_RULES = {
   requestTimeout: number(6000, 100, 600_000),
   rateLimit: number(150, 1, 10_000),
   failIfThrottled: boolean(false),
+  adaptiveRateLimit: boolean(true),
+  maxRecordSize: optionalNumber(MAX_RECORD_BYTES, LARGEST_RECORD_BYTES),
   maxOutstandingRecords: number(150_000, 1, 100_000_000),
   maxOutstandingBytes: number(64 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
   retry: free,
@@ -236,6 +257,8 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
     requestTimeout: read('requestTimeout') as number,
     rateLimit: read('rateLimit') as number,
     failIfThrottled: read('failIfThrottled') as boolean,
+    adaptiveRateLimit: read('adaptiveRateLimit') as boolean,
+    maxRecordSize: read('maxRecordSize') as number | undefined,
     maxOutstandingRecords: read('maxOutstandingRecords') as number,
     maxOutstandingBytes: read('maxOutstandingBytes') as number,
     retry,
@@ -308,9 +331,10 @@ function resolveRetry(value: unknown): ResolvedConfig['retry'] {
 
 function checkRule(field: string, rule: Rule, value: unknown): unknown {
   if (rule.kind === 'free') return value;
-  if (value === undefined) return rule.default;
+  if (value === undefined) return rule.kind === 'optionalNumber' ? undefined : rule.default;
   switch (rule.kind) {
     case 'number':
+    case 'optionalNumber':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describeValue(value)}`, rule.max, describeValue(value));
       }

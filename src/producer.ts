@@ -7,7 +7,7 @@ import { OutstandingRecords } from './outstanding-records.js';
 import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type RecordCallback, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
-import { StreamPipeline } from './pipeline/stream-pipeline.js';
+import { type ShardRateReport, StreamPipeline } from './pipeline/stream-pipeline.js';
 
 /** A user record that names its own stream instead of the producer's. */
 export interface StreamUserRecord extends UserRecord {
@@ -124,6 +124,17 @@ export class KinesisProducer {
     this.#enqueue(record, callback);
   }
 
+  /**
+   * Each open shard's rate now, per stream: what the per-shard limiter lets through, in records/s
+   * and bytes/s, and as a share of `rateLimit` %. With `adaptiveRateLimit` it is the rate each
+   * shard adapted to; `kpl bench` prints it.
+   */
+  shardRates(): Array<ShardRateReport & { readonly stream: string }> {
+    const rates: Array<ShardRateReport & { readonly stream: string }> = [];
+    for (const pipeline of this.#pipelines.values()) for (const rate of pipeline.shardRates()) rates.push({ stream: pipeline.label, ...rate });
+    return rates;
+  }
+
   /** Sends everything buffered now and resolves when every record added before the call has settled. */
   flush(): Promise<void> {
     const settled = this.#outstanding.onSettled();
@@ -201,9 +212,11 @@ export class KinesisProducer {
     const outstanding = this.#outstanding;
     outstanding.refuseIfFull(minOutstandingBytes(record));
     const hashKey = this.#hashKey;
-    const data = validateUserRecord(record, hashKey, 0);
+    // Bad input is validated below; a record that is not even an object goes to the default stream's checks.
+    const streamName = (record as Partial<StreamUserRecord> | null | undefined)?.streamName;
+    const pipeline = streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(streamName);
+    const data = validateUserRecord(record, hashKey, 0, pipeline.maxRecordBytes, pipeline.maxRecordBytesSource);
     const bytes = outstandingBytesOf(record.partitionKey, data);
-    const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
     const generation = outstanding.add(bytes);
     const promise = callback === undefined ? new Promise<UserRecordResult>(captureResolve) : undefined;
     const item = new PendingRecord(record, data, monotonicMs(), generation, callback === undefined ? capturedResolve : noPromise, bytes, callback);

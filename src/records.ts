@@ -3,7 +3,7 @@
  * passes on `add()` before anything is queued.
  */
 import { hashPartitionKey, parseHashKey } from './format/hash-key.js';
-import { MAX_HASH_KEY, MAX_PARTITION_KEY_LENGTH, MAX_RECORD_BYTES } from './format/limits.js';
+import { LARGEST_RECORD_BYTES, MAX_HASH_KEY, MAX_PARTITION_KEY_LENGTH } from './format/limits.js';
 import { utf8Length } from './format/utf8.js';
 import { describeValue, formatNumber } from './describe-value.js';
 
@@ -247,10 +247,12 @@ const bufferFullErrorBrand = brand(BufferFullError, 'BufferFullError');
  *
  * @throws ValidationError naming the field, the problem and the limit: the record is missing or
  * not an object; `partitionKey` is not a string, is empty or is longer than 256 UTF-16 code units;
- * `data` is neither a Uint8Array nor a string; data plus partition key exceed 1 MiB in UTF-8
- * bytes; `explicitHashKey` is not a decimal integer in [0, 2^128 - 1].
+ * `data` is neither a Uint8Array nor a string; data plus partition key exceed `maxRecordBytes`
+ * in UTF-8 bytes (10 MiB unless the stream's own limit is given, which `maxRecordBytesSource`
+ * names); `explicitHashKey` is not a decimal integer in [0, 2^128 - 1].
  */
-export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, offset: number): Uint8Array {
+export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, offset: number,
+  maxRecordBytes = LARGEST_RECORD_BYTES, maxRecordBytesSource = LARGEST_RECORD_SOURCE): Uint8Array {
   if (typeof record !== 'object' || record === null) {
     throw new ValidationError(
       'record',
@@ -307,7 +309,7 @@ export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, off
     bytes = data;
   } else if (typeof data === 'string') {
     // UTF-8 never takes fewer bytes than UTF-16 code units: reject huge strings before encoding them.
-    if (data.length > MAX_RECORD_BYTES) throw recordTooLarge(utf8Length(data), partitionKey);
+    if (data.length > maxRecordBytes) throw recordTooLarge(utf8Length(data) + utf8Length(partitionKey), maxRecordBytes, maxRecordBytesSource);
     bytes = Buffer.from(data, 'utf8');
   } else {
     throw new ValidationError(
@@ -319,21 +321,27 @@ export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, off
     );
   }
   // A key takes at most 3 UTF-8 bytes per code unit: count its bytes only when that could matter.
-  if (bytes.length + 3 * partitionKey.length > MAX_RECORD_BYTES) {
-    const keyBytes = utf8Length(partitionKey);
-    if (bytes.length + keyBytes > MAX_RECORD_BYTES) throw recordTooLarge(bytes.length, partitionKey, keyBytes);
+  if (bytes.length + 3 * partitionKey.length > maxRecordBytes) {
+    const total = bytes.length + utf8Length(partitionKey);
+    if (total > maxRecordBytes) throw recordTooLarge(total, maxRecordBytes, maxRecordBytesSource);
   }
 
   if (explicitHashKey === undefined) hashPartitionKey(partitionKey, hashKeyOut, offset);
   return bytes;
 }
 
-function recordTooLarge(dataBytes: number, partitionKey: string, keyBytes = utf8Length(partitionKey)): ValidationError {
-  const total = dataBytes + keyBytes;
+/** What {@link LARGEST_RECORD_BYTES} is, as a record-too-large message says it. */
+const LARGEST_RECORD_SOURCE = 'the largest record any stream takes, MaxRecordSizeInKiB 10,240';
+
+/**
+ * The error of a record of `total` bytes (data plus partition key) over `limit`; `source` says
+ * whose limit it is, e.g. "MaxRecordSizeInKiB 1,024 of stream orders".
+ */
+export function recordTooLarge(total: number, limit: number, source: string): ValidationError {
   return new ValidationError(
     'data',
-    `record is ${formatNumber(total)} bytes with its partition key; the limit is ${formatNumber(MAX_RECORD_BYTES)}`,
-    MAX_RECORD_BYTES,
+    `record is ${formatNumber(total)} bytes with its partition key; the limit is ${formatNumber(limit)} (${source})`,
+    limit,
     total,
     { code: 'KPL_RECORD_TOO_LARGE' },
   );

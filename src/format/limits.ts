@@ -9,8 +9,14 @@ export const MAX_RECORDS_PER_PUT_RECORDS = 500;
 /** Bytes in one PutRecords request, counting each record's data and its partition key's UTF-8 bytes. */
 export const MAX_BYTES_PER_PUT_RECORDS = 5 * 1024 * 1024;
 
-/** Bytes in one Kinesis record: its data plus its partition key's UTF-8 bytes. */
+/**
+ * Bytes in one Kinesis record, its data plus its partition key's UTF-8 bytes, on a stream whose
+ * MaxRecordSizeInKiB is the default 1,024; also the largest aggregate the producer builds.
+ */
 export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/** Bytes in one Kinesis record on a stream whose MaxRecordSizeInKiB is the largest, 10,240. */
+export const LARGEST_RECORD_BYTES = 10 * 1024 * 1024;
 
 /**
  * Longest partition key, in UTF-16 code units (JavaScript's `string.length`).

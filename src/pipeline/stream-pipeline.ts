@@ -2,24 +2,25 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ResolvedConfig } from '../config.js';
 import type { KinesisRecord } from '../format/aggregate-encoder.js';
 import { hashPartitionKey, parseHashKey } from '../format/hash-key.js';
-import { SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from '../format/limits.js';
+import { LARGEST_RECORD_BYTES, MAX_RECORD_BYTES, SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from '../format/limits.js';
 import { monotonicMs, type PendingAggregate, type PendingRecord } from '../pending-record.js';
-import type { UserRecord } from '../records.js';
+import { recordTooLarge, type UserRecord } from '../records.js';
 import { Aggregator } from './aggregator.js';
 import { BufferPool } from './buffer-pool.js';
 import { type Batch, Collector } from './collector.js';
 import { PRODUCER_CLOSED_ERROR_CODE, type StreamRef } from './kinesis-client.js';
-import { ShardRateLimiter } from './limiter.js';
+import { ShardRateLimiter, type ShardRate } from './limiter.js';
 import { LingerTimer } from './linger-timer.js';
 import { MisplacedAggregates } from './misplaced.js';
 import type { PipelineObserver } from './observer.js';
-import { Retrier, RetryScheduler } from './retrier.js';
+import { Retrier, RetryScheduler, THROTTLED_ERROR_CODE } from './retrier.js';
 import { SendQueue } from './send-queue.js';
-import { Sender, type SendOutcome } from './sender.js';
+import { type RecordOutcome, Sender, type SendOutcome } from './sender.js';
 import { EXPIRED_ERROR_CODE, Settler } from './settle.js';
 import { ShardGate } from './shard-gate.js';
 import type { ShardMap } from './shard-map.js';
 import { ShardMapWait } from './shard-map-wait.js';
+import { StreamLimitsTracker } from './stream-limits.js';
 
 /**
  * Free aggregate and request-body buffers a stream keeps at most: a few 5 MiB bodies and a
@@ -27,6 +28,11 @@ import { ShardMapWait } from './shard-map-wait.js';
  * than maxOutstandingBytes, so that a producer configured to hold little holds little when idle.
  */
 const MAX_FREE_BUFFER_BYTES = 32 * 1024 * 1024;
+
+/** A shard's current rate, as {@link StreamPipeline.shardRates} reports it. */
+export interface ShardRateReport extends ShardRate {
+  readonly shardId: string;
+}
 
 /** What a pipeline needs from the producer that owns it. */
 export interface StreamPipelineContext {
@@ -50,6 +56,9 @@ export class StreamPipeline {
   readonly #map: ShardMapWait<PendingRecord>;
   readonly #aggregator: Aggregator<PendingRecord>;
   readonly #limiter: ShardRateLimiter;
+  readonly #limits: StreamLimitsTracker;
+  /** Records over 1 MiB that came before the stream's own limit was known. */
+  #waitingForLimits: PendingRecord[] = [];
   readonly #gate: ShardGate<PendingRecord, PendingAggregate>;
   readonly #collector: Collector<PendingAggregate>;
   readonly #sendQueue: SendQueue<PendingAggregate>;
@@ -59,7 +68,7 @@ export class StreamPipeline {
   readonly #hashKey = new Uint32Array(4);
   readonly #misplaced: MisplacedAggregates;
   readonly #linger: LingerTimer;
-  /** A flush() came while records waited outside the aggregator (for the map, or in backoff): send them at once when they return. */
+  /** A flush() came while records waited outside the aggregator (for the map, in backoff, behind a shard's rate): send them at once when they return. */
   #flushRequested = false;
 
   constructor(context: StreamPipelineContext, stream: StreamRef) {
@@ -88,7 +97,10 @@ export class StreamPipeline {
     this.#limiter = new ShardRateLimiter({
       recordsPerSecond: SHARD_MAX_RECORDS_PER_SECOND * config.rateLimit / 100,
       bytesPerSecond: SHARD_MAX_BYTES_PER_SECOND * config.rateLimit / 100,
+      // Adaptive shards start at the service's limits, or at rateLimit % where that is lower.
+      adaptive: config.adaptiveRateLimit ? { initialRatio: Math.min(1, 100 / config.rateLimit) } : undefined,
     });
+    this.#limits = new StreamLimitsTracker(context.client, stream, { maxRecordSize: config.maxRecordSize, logger: config.logger });
     // An aggregate let through waits at most a linger in the collector; a quarter of recordTtl
     // keeps records alive when the linger is set longer than their TTL.
     const expiryMarginMs = Math.min(config.recordMaxBufferedTime, config.recordTtl / 4);
@@ -98,6 +110,11 @@ export class StreamPipeline {
       expiredParked: (items) => this.#settler.expire(items),
       unparked: (items) => this.#readmit(items),
       released: () => {
+        // A flush() that found aggregates held by their shards' rate sends them as they pass, not a linger later.
+        if (this.#flushRequested) {
+          this.#flushRequested = this.#waitingOutside();
+          this.#collector.closeAll();
+        }
         if (this.#collector.count > 0) this.#linger.arm();
       },
     });
@@ -137,13 +154,42 @@ export class StreamPipeline {
     return this.#label;
   }
 
-  /** Starts loading the shard map, so that the first records need not wait for it. */
+  /**
+   * The largest record (data plus partition key) add() may take: the stream's own limit once
+   * known, else 10 MiB, and a record over 1 MiB then waits for the stream's limit.
+   */
+  get maxRecordBytes(): number {
+    return this.#limits.known ? this.#limits.current.maxRecordBytes : LARGEST_RECORD_BYTES;
+  }
+
+  /** Whose limit {@link maxRecordBytes} is, for the error of a record over it. */
+  get maxRecordBytesSource(): string | undefined {
+    return this.#limits.known ? this.#limits.current.description : undefined;
+  }
+
+  /** Starts loading the shard map and the stream's limits, so that the first records need not wait for them. */
   start(): void {
     this.#map.load();
+    this.#loadLimits();
+  }
+
+  /** Each open shard's rate now, as the limiter allows it: the adaptive rate it is at. */
+  shardRates(): ShardRateReport[] {
+    const map = this.#map.map;
+    if (map === undefined) return [];
+    const rates: ShardRateReport[] = [];
+    for (let shard = 0; shard < map.size; shard++) rates.push({ shardId: map.shardId(shard), ...this.#limiter.rate(shard) });
+    return rates;
   }
 
   /** Takes one validated record whose hash key is at `offset` in `hashKey`. */
   add(item: PendingRecord, hashKey: Uint32Array, offset: number): void {
+    // A key takes at most 3 UTF-8 bytes per code unit: this may hold back a record that fits, never let one through that does not.
+    if (item.data.length + 3 * item.partitionKey.length > MAX_RECORD_BYTES && !this.#limits.known) {
+      this.#waitingForLimits.push(item);
+      this.#loadLimits();
+      return;
+    }
     const map = this.#map.map;
     if (map === undefined) {
       this.#map.wait(item);
@@ -162,15 +208,16 @@ export class StreamPipeline {
 
   /** Sends everything buffered now, without waiting for recordMaxBufferedTime; rate limits still apply. */
   flush(): void {
-    this.#flushRequested = this.#waitingOutside();
     this.#sendBuffered();
+    this.#flushRequested = this.#waitingOutside();
   }
 
   /** Stops timers and connections. Records still inside fail with reason 'closed'; call it after a flush. */
   close(): void {
     this.#linger.close();
     this.#settler.close();
-    const stranded = [...this.#retries.drain(), ...this.#takeUnsent(), ...this.#map.close()];
+    this.#limits.close();
+    const stranded = [...this.#retries.drain(), ...this.#takeUnsent(), ...this.#map.close(), ...this.#waitingForLimits.splice(0)];
     this.#retries.close();
     this.#gate.close();
     this.#sendQueue.close();
@@ -180,7 +227,34 @@ export class StreamPipeline {
   }
 
   #waitingOutside(): boolean {
-    return this.#map.size > 0 || this.#retries.size > 0 || this.#gate.parkedShards > 0 || this.#misplaced.size > 0;
+    return this.#map.size > 0 || this.#retries.size > 0 || this.#gate.parkedShards > 0 || this.#misplaced.size > 0
+      || this.#waitingForLimits.length > 0 || this.#gate.heldCount > 0;
+  }
+
+  #loadLimits(): void {
+    void this.#limits.refresh().then(() => this.#limitsSettled());
+  }
+
+  /**
+   * The stream's limits are read (or could not be): records over 1 MiB that waited for them go on,
+   * or fail with a ValidationError naming the limit when they are over it. Nothing is sent for them.
+   */
+  #limitsSettled(): void {
+    if (this.#waitingForLimits.length === 0) return;
+    const waiting = this.#waitingForLimits;
+    this.#waitingForLimits = [];
+    const { maxRecordBytes, description } = this.#limits.current;
+    const fits: PendingRecord[] = [];
+    for (const item of waiting) {
+      const total = item.data.length + Buffer.byteLength(item.partitionKey, 'utf8');
+      if (total <= maxRecordBytes) fits.push(item);
+      else {
+        item.reject(recordTooLarge(total, maxRecordBytes, description));
+        this.#context.settled(item);
+      }
+    }
+    // Unknown still (the read failed): what fits 1 MiB goes on; the next large record asks again.
+    this.#readmit(fits);
   }
 
   #sendBuffered(): void {
@@ -230,8 +304,8 @@ export class StreamPipeline {
       this.add(item, hashKey, 0);
     }
     if (this.#flushRequested) {
-      this.#flushRequested = this.#waitingOutside();
       this.#sendBuffered();
+      this.#flushRequested = this.#waitingOutside();
     }
   }
 
@@ -272,6 +346,10 @@ export class StreamPipeline {
 
   #onOutcome(entries: readonly PendingAggregate[], outcome: SendOutcome, map: ShardMap | undefined, sentAt: number): void {
     const { stale, misplaced } = this.#settler.settleRequest(entries, outcome, map, sentAt, performance.now());
+    // Shard indexes are the map's of the request: after a new map they name other shards.
+    if (this.#config.adaptiveRateLimit && outcome.kind === 'sent' && map !== undefined && map === this.#map.map) {
+      this.#reportOutcomes(entries, outcome.records);
+    }
     this.#context.observer?.requestCompleted({
       stream: this.#label,
       entries,
@@ -293,6 +371,19 @@ export class StreamPipeline {
     if (misplaced !== undefined && current !== undefined) this.#readmit(this.#misplaced.settle(current, false));
     if (stale) this.#map.refresh();
     this.#pump();
+  }
+
+  /**
+   * Tells the adaptive limiter what each shard stored and throttled, so that a shard's rate backs
+   * off when it throttles, by as much as it throttled, and no other shard's does.
+   */
+  #reportOutcomes(entries: readonly PendingAggregate[], outcomes: readonly RecordOutcome[]): void {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as PendingAggregate;
+      const errorCode = outcomes[i]?.errorCode;
+      if (errorCode === undefined) this.#limiter.accepted(entry.shard, entry.size);
+      else if (errorCode === THROTTLED_ERROR_CODE) this.#limiter.throttled(entry.shard, entry.size);
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
 import { FaultPlan, type Faults, type RequestFault } from './faults.js';
 import { startKinesalite, type RunningKinesalite } from './kinesalite.js';
+import { LargeRecordStore } from './large-records.js';
 import { resolveWriteLimits, type ResolvedWriteLimits, type WriteLimits } from './limits.js';
 import { listShardsCursor, listShardsPage } from './list-shards.js';
 import { putRecord, putRecords, type WriteAnswer, type WriteGate } from './put-records.js';
@@ -21,6 +22,11 @@ export interface StreamSpec {
   readonly name: string;
   /** Number of shards, from 1. */
   readonly shards: number;
+  /**
+   * The most data plus partition key one record may hold, in KiB, as CreateStream or
+   * UpdateMaxRecordSize set it: 1,024 to 10,240. @default 1024
+   */
+  readonly maxRecordSizeInKiB?: number;
 }
 
 /** Options of {@link LocalKinesis.start}. */
@@ -44,8 +50,14 @@ export interface LocalKinesisOptions {
 }
 
 const OPTION_NAMES = new Set(['port', 'host', 'limits', 'faults', 'seed', 'streams', 'transitionMs', 'shardLimit']);
-/** Largest request body taken: a full PutRecords (5 MiB of data as base64, keys, syntax) fits. */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest request body taken: a full PutRecords (10 MiB of data as base64, keys, syntax) fits,
+ * and so does one somewhat over the limit, which gets the service's error instead of a cut connection.
+ */
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+/** MaxRecordSizeInKiB of a stream that did not set it, and the range UpdateMaxRecordSize takes. */
+const DEFAULT_MAX_RECORD_SIZE_KIB = 1024;
+const MAX_MAX_RECORD_SIZE_KIB = 10_240;
 /** Longer than clients keep idle connections, so that a reused connection never races its closing. */
 const KEEP_ALIVE_MS = 120_000;
 const CLOSE_WAIT_MS = 2_000;
@@ -109,6 +121,9 @@ export class LocalKinesis {
   readonly #sockets = new Set<Socket>();
   readonly #sleeps = new Set<Sleep>();
   readonly #gate: Omit<WriteGate, 'faults'>;
+  readonly #largeRecords = new LargeRecordStore();
+  /** MaxRecordSizeInKiB of the streams that changed it from the default. */
+  readonly #maxRecordSizes = new Map<string, number>();
   #faults: FaultPlan;
   #down = false;
   #outageChange: Promise<void> = Promise.resolve();
@@ -137,6 +152,8 @@ export class LocalKinesis {
       upstream: this.#upstream,
       stats: this.#stats,
       random: this.#random,
+      largeRecords: this.#largeRecords,
+      maxRecordBytes: (streamName) => this.maxRecordSizeInKiB(streamName) * 1024,
       shardMap: (streamName) => this.#shardMaps.get(streamName),
       invalidateShardMap: (streamName) => this.#shardMaps.invalidate(streamName),
       limiter: (streamName, shardId) => this.#limiter(streamName, shardId),
@@ -177,7 +194,10 @@ export class LocalKinesis {
     }
     const limits = options.limits === false ? false : resolveWriteLimits(options.limits ?? {});
     const faults = new FaultPlan(options.faults ?? {});
-    for (const stream of options.streams ?? []) checkStreamSpec(stream.name, stream.shards);
+    for (const stream of options.streams ?? []) {
+      checkStreamSpec(stream.name, stream.shards);
+      if (stream.maxRecordSizeInKiB !== undefined) checkMaxRecordSize(stream.maxRecordSizeInKiB);
+    }
 
     const kinesalite = await startKinesalite({ transitionMs, shardLimit });
     const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_MS });
@@ -189,7 +209,10 @@ export class LocalKinesis {
     }
     const local = new LocalKinesis(kinesalite, server, server.address() as AddressInfo, limits, faults, seed);
     try {
-      for (const stream of options.streams ?? []) await local.createStream(stream.name, stream.shards);
+      for (const stream of options.streams ?? []) {
+        await local.createStream(stream.name, stream.shards);
+        if (stream.maxRecordSizeInKiB !== undefined) local.setMaxRecordSize(stream.name, stream.maxRecordSizeInKiB);
+      }
     } catch (error) {
       await local.close();
       throw error;
@@ -216,6 +239,21 @@ export class LocalKinesis {
       }
       await this.#sleep(10);
     }
+  }
+
+  /** The stream's MaxRecordSizeInKiB: 1,024 unless CreateStream or UpdateMaxRecordSize raised it. */
+  maxRecordSizeInKiB(streamName: string): number {
+    return this.#maxRecordSizes.get(streamName) ?? DEFAULT_MAX_RECORD_SIZE_KIB;
+  }
+
+  /**
+   * Sets a stream's MaxRecordSizeInKiB, as UpdateMaxRecordSize does, at once. Throws a RangeError
+   * unless it is a whole number from 1,024 to 10,240.
+   */
+  setMaxRecordSize(streamName: string, maxRecordSizeInKiB: number): void {
+    checkMaxRecordSize(maxRecordSizeInKiB);
+    if (maxRecordSizeInKiB === DEFAULT_MAX_RECORD_SIZE_KIB) this.#maxRecordSizes.delete(streamName);
+    else this.#maxRecordSizes.set(streamName, maxRecordSizeInKiB);
   }
 
   /**
@@ -281,6 +319,7 @@ export class LocalKinesis {
     await stopped;
     await this.#upstream.idle(CLOSE_WAIT_MS);
     this.#upstream.close();
+    this.#largeRecords.clear();
     await this.#kinesalite.close();
   }
 
@@ -333,6 +372,15 @@ export class LocalKinesis {
         return this.#write(operation, request, response, body, codec, faults);
       case 'ListShards':
         return this.#listShards(request, response, body, codec);
+      case 'UpdateMaxRecordSize':
+        return this.#updateMaxRecordSize(response, body, codec);
+      case 'DescribeStreamSummary':
+        return this.#describeStreamSummary(request, response, body, codec);
+      case 'CreateStream':
+        return this.#createStreamRequest(request, response, body, codec);
+      case 'GetRecords':
+        if (this.#largeRecords.holdsAny) return this.#getRecords(request, response, body, codec);
+        return this.#passThrough(operation, request, response, body, codec);
       default:
         return this.#passThrough(operation, request, response, body, codec);
     }
@@ -396,6 +444,90 @@ export class LocalKinesis {
     else sendError(response, 400, codec, 'InvalidArgumentException', page.message);
   }
 
+  /** UpdateMaxRecordSize, which kinesalite does not know: the service's checks and errors, applied at once. */
+  async #updateMaxRecordSize(response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
+    const input = decode(codec, body) ?? {};
+    const size = input['MaxRecordSizeInKiB'];
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
+      sendError(
+        response,
+        400,
+        codec,
+        'ValidationException',
+        `1 validation error detected: Value '${String(size)}' at 'maxRecordSizeInKiB' failed to satisfy constraint: ` +
+          `Member must have value between ${DEFAULT_MAX_RECORD_SIZE_KIB} and ${MAX_MAX_RECORD_SIZE_KIB}`,
+      );
+      return;
+    }
+    const streamName = streamNameOf(input);
+    if (streamName === undefined) {
+      sendError(response, 400, codec, 'InvalidArgumentException', 'StreamARN is required.');
+      return;
+    }
+    const described = await this.#upstream.call('DescribeStreamSummary', { StreamName: streamName });
+    if (described.status !== 200) {
+      sendAnswer(response, codec, { status: described.status, body: JSON.parse(described.body.toString('utf8')) });
+      return;
+    }
+    this.setMaxRecordSize(streamName, size);
+    sendBody(response, 200, codec, {});
+  }
+
+  /** kinesalite's summary, with the fields it predates: MaxRecordSizeInKiB and the stream mode. */
+  async #describeStreamSummary(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
+    const input = decode(codec, body);
+    if (input === undefined) return this.#passThrough('DescribeStreamSummary', request, response, body, codec);
+    nameStreamByArn(input);
+    const answer = await this.#upstream.call('DescribeStreamSummary', input);
+    const described = JSON.parse(answer.body.toString('utf8')) as {
+      StreamDescriptionSummary?: Record<string, unknown>;
+    };
+    const summary = described.StreamDescriptionSummary;
+    if (answer.status === 200 && summary !== undefined && typeof summary['StreamName'] === 'string') {
+      summary['MaxRecordSizeInKiB'] ??= this.maxRecordSizeInKiB(summary['StreamName']);
+      summary['StreamModeDetails'] ??= { StreamMode: 'PROVISIONED' };
+    }
+    sendAnswer(response, codec, { status: answer.status, body: described });
+  }
+
+  /** CreateStream, with MaxRecordSizeInKiB taken here since kinesalite does not know it. */
+  async #createStreamRequest(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
+    const input = decode(codec, body);
+    const size = input?.['MaxRecordSizeInKiB'];
+    if (input === undefined || size === undefined) return this.#passThrough('CreateStream', request, response, body, codec);
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
+      sendError(response, 400, codec, 'ValidationException',
+        `1 validation error detected: Value '${String(size)}' at 'maxRecordSizeInKiB' failed to satisfy constraint: ` +
+          `Member must have value between ${DEFAULT_MAX_RECORD_SIZE_KIB} and ${MAX_MAX_RECORD_SIZE_KIB}`);
+      return;
+    }
+    delete input['MaxRecordSizeInKiB'];
+    const streamName = streamNameOf(input);
+    const answer = await this.#upstream.call('CreateStream', input);
+    if (streamName !== undefined) {
+      this.#forgetShards('CreateStream', streamName);
+      if (answer.status === 200) this.setMaxRecordSize(streamName, size);
+    }
+    sendAnswer(response, codec, { status: answer.status, body: answer.body.length === 0 ? {} : JSON.parse(answer.body.toString('utf8')) });
+  }
+
+  /** GetRecords once records over kinesalite's limit are stored: their placeholders get their data back. */
+  async #getRecords(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
+    const input = decode(codec, body);
+    if (input === undefined) return this.#passThrough('GetRecords', request, response, body, codec);
+    const answer = await this.#upstream.call('GetRecords', input);
+    const records = JSON.parse(answer.body.toString('utf8')) as { Records?: Array<{ Data?: unknown }> };
+    if (answer.status === 200) {
+      this.#largeRecords.restore(records);
+      if (codec.contentType !== AMZ_JSON) {
+        for (const record of records.Records ?? []) {
+          if (typeof record.Data === 'string') record.Data = Buffer.from(record.Data, 'base64');
+        }
+      }
+    }
+    sendAnswer(response, codec, { status: answer.status, body: records });
+  }
+
   async #passThrough(
     operation: string,
     request: IncomingMessage,
@@ -440,11 +572,14 @@ export class LocalKinesis {
 
   /**
    * Drops the stream's cached shard map after `operation` reshaped it. A new or deleted stream
-   * also loses its shards' spent allowances; after a split or merge the surviving shards keep theirs.
+   * also loses its shards' spent allowances and its MaxRecordSizeInKiB; after a split or merge the surviving shards keep theirs.
    */
   #forgetShards(operation: string, streamName: string): void {
     this.#shardMaps.invalidate(streamName);
-    if (operation === 'CreateStream' || operation === 'DeleteStream') this.#limiters.delete(streamName);
+    if (operation === 'CreateStream' || operation === 'DeleteStream') {
+      this.#limiters.delete(streamName);
+      this.#maxRecordSizes.delete(streamName);
+    }
   }
 
   #sleep(ms: number): Promise<void> {
@@ -484,6 +619,14 @@ function checkStreamSpec(name: unknown, shards: unknown): void {
   }
   if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1) {
     throw new RangeError(`shards of stream ${name} must be an integer from 1 up, got ${String(shards)}`);
+  }
+}
+
+function checkMaxRecordSize(size: unknown): void {
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
+    throw new RangeError(
+      `maxRecordSizeInKiB must be a whole number from ${DEFAULT_MAX_RECORD_SIZE_KIB} to ${MAX_MAX_RECORD_SIZE_KIB}, got ${String(size)}`,
+    );
   }
 }
 

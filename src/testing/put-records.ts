@@ -1,4 +1,5 @@
 import type { FaultPlan } from './faults.js';
+import { KINESALITE_MAX_DATA_BYTES, type LargeRecordStore } from './large-records.js';
 import type { Random } from './random.js';
 import type { ShardLimiter } from './shard-limiter.js';
 import { parseExplicitHashKey, partitionKeyHashKey, type ShardMap } from './shard-map.js';
@@ -6,15 +7,26 @@ import type { StatsRecorder } from './stats.js';
 import { LOCAL_ACCOUNT_ID } from './stream-names.js';
 import type { Upstream } from './upstream.js';
 
-/** The service's request limits, which kinesalite does not check. */
-const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
-const MAX_RECORD_BYTES = 1024 * 1024;
+/** The service's request limit, which kinesalite does not check: data plus partition keys. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * The largest PutRecords body forwarded to kinesalite in one call: it refuses bodies over 7 MiB.
+ * A larger request goes to it in several calls, one after the other, so each shard's sequence
+ * numbers still follow the request's order.
+ */
+const KINESALITE_BODY_BYTES = 6 * 1024 * 1024;
+/** JSON around one forwarded entry: field names, quotes, commas. */
+const ENTRY_OVERHEAD_BYTES = 96;
 
 /** What the write path needs from the server: everything is read at call time, so it may change. */
 export interface WriteGate {
   readonly upstream: Upstream;
   readonly stats: StatsRecorder;
   readonly random: Random;
+  /** Where the data of records over kinesalite's 1 MiB waits, replaced by a placeholder. */
+  readonly largeRecords: LargeRecordStore;
+  /** The stream's MaxRecordSizeInKiB in bytes: the most data plus partition key one record may hold. */
+  maxRecordBytes(streamName: string): number;
   shardMap(streamName: string): Promise<ShardMap | undefined>;
   invalidateShardMap(streamName: string): void;
   /** The shard's limiter, or undefined when limits are off. */
@@ -62,7 +74,7 @@ export async function putRecords(
   if (entries.length === 0 || entries.length > 500 || !entries.every(isRecordEntry)) return undefined;
 
   const sizes = entries.map(recordBytes);
-  const sizeError = checkSizes(sizes);
+  const sizeError = checkSizes(sizes, gate.maxRecordBytes(streamName));
   if (sizeError !== undefined) return sizeError;
   const map = await gate.shardMap(streamName);
   if (map === undefined) return undefined;
@@ -88,19 +100,19 @@ export async function putRecords(
   }
 
   if (forwarded.length > 0) {
-    const answer =
-      jsonBody !== undefined && forwarded.length === entries.length
-        ? await gate.upstream.callWithBody('PutRecords', jsonBody)
-        : await gate.upstream.call('PutRecords', {
-            StreamName: streamName,
-            Records: forwarded.map((i) => toJsonEntry(entries[i] as RecordEntry)),
-          });
-    if (answer.status !== 200) {
+    const asSent =
+      jsonBody !== undefined &&
+      forwarded.length === entries.length &&
+      jsonBody.length <= KINESALITE_BODY_BYTES &&
+      sizes.every((size) => size <= KINESALITE_MAX_DATA_BYTES)
+        ? jsonBody
+        : undefined;
+    const answer = await store(gate, streamName, forwarded.map((i) => entries[i] as RecordEntry), asSent);
+    if (!answer.ok) {
       for (const i of forwarded) gate.limiter(streamName, shardIds[i] as string)?.refund(sizes[i] as number);
-      return { status: answer.status, body: JSON.parse(answer.body.toString('utf8')) };
+      return { status: answer.status, body: answer.body };
     }
-    const stored = (JSON.parse(answer.body.toString('utf8')) as { Records: Array<{ ShardId: string; SequenceNumber: string }> })
-      .Records;
+    const stored = answer.records;
     let stale = false;
     forwarded.forEach((i, k) => {
       const result = stored[k] as { ShardId: string; SequenceNumber: string };
@@ -124,7 +136,7 @@ export async function putRecord(gate: WriteGate, input: unknown): Promise<WriteA
   const request = input;
   if (typeof streamName !== 'string' || !isRecordEntry(request)) return undefined;
   const bytes = recordBytes(request);
-  const sizeError = checkSizes([bytes]);
+  const sizeError = checkSizes([bytes], gate.maxRecordBytes(streamName));
   if (sizeError !== undefined) return sizeError;
   const map = await gate.shardMap(streamName);
   if (map === undefined) return undefined;
@@ -147,7 +159,7 @@ export async function putRecord(gate: WriteGate, input: unknown): Promise<WriteA
   const { SequenceNumberForOrdering } = input as { SequenceNumberForOrdering?: unknown };
   const answer = await gate.upstream.call('PutRecord', {
     StreamName: streamName,
-    ...toJsonEntry(request),
+    ...toStoredEntry(gate.largeRecords, request),
     ...(SequenceNumberForOrdering === undefined ? {} : { SequenceNumberForOrdering }),
   });
   const body = JSON.parse(answer.body.toString('utf8')) as { ShardId?: string };
@@ -183,13 +195,74 @@ function recordBytes(entry: RecordEntry): number {
   return dataBytes + Buffer.byteLength(entry.PartitionKey, 'utf8');
 }
 
-function checkSizes(sizes: readonly number[]): WriteAnswer | undefined {
+type StoreAnswer =
+  | { readonly ok: true; readonly records: Array<{ ShardId: string; SequenceNumber: string }> }
+  | { readonly ok: false; readonly status: number; readonly body: unknown };
+
+/**
+ * Has kinesalite store `entries` of one stream, in order: in one call as `asSent` when given,
+ * else in calls whose bodies stay under kinesalite's limit, each record larger than kinesalite
+ * takes replaced by a placeholder. A failed call ends it, with the records before it stored.
+ */
+async function store(
+  gate: WriteGate,
+  streamName: string,
+  entries: readonly RecordEntry[],
+  asSent: Buffer | undefined,
+): Promise<StoreAnswer> {
+  if (asSent !== undefined) return storedAnswer(await gate.upstream.callWithBody('PutRecords', asSent), []);
+  const records: Array<{ ShardId: string; SequenceNumber: string }> = [];
+  let chunk: RecordEntry[] = [];
+  let chunkBytes = 0;
+  for (let i = 0; i <= entries.length; i++) {
+    const entry = i < entries.length ? toStoredEntry(gate.largeRecords, entries[i] as RecordEntry) : undefined;
+    const entryBytes = entry === undefined ? 0 : jsonEntryBytes(entry);
+    if (chunk.length > 0 && (entry === undefined || chunkBytes + entryBytes > KINESALITE_BODY_BYTES)) {
+      const answer = storedAnswer(await gate.upstream.call('PutRecords', { StreamName: streamName, Records: chunk }), records);
+      if (!answer.ok) return answer;
+      chunk = [];
+      chunkBytes = 0;
+    }
+    if (entry !== undefined) {
+      chunk.push(entry);
+      chunkBytes += entryBytes;
+    }
+  }
+  return { ok: true, records };
+}
+
+function storedAnswer(
+  answer: { status: number; body: Buffer },
+  records: Array<{ ShardId: string; SequenceNumber: string }>,
+): StoreAnswer {
+  const body = JSON.parse(answer.body.toString('utf8')) as { Records: Array<{ ShardId: string; SequenceNumber: string }> };
+  if (answer.status !== 200) return { ok: false, status: answer.status, body };
+  records.push(...body.Records);
+  return { ok: true, records };
+}
+
+function jsonEntryBytes(entry: RecordEntry): number {
+  return (entry.Data as string).length + entry.PartitionKey.length * 6 + (entry.ExplicitHashKey?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
+}
+
+/** The entry as kinesalite takes it: base64 Data, with data over its limit stashed behind a placeholder. */
+function toStoredEntry(largeRecords: LargeRecordStore, entry: RecordEntry): RecordEntry {
+  const json = toJsonEntry(entry);
+  const data = json.Data as string;
+  if ((data.length / 4) * 3 - 2 <= KINESALITE_MAX_DATA_BYTES) return json;
+  const placeholder = largeRecords.stash(Buffer.from(data, 'base64'));
+  return json.ExplicitHashKey === undefined
+    ? { PartitionKey: json.PartitionKey, Data: placeholder }
+    : { PartitionKey: json.PartitionKey, Data: placeholder, ExplicitHashKey: json.ExplicitHashKey };
+}
+
+function checkSizes(sizes: readonly number[], maxRecordBytes: number): WriteAnswer | undefined {
   let total = 0;
   for (let i = 0; i < sizes.length; i++) {
     const size = sizes[i] as number;
-    if (size > MAX_RECORD_BYTES) {
+    if (size > maxRecordBytes) {
       return invalidArgument(
-        `Record ${i} is ${size.toLocaleString('en-US')} bytes with its partition key; the limit is ${MAX_RECORD_BYTES.toLocaleString('en-US')}.`,
+        `Record ${i} is ${size.toLocaleString('en-US')} bytes with its partition key; the limit is ${maxRecordBytes.toLocaleString('en-US')} (the stream's MaxRecordSizeInKiB).`,
       );
     }
     total += size;

@@ -184,13 +184,13 @@ describe('LocalKinesis write limits', () => {
     expect(local.stats().acceptedRecords).toBe(3_000);
   });
 
-  it('refuses a PutRecords over 5 MiB of data and keys, and a record over 1 MiB with its key', async () => {
+  it('refuses a PutRecords over 10 MiB of data and keys, and a record over 1 MiB with its key', async () => {
     const [, client] = await start({ streams: [{ name: STREAM, shards: 1 }], limits: false });
     const big = new Uint8Array(1_048_576 - 10);
-    const tooMuch = Array.from({ length: 6 }, (_, i) => ({ PartitionKey: `key-${i}`, Data: big }));
+    const tooMuch = Array.from({ length: 11 }, (_, i) => ({ PartitionKey: `key-${i}`, Data: big }));
     await expect(client.send(new PutRecordsCommand({ StreamName: STREAM, Records: tooMuch }))).rejects.toMatchObject({
       name: 'InvalidArgumentException',
-      message: expect.stringContaining('the limit is 5,242,880'),
+      message: expect.stringContaining('the limit is 10,485,760'),
     });
     const keyTipsOver = [{ PartitionKey: 'k'.repeat(11), Data: big }];
     await expect(client.send(new PutRecordsCommand({ StreamName: STREAM, Records: keyTipsOver }))).rejects.toMatchObject(

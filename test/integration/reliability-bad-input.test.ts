@@ -22,7 +22,9 @@ async function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
 describe('reliability: bad input', () => {
   it('rejects each bad record at once, enqueues nothing, names the field and the limit, and delivers the records around it', async () => {
     const kinesis = await startLocalKinesis({ streams: [{ name: 'inputs', shards: 2 }], limits: false });
-    const producer = createProducer(kinesis.endpoint, { streamName: 'inputs' });
+    // The stream's 1 MiB known from the start: without maxRecordSize, a record over 1 MiB added
+    // before DescribeStreamSummary answered waits for it (producer-large-records.test.ts).
+    const producer = createProducer(kinesis.endpoint, { streamName: 'inputs', maxRecordSize: MIB });
     const bad: Array<{ record: unknown; field: string; limit?: number; actual?: number }> = [
       // Over 1 MiB only through the key's UTF-8 bytes: 1,048,575 bytes of data and a 2-byte key.
       { record: { partitionKey: 'é', data: new Uint8Array(MIB - 1) }, field: 'data', limit: MIB, actual: MIB + 1 },

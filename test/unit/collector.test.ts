@@ -27,6 +27,19 @@ describe('Collector', () => {
     expect(collector.count).toBe(1);
   });
 
+  it('sends a record larger than collectionMaxSize alone, so that no request is over 10 MiB', () => {
+    const MiB = 1024 * 1024;
+    const { collector, batches } = setup();
+    collector.add({ expiresAt: Infinity, size: 1000, oldestAt: 0, id: 0 });
+    collector.add({ expiresAt: Infinity, size: 10 * MiB, oldestAt: 0, id: 1 });
+    collector.add({ expiresAt: Infinity, size: 4 * MiB, oldestAt: 0, id: 2 });
+    collector.add({ expiresAt: Infinity, size: 7 * MiB, oldestAt: 0, id: 3 });
+    collector.add({ expiresAt: Infinity, size: 1000, oldestAt: 0, id: 4 });
+    collector.closeAll();
+    expect(batches.map((b) => b.entries.map((e) => e.id))).toEqual([[0], [1], [2], [3], [4]]);
+    for (const batch of batches) expect(batch.size).toBeLessThanOrEqual(10 * MiB);
+  });
+
   it('never lets a batch pass its byte limit', () => {
     const { collector, batches } = setup(500, 100_000);
     for (let id = 0; id < 10; id++) collector.add({ expiresAt: Infinity, size: 30_000, oldestAt: 0, id });

@@ -35,7 +35,7 @@ describe('resolveConfig', () => {
     expect(rejection({ streamName: 's', retry: { minDelay: 1 } }).message).toContain('did you mean retry.minDelayMs?');
   });
 
-  it.each(Object.entries(CONFIG_RULES).filter(([, rule]) => rule.kind === 'number') as Array<[string, { min: number; max: number }]>)(
+  it.each(Object.entries(CONFIG_RULES).filter(([, rule]) => rule.kind === 'number' || rule.kind === 'optionalNumber') as Array<[string, { min: number; max: number }]>)(
     'rejects %s outside its range, naming the limit',
     (field, rule) => {
       const below = rejection({ streamName: 's', [field]: rule.min - 1 });
@@ -47,6 +47,17 @@ describe('resolveConfig', () => {
       expect(rejection({ streamName: 's', [field]: '10' }).field).toBe(field);
     },
   );
+
+  it('leaves maxRecordSize unset unless given, and adaptiveRateLimit on', () => {
+    const config = resolveConfig({ streamName: 's' });
+    expect(config.maxRecordSize).toBeUndefined();
+    expect(config.adaptiveRateLimit).toBe(true);
+    expect(resolveConfig({ streamName: 's', maxRecordSize: 10 * 1024 * 1024, adaptiveRateLimit: false })).toMatchObject({
+      maxRecordSize: 10_485_760,
+      adaptiveRateLimit: false,
+    });
+    expect(rejection({ streamName: 's', maxRecordSize: 10 * 1024 * 1024 + 1 }).message).toContain('10,485,760');
+  });
 
   it('rejects wrong kinds of values', () => {
     expect(rejection({ streamName: 's', aggregationEnabled: 'yes' }).field).toBe('aggregationEnabled');

@@ -130,3 +130,200 @@ describe('ShardRateLimiter', () => {
     expect(() => limiter.waitTime(1.5, 1, 1)).toThrow('shard must be a shard map index');
   });
 });
+
+/** The service's limits and the default rateLimit of 150 %. */
+const SERVICE = { recordsPerSecond: 1000, bytesPerSecond: 1024 * 1024 };
+const CEILING = { recordsPerSecond: 1500, bytesPerSecond: 1.5 * 1024 * 1024 };
+const ADAPTIVE = { ...CEILING, adaptive: { initialRatio: 100 / 150 } };
+
+describe('ShardRateLimiter, adaptive', () => {
+  /** A shard that stored plenty since its last decrease, so that a throttle takes the plain factor off. */
+  function throttleAfterSuccess(limiter: ShardRateLimiter, shard: number): void {
+    limiter.accepted(shard, 1_000_000);
+    limiter.throttled(shard, 1000);
+  }
+
+  it('starts each shard at the service\'s limits, not at rateLimit %, with empty buckets', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    expect(limiter.rate(0).bytesPerSecond).toBeCloseTo(SERVICE.bytesPerSecond);
+    // Writers that start together must not each spend a second's burst at once.
+    expect(limiter.tryTake(0, 1, 0)).toBe(false);
+    expect(limiter.waitTime(0, 100, 0)).toBe(100);
+    clock.advance(1000);
+    expect(limiter.tryTake(0, 1000, 0)).toBe(true);
+    expect(limiter.tryTake(0, 1, 0)).toBe(false);
+  });
+
+  it('lowers a throttled shard\'s rate by the decrease factor, once per decrease interval, and shrinks its buckets', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.rate(0);
+    clock.advance(1000);
+    // A second without throttling has raised it by 2 % of the service's limit: 1,020 records/s.
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1020);
+    throttleAfterSuccess(limiter, 0);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(867);
+    // The bucket holds at most one second at the new rate.
+    expect(limiter.tryTake(0, 867, 0)).toBe(true);
+    expect(limiter.tryTake(0, 1, 0)).toBe(false);
+    // Throttles answering puts made before the decrease are the same episode.
+    clock.advance(499);
+    throttleAfterSuccess(limiter, 0);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(867);
+    clock.advance(1);
+    throttleAfterSuccess(limiter, 0);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(736.95);
+  });
+
+  it('falls by twice the share of bytes the shard throttled since its last decrease where that is more, by 70 % at most', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    // 20 % throttled: 40 % off.
+    limiter.accepted(0, 80_000);
+    limiter.throttled(0, 20_000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(600);
+    clock.advance(500);
+    limiter.throttled(0, 50_000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(180);
+  });
+
+  it('raises the rate by 2 % of the service\'s limit per throttle-free second, up to rateLimit %', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    throttleAfterSuccess(limiter, 0);
+    // No climb during the decrease interval, then 20 records/s more each second.
+    clock.advance(500);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(850);
+    clock.advance(5000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(950);
+    clock.advance(60_000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1500);
+    expect(limiter.rate(0).ratio).toBe(1);
+  });
+
+  it('never falls below its floor, 2 % of the service\'s limit', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    for (let i = 0; i < 100; i++) {
+      limiter.throttled(0, 1000);
+      clock.advance(500);
+    }
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(20);
+  });
+
+  it('leaves the other shards alone', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.throttled(1, 1000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000);
+    expect(limiter.rate(2).recordsPerSecond).toBeCloseTo(1000);
+    clock.advance(1000);
+    expect(limiter.tryTake(0, 1000, 0)).toBe(true);
+  });
+
+  it('starts a shard afresh after reset', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.throttled(0, 1000);
+    limiter.reset();
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000);
+  });
+
+  it('ignores throttles and stays at rateLimit % without adaptive', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(CEILING, clock.now);
+    limiter.throttled(0, 1000);
+    expect(limiter.rate(0)).toEqual({ ...CEILING, ratio: 1 });
+    expect(limiter.tryTake(0, 1500, 0)).toBe(true);
+  });
+
+  it('lets 10 MiB records through as the service\'s burst does, and keeps the average at the shard\'s rate', () => {
+    const clock = manualClock();
+    // rateLimit 100: the rate stays at the service's, so that the average can be compared with it.
+    const limiter = new ShardRateLimiter({ ...SERVICE, adaptive: { initialRatio: 1 } }, clock.now);
+    const record = 10 * 1024 * 1024;
+    let bytes = 0;
+    const started = clock.now();
+    for (let i = 0; i < 20; i++) {
+      clock.advance(limiter.waitTime(0, 1, record));
+      expect(limiter.tryTake(0, 1, record)).toBe(true);
+      bytes += record;
+    }
+    // The first record went at once on a full bucket; the other 19 each waited for their bytes.
+    const seconds = (clock.now() - started) / 1000;
+    expect(bytes / seconds).toBeLessThanOrEqual(SERVICE.bytesPerSecond * (20 / 19) * 1.001);
+    expect(bytes / seconds).toBeGreaterThan(SERVICE.bytesPerSecond * 0.99);
+  });
+
+  it.each([
+    [{ initialRatio: 0 }, 'adaptive.initialRatio must be a number above 0 and at most 1; got 0'],
+    [{ initialRatio: 1, decreaseFactor: 1.5 }, 'adaptive.decreaseFactor must be a number above 0 and at most 1; got 1.5'],
+    [{ initialRatio: 1, increasePerSecond: 0 }, 'adaptive.increasePerSecond must be a finite number above 0; got 0'],
+    [{ initialRatio: 1, decreaseIntervalMs: -1 }, 'adaptive.decreaseIntervalMs must be a finite number from 0 up; got -1'],
+  ])('rejects adaptive options %j', (adaptive, message) => {
+    expect(() => new ShardRateLimiter({ ...CEILING, adaptive })).toThrow(message);
+  });
+
+  /**
+   * Writers that each offer more than a shard takes, through their own adaptive limiter, to one
+   * shard that enforces the service's limit with a one-second burst. A throttled record is sent
+   * again. Time moves in 10 ms ticks; each writer's records answer 20 ms after they are sent.
+   */
+  function simulateSharedShard(writers: number, seconds: number, adaptive: boolean) {
+    const clock = manualClock();
+    const recordBytes = 50 * 1024;
+    const limiters = Array.from({ length: writers }, () =>
+      new ShardRateLimiter(adaptive ? ADAPTIVE : CEILING, clock.now));
+    const shard = new ShardRateLimiter(SERVICE, clock.now);
+    const stored = new Array<number>(writers).fill(0);
+    let sent = 0;
+    const answers: Array<{ at: number; writer: number; throttled: boolean }> = [];
+    const started = clock.now();
+    for (let tick = 0; tick < seconds * 100; tick++) {
+      clock.advance(10);
+      for (const answer of answers.splice(0).filter((pending) => {
+        if (pending.at <= clock.now()) return true;
+        answers.push(pending);
+        return false;
+      })) {
+        if (answer.throttled) limiters[answer.writer]!.throttled(0, recordBytes);
+        else limiters[answer.writer]!.accepted(0, recordBytes);
+      }
+      // Writers take turns first, as their requests would arrive in any order.
+      for (let k = 0; k < writers; k++) {
+        const writer = (tick + k) % writers;
+        while (limiters[writer]!.tryTake(0, 1, recordBytes)) {
+          sent += recordBytes;
+          const accepted = shard.tryTake(0, 1, recordBytes);
+          if (accepted) stored[writer]! += recordBytes;
+          answers.push({ at: clock.now() + 20, writer, throttled: !accepted });
+        }
+      }
+    }
+    const total = stored.reduce((sum, bytes) => sum + bytes, 0);
+    const elapsed = (clock.now() - started) / 1000;
+    return {
+      sentPerStored: sent / total,
+      utilisation: total / elapsed / SERVICE.bytesPerSecond,
+      shares: stored.map((bytes) => bytes / total),
+    };
+  }
+
+  it('brings three writers on one shard to fair shares, the shard nearly full, with little sent twice', () => {
+    const result = simulateSharedShard(3, 120, true);
+    expect(result.sentPerStored).toBeLessThanOrEqual(1.15);
+    expect(result.utilisation).toBeGreaterThanOrEqual(0.9);
+    expect(Math.max(...result.shares) / Math.min(...result.shares)).toBeLessThanOrEqual(1.25);
+  });
+
+  it('sends much more than it stores with three static writers at 150 %', () => {
+    expect(simulateSharedShard(3, 60, false).sentPerStored).toBeGreaterThan(2);
+  });
+
+  it('keeps one writer\'s shard full', () => {
+    const result = simulateSharedShard(1, 60, true);
+    expect(result.utilisation).toBeGreaterThanOrEqual(0.95);
+    expect(result.sentPerStored).toBeLessThanOrEqual(1.05);
+  });
+});

@@ -15,14 +15,17 @@ import {
 
 const hashKeyOut = new Uint32Array(8);
 
+/** A default stream's limit, as the producer passes it once DescribeStreamSummary said it. */
+const STREAM_SOURCE = 'MaxRecordSizeInKiB 1,024 of stream s';
+
 function validate(record: unknown): { bytes: Uint8Array; hashKey: string } {
-  const bytes = validateUserRecord(record, hashKeyOut, 4);
+  const bytes = validateUserRecord(record, hashKeyOut, 4, MAX_RECORD_BYTES, STREAM_SOURCE);
   return { bytes, hashKey: hashKeyToDecimal(hashKeyOut, 4) };
 }
 
 function rejection(record: unknown): ValidationError {
   try {
-    validateUserRecord(record, hashKeyOut, 0);
+    validateUserRecord(record, hashKeyOut, 0, MAX_RECORD_BYTES, STREAM_SOURCE);
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     return error as ValidationError;
@@ -46,6 +49,22 @@ describe('validateUserRecord', () => {
     expect(validate({ partitionKey: 'ключ-🔑', data: 'x' }).hashKey).toBe(md5Decimal('ключ-🔑'));
     expect(validate({ partitionKey: 'k', data: 'x', explicitHashKey: '12345' }).hashKey).toBe('12345');
     expect(validate({ partitionKey: 'k', data: 'x', explicitHashKey: undefined }).hashKey).toBe(md5Decimal('k'));
+  });
+
+  it('takes records up to 10 MiB with their key unless told the stream\'s own limit', () => {
+    const largest = 10 * 1024 * 1024;
+    expect(validateUserRecord({ partitionKey: 'k', data: new Uint8Array(largest - 1) }, hashKeyOut, 0).length).toBe(largest - 1);
+    let error: unknown;
+    try {
+      validateUserRecord({ partitionKey: 'k', data: new Uint8Array(largest) }, hashKeyOut, 0);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ field: 'data', limit: largest, actual: largest + 1, code: 'KPL_RECORD_TOO_LARGE' });
+    expect((error as Error).message).toBe(
+      'record is 10,485,761 bytes with its partition key; the limit is 10,485,760 (the largest record any stream takes, MaxRecordSizeInKiB 10,240)',
+    );
   });
 
   it('accepts the exact limits', () => {
@@ -74,7 +93,7 @@ describe('validateUserRecord', () => {
     ['an ArrayBuffer', { partitionKey: 'k', data: new ArrayBuffer(4) }, 'KPL_DATA_INVALID', 'data', /got a ArrayBuffer/],
     ['a Uint16Array', { partitionKey: 'k', data: new Uint16Array(4) }, 'KPL_DATA_INVALID', 'data', /Uint16Array/],
     ['a plain object', { partitionKey: 'k', data: { a: 1 } }, 'KPL_DATA_INVALID', 'data', /got a Object/],
-    ['data + key one byte over', { partitionKey: 'k', data: new Uint8Array(MAX_RECORD_BYTES) }, 'KPL_RECORD_TOO_LARGE', 'data', /^record is 1,048,577 bytes with its partition key; the limit is 1,048,576$/],
+    ['data + key one byte over', { partitionKey: 'k', data: new Uint8Array(MAX_RECORD_BYTES) }, 'KPL_RECORD_TOO_LARGE', 'data', /^record is 1,048,577 bytes with its partition key; the limit is 1,048,576 \(MaxRecordSizeInKiB 1,024 of stream s\)$/],
     ['a multi-byte key over', { partitionKey: 'é', data: new Uint8Array(MAX_RECORD_BYTES - 1) }, 'KPL_RECORD_TOO_LARGE', 'data', /1,048,577 bytes/],
     ['string data over in UTF-8', { partitionKey: 'k', data: 'é'.repeat(MAX_RECORD_BYTES / 2) }, 'KPL_RECORD_TOO_LARGE', 'data', /1,048,577 bytes/],
     ['huge string data', { partitionKey: 'k', data: 'x'.repeat(MAX_RECORD_BYTES + 100) }, 'KPL_RECORD_TOO_LARGE', 'data', /1,048,677 bytes/],

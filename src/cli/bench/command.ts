@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { CONFIG_RULES } from '../../config.js';
 import { SHARD_MAX_BYTES_PER_SECOND } from '../../format/limits.js';
 import type { CliIo } from '../io.js';
 import { endpointUrl, localCredentials, positiveNumber, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
@@ -10,6 +12,7 @@ import { type BenchSummary, formatSummaries, formatSweep } from './summary.js';
 import { sweepPoints } from './sweep.js';
 import { type BenchTarget, externalTarget, startEmbeddedTarget } from './target.js';
 import { MARKER_BYTES, type Workload } from './workload.js';
+import { benchWriters, formatWriters, WRITER_READY, WRITER_START } from './writers.js';
 
 interface BenchOptions {
   readonly shards: number;
@@ -30,11 +33,14 @@ interface BenchOptions {
   readonly aggregation: boolean;
   readonly aggregationMaxSize: number;
   readonly rateLimit: number;
+  readonly adaptiveRateLimit: boolean;
   readonly maxConnections: number;
   readonly maxOutstanding?: number;
   readonly metricsLevel: ProducerSettings['metricsLevel'];
   readonly inProcess: boolean;
   readonly quiet: boolean;
+  readonly writers?: number;
+  readonly awaitStart: boolean;
 }
 
 const DEFAULT_DURATION_SECONDS = 12;
@@ -46,6 +52,8 @@ const SWEEP_LOAD_SHARE = 0.8;
 /** Requests in flight of the plain PutRecords baseline, the producer's maxConnections default. */
 const PLAIN_CONCURRENCY = 24;
 const DEFAULT_SWEEP_OUT = 'kpl-sweep.html';
+/** The producer's rateLimit default, which --writers uses unless --rate-limit is given. */
+const PRODUCER_DEFAULT_RATE_LIMIT = CONFIG_RULES.rateLimit.default;
 
 /** `kpl bench`: measures the producer end to end, by default against the embedded limits-enforcing local Kinesis. */
 export function benchCommand(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -71,11 +79,15 @@ export function benchCommand(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--linger <ms>', 'producer recordMaxBufferedTime', wholeNumber(1, 600_000), 100)
     .option('--no-aggregation', 'producer aggregationEnabled false: one user record per Kinesis record')
     .option('--aggregation-max-size <bytes>', 'producer aggregationMaxSize', wholeNumber(64, 1_048_576), 51_200)
-    .option('--rate-limit <percent>', 'producer rateLimit, % of each shard\'s write limits; the producer\'s default is 150, but the embedded Kinesis enforces exactly 100', wholeNumber(1, 10_000), 100)
+    .option('--rate-limit <percent>', 'producer rateLimit, % of each shard\'s write limits; the producer\'s default is 150, but the embedded Kinesis enforces exactly 100 (with --writers: 150)', wholeNumber(1, 10_000), 100)
+    .option('--no-adaptive-rate-limit', 'producer adaptiveRateLimit false: every shard stays at --rate-limit %, whatever the throttling')
     .option('--max-connections <n>', 'producer maxConnections', wholeNumber(1, 256), 24)
     .option('--max-outstanding <records>', `producer maxOutstandingRecords (default ${OUTSTANDING_RECORDS_PER_SHARD.toLocaleString('en-US')} per shard)`, wholeNumber(1, 100_000_000))
     .addOption(new Option('--metrics-level <level>', 'producer metricsLevel; with none the Kinesis-side figures are not known').choices(['none', 'summary', 'detailed']).default('detailed'))
     .option('--in-process', 'run the embedded local Kinesis in this process instead of a child process (it then competes for this event loop)', false)
+    .addOption(new Option('--writers <n>', 'run N producer processes on one stream of the embedded local Kinesis (in this process) and report bytes sent per byte stored, throttling, each writer\'s share and each shard\'s final rate')
+      .argParser(wholeNumber(1, 64)).conflicts(['sweep', 'comparePlain', 'endpoint', 'stream', 'inProcess', 'records', 'verify']))
+    .addOption(new Option('--await-start', 'a --writers writer: say ready over IPC and offer records once told to start').default(false).hideHelp())
     .addHelpText('after', `
 The summary gives user records/s, MiB/s, the share of the shards' byte limit used, user records per
 Kinesis record, PutRecords calls/s, throttled %, latency p50/p90/p99 from add() to delivery, peak RSS,
@@ -88,10 +100,17 @@ Examples:
   $ kpl bench --shards 8 --record-size 2000 --rate 5000 --duration 30
   $ kpl bench --records 100000 --verify --json  # read everything back; one JSON line for scripts
   $ kpl bench --sweep --out sweep.html          # chart throughput against latency for many settings
+  $ kpl bench --writers 3 --shards 2 --rate-limit 150 --duration 20   # three producer processes share a stream
   $ kpl bench --endpoint http://127.0.0.1:4566 --stream my-stream   # LocalStack
   $ kpl bench --stream my-stream --region eu-west-1 --rate 2000     # real Kinesis: costs money`);
   return command.action(async (options: BenchOptions) => {
     checkCombinations(options, command);
+    if (options.writers !== undefined) {
+      // Writers sharing a stream are measured with the producer's own defaults unless told otherwise.
+      const rateLimit = command.getOptionValueSource('rateLimit') === 'cli' ? options.rateLimit : PRODUCER_DEFAULT_RATE_LIMIT;
+      setExitCode(await runWriters({ ...options, rateLimit }, options.writers, io));
+      return;
+    }
     setExitCode(await runBench(options, io));
   });
 }
@@ -119,6 +138,7 @@ async function runBench(options: BenchOptions, io: CliIo): Promise<number> {
       aggregationEnabled: options.aggregation,
       aggregationMaxSize: options.aggregationMaxSize,
       rateLimit: options.rateLimit,
+      adaptiveRateLimit: options.adaptiveRateLimit,
       maxConnections: options.maxConnections,
       metricsLevel: options.metricsLevel,
     };
@@ -127,6 +147,7 @@ async function runBench(options: BenchOptions, io: CliIo): Promise<number> {
     const workload = workloadOf(options, stream.shards, DEFAULT_DURATION_SECONDS, options.rate);
     const run: BenchRun = { workload, settings, verify: options.verify, view, signal: abort.signal };
     io.stderr.write(`kpl bench: ${describeWorkload(workload, stream.shards)}, against ${target.description}\n`);
+    if (options.awaitStart) await awaitStart();
     const summaries = [await benchProducer(target, stream, run)];
     if (options.comparePlain && !abort.signal.aborted) {
       const plainStream = options.stream !== undefined ? stream : await target.stream(options.shards);
@@ -147,6 +168,54 @@ async function runBench(options: BenchOptions, io: CliIo): Promise<number> {
     view.end();
     stopListening();
     await target.close();
+  }
+}
+
+/** A `--writers` writer: tells the bench that runs it that it is ready, and waits for the word to start. */
+async function awaitStart(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error('--await-start needs an IPC channel to the bench that started this writer');
+  const started = once(process, 'message');
+  send(WRITER_READY);
+  for (;;) {
+    const [message] = (await started) as [unknown];
+    if (message === WRITER_START) break;
+  }
+  process.channel?.unref();
+}
+
+async function runWriters(options: BenchOptions, writers: number, io: CliIo): Promise<number> {
+  const abort = new AbortController();
+  const stopListening = io.onStopSignal(() => abort.abort());
+  const durationSeconds = options.duration ?? DEFAULT_DURATION_SECONDS;
+  const writerArgs = [
+    '--duration', String(durationSeconds),
+    '--record-size', String(options.recordSize),
+    '--keys', String(options.keys),
+    '--linger', String(options.linger),
+    '--aggregation-max-size', String(options.aggregationMaxSize),
+    '--rate-limit', String(options.rateLimit),
+    '--max-connections', String(options.maxConnections),
+    '--max-outstanding', String(options.maxOutstanding ?? options.shards * OUTSTANDING_RECORDS_PER_SHARD),
+    ...(options.rate !== undefined ? ['--rate', String(options.rate)] : []),
+    ...(options.aggregation ? [] : ['--no-aggregation']),
+    ...(options.adaptiveRateLimit ? [] : ['--no-adaptive-rate-limit']),
+  ];
+  try {
+    const summary = await benchWriters({
+      writers,
+      shards: options.shards,
+      durationSeconds,
+      writerArgs,
+      signal: abort.signal,
+      log: (line) => {
+        if (!options.quiet) io.stderr.write(`${line}\n`);
+      },
+    });
+    io.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatWriters(summary)}\n`);
+    return summary.lost > 0 ? 1 : 0;
+  } finally {
+    stopListening();
   }
 }
 

@@ -15,6 +15,7 @@ export interface ProducerSettings {
   readonly aggregationEnabled: boolean;
   readonly aggregationMaxSize: number;
   readonly rateLimit: number;
+  readonly adaptiveRateLimit: boolean;
   readonly maxConnections: number;
   readonly metricsLevel: 'none' | 'summary' | 'detailed';
 }
@@ -51,15 +52,17 @@ export async function benchProducer(target: BenchTarget, stream: BenchStream, ru
     const counts = await readProducerCounts(producer.metrics);
     const attempts = counts.kinesisRecordsPut === undefined || counts.errors === undefined ? undefined : counts.kinesisRecordsPut + counts.errors;
     const checked = await verify(target, stream, factory, load.deliveredIndices, run.verify);
+    const shardRates = Object.fromEntries(producer.shardRates().map((rate) => [rate.shardId, Math.round(rate.bytesPerSecond)]));
     summary = summarize(describe('kinesis-kpl', target, stream, workload, {
       recordMaxBufferedTime: settings.recordMaxBufferedTime,
       aggregation: settings.aggregationEnabled,
       aggregationMaxSize: settings.aggregationMaxSize,
       rateLimit: settings.rateLimit,
+      adaptiveRateLimit: settings.adaptiveRateLimit,
       maxConnections: settings.maxConnections,
       maxOutstandingRecords: workload.maxOutstandingRecords,
       metricsLevel: settings.metricsLevel,
-    }), load, { ...counts, attempts }, checked);
+    }), load, { ...counts, attempts }, checked, shardRates);
   } finally {
     run.view.end();
     await producer.close();

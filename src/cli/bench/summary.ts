@@ -50,6 +50,11 @@ export interface BenchSummary {
   /** Highest resident set size of the bench process. */
   readonly peakRssBytes: number;
   readonly readBack: ReadBack | null;
+  /**
+   * Bytes per second the producer allowed each shard (by shard ID) at the end of the run: the
+   * adaptive rate each shard ended at; null for plain PutRecords.
+   */
+  readonly shardRates: Readonly<Record<string, number>> | null;
 }
 
 /** What the Kinesis side did in a run, from the producer's metrics or the plain loop's counts. */
@@ -74,7 +79,8 @@ export interface RunDescription {
 }
 
 /** Puts a run's figures together. */
-export function summarize(run: RunDescription, load: LoadResult, kinesis: KinesisCounts, readBack: ReadBack | undefined): BenchSummary {
+export function summarize(run: RunDescription, load: LoadResult, kinesis: KinesisCounts, readBack: ReadBack | undefined,
+  shardRates: Readonly<Record<string, number>> | null = null): BenchSummary {
   const seconds = load.elapsedMs / 1000;
   const perSecond = (value: number | undefined): number | null => (value === undefined || seconds === 0 ? null : round(value / seconds));
   const kinesisBytesPerSecond = perSecond(kinesis.kinesisBytesPut);
@@ -105,6 +111,7 @@ export function summarize(run: RunDescription, load: LoadResult, kinesis: Kinesi
     latencyMs: load.latency.percentiles(),
     peakRssBytes: load.peakRssBytes,
     readBack: readBack ?? null,
+    shardRates,
   };
 }
 
@@ -153,6 +160,7 @@ function summaryRows(withReadBack: boolean): Array<[string, (s: BenchSummary) =>
     ['latency p50 / p90 / p99', (s) => `${count(s.latencyMs.p50)} / ${count(s.latencyMs.p90)} / ${count(s.latencyMs.p99)} ms`],
     ['peak RSS', (s) => megabytes(s.peakRssBytes)],
   ];
+  rows.push(['final shard rates', (s) => (s.shardRates === null ? '-' : Object.values(s.shardRates).map((rate) => `${(rate / SHARD_MAX_BYTES_PER_SECOND * 100).toFixed(0)} %`).join(' '))]);
   if (withReadBack) {
     rows.push(['read back', (s) => (s.readBack === null ? '-' : `${count(s.readBack.found)} found, ${count(s.readBack.missing)} missing, ${count(s.readBack.duplicates)} twice`)]);
   }

@@ -37,7 +37,7 @@ export interface BenchTarget {
 }
 
 /** The compiled `kpl` entry point, when this module runs from the build (not from the TypeScript source). */
-const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
+export const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 const KILL_AFTER_MS = 2_000;
 const OUTPUT_KEPT_CHARS = 2_000;
