@@ -60,6 +60,8 @@ export class SpoolFeeder {
   /** Scratch for validation's hash key. */
   readonly #hashKey = new Uint32Array(4);
   #parked: Parked[] = [];
+  /** The last enqueue() waiting for room at spool.maxBytes; later ones line up behind it. */
+  #roomQueue: Promise<void> | undefined;
   #parkedBytes = 0;
   #parkTimer: NodeJS.Timeout | undefined;
   #inWindow = 0;
@@ -94,12 +96,31 @@ export class SpoolFeeder {
    * Rejects with ValidationError for bad input, SpoolWriteError when the file system refused the write
    * (e.g. ENOSPC, with the path).
    */
-  async enqueue(record: SpoolRecord): Promise<void> {
-    const payload = this.#encode(record);
-    if (!this.spool.hasRoom(payload.length)) await this.spool.waitForRoom(payload.length);
-    if (this.#stopped) throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
-    this.spool.append(payload);
-    await this.spool.durable();
+  enqueue(record: SpoolRecord): Promise<void> {
+    let payload: Buffer;
+    try {
+      payload = this.#encode(record);
+      if (this.#roomQueue === undefined && this.spool.hasRoom(payload.length)) {
+        this.spool.append(payload);
+        return this.spool.durable();
+      }
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    // At maxBytes, records wait in line: each is appended in the order enqueue() took it.
+    let durable: Promise<void> = Promise.resolve();
+    const appended = (this.#roomQueue ?? Promise.resolve()).then(async () => {
+      while (!this.spool.hasRoom(payload.length) && !this.#stopped) await this.spool.waitForRoom(payload.length);
+      if (this.#stopped) throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
+      this.spool.append(payload);
+      durable = this.spool.durable();
+    });
+    const queued = appended.then(() => undefined, () => undefined);
+    this.#roomQueue = queued;
+    void queued.then(() => {
+      if (this.#roomQueue === queued) this.#roomQueue = undefined;
+    });
+    return appended.then(() => durable);
   }
 
   /**

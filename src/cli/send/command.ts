@@ -8,6 +8,7 @@ import { KplError, UserRecordFailedError } from '../../records.js';
 import type { CliIo } from '../io.js';
 import { endpointUrl, localCredentials, streamName, wholeNumber } from '../options.js';
 import { keySource, type KeySource, lineToRecord } from './line-records.js';
+import { sendSpooled } from './spooled-send.js';
 
 interface SendOptions {
   readonly stream: string;
@@ -17,6 +18,9 @@ interface SendOptions {
   readonly key?: string;
   readonly linger: number;
   readonly maxOutstanding: number;
+  readonly spool?: string;
+  readonly spoolSync: number;
+  readonly reportDurable?: boolean;
 }
 
 /** Bytes of records accepted and not yet settled; with maxOutstandingRecords, the memory bound of `kpl send`. */
@@ -36,6 +40,9 @@ export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Com
     .option('--key <key>', 'one partition key for every line (all go to one shard)')
     .option('--linger <ms>', 'producer recordMaxBufferedTime', wholeNumber(1, 600_000), 100)
     .option('--max-outstanding <records>', 'records held in memory at most before reading pauses', wholeNumber(1, 10_000_000), 100_000)
+    .option('--spool <dir>', 'spool records on disk in DIR before sending: safe across outages, crashes and restarts; run again with the same DIR to deliver what waits there')
+    .option('--spool-sync <ms>', 'with --spool: most time between two fsyncs of the spool (0: back to back)', wholeNumber(0, 60_000), 100)
+    .option('--report-durable', 'with --spool: print "durable N" on stdout whenever the first N lines read are safe on disk')
     .addHelpText('after', `
 Without --key-field or --key each line gets a random partition key. Empty lines are skipped.
 Credentials come from the usual AWS environment (variables, profile, instance role); against a
@@ -43,10 +50,15 @@ local endpoint (127.0.0.1 or localhost) without any, dummy ones are used. It flu
 the input and on Ctrl-C or SIGTERM (a second one stops waiting for records in flight), prints its
 counts on stderr, and exits 1 if any record failed or was abandoned.
 
+With --spool DIR every line is on disk before more is read (reading pauses while the spool is full),
+and a stop signal stops at once: what is not yet delivered stays in DIR. Run again with the same DIR
+(and no input, e.g. < /dev/null) to deliver what waits there; it exits 0 once the spool is empty.
+
 Examples:
   $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --key-field deviceId
   $ kpl send --stream events --region eu-west-1 events-1.ndjson events-2.ndjson
-  $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local --key k1 < lines.txt`)
+  $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local --key k1 < lines.txt
+  $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --spool /var/spool/kpl`)
     .action(async (files: string[], options: SendOptions) => {
       setExitCode(await send(files, options, io));
     });
@@ -61,7 +73,7 @@ interface Counts {
 
 async function send(files: readonly string[], options: SendOptions, io: CliIo): Promise<number> {
   const credentials = localCredentials(options.endpoint, io.env);
-  const producer = new KinesisProducer({
+  const config = {
     streamName: options.stream,
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.region !== undefined ? { region: options.region } : {}),
@@ -70,7 +82,17 @@ async function send(files: readonly string[], options: SendOptions, io: CliIo): 
     maxOutstandingRecords: options.maxOutstanding,
     maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
     metricsLevel: 'none',
-  });
+  } as const;
+  if (options.spool !== undefined) {
+    return sendSpooled(files, {
+      producer: config,
+      directory: options.spool,
+      syncIntervalMs: options.spoolSync,
+      reportDurable: options.reportDurable === true,
+      source: keySource(options.keyField, options.key),
+    }, io);
+  }
+  const producer = new KinesisProducer(config);
   const counts: Counts = { lines: 0, delivered: 0, failed: 0, failuresByCode: new Map() };
   let problemsShown = 0;
   const fail = (line: number, code: string, message: string): void => {
