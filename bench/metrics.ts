@@ -18,7 +18,7 @@ import { ProducerMetrics } from '../src/metrics.js';
 import { PendingRecord } from '../src/pending-record.js';
 import type { ClosedAggregate } from '../src/pipeline/aggregator.js';
 import { KinesisProducer } from '../src/producer.js';
-import type { RequestReport } from '../src/stream-pipeline.js';
+import type { RequestReport } from '../src/pipeline/observer.js';
 import { runProducerLoad } from '../src/cli/bench/producer-load.js';
 import { RecordFactory } from '../src/cli/bench/workload.js';
 import { startFastKinesis } from './support/fast-kinesis.js';
@@ -101,6 +101,7 @@ function metricsCostPerRecord(): number {
     shard: shard % SHARDS,
     size: 50_000,
     oldestAt: now,
+    expiresAt: now + 30_000,
     record: { partitionKey: 'a', explicitHashKey: '0', data: new Uint8Array(50_000) },
     items: Array.from({ length: RECORDS_PER_AGGREGATE }, () =>
       new PendingRecord({ partitionKey: 'k', data: '' }, new Uint8Array(RECORD_BYTES), now - 50, 0, () => {}, RECORD_BYTES + 1)),

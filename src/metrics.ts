@@ -11,7 +11,7 @@
  */
 import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { PendingRecord } from './pending-record.js';
-import type { PipelineObserver, RequestReport } from './stream-pipeline.js';
+import type { PipelineObserver, RequestReport } from './pipeline/observer.js';
 
 /** How the producer's metrics are kept. */
 export interface ProducerMetricsOptions {
@@ -80,6 +80,7 @@ class ShardTotals {
 class StreamTotals {
   received = 0;
   expired = 0;
+  resentAfterReshard = 0;
   readonly failedByCode = new Map<string, number>();
   readonly requestSeconds = new BucketCounts(BUCKETS.requestSeconds);
   readonly kinesisRecordsPerRequest = new BucketCounts(BUCKETS.kinesisRecordsPerRequest);
@@ -202,20 +203,22 @@ export class ProducerMetrics implements PipelineObserver {
       }
       shard.kinesisRecordsPut++;
       shard.kinesisRecordsBytes += entry.size;
-      shard.userRecordsPut += items.length;
-      let dataBytes = 0;
-      for (let j = 0; j < items.length; j++) dataBytes += (items[j] as PendingRecord).data.length;
-      shard.userRecordsDataBytes += dataBytes;
-      if (detailed) {
-        shard.userRecordsPerKinesisRecord.observe(items.length);
-        for (let j = 0; j < items.length; j++) shard.retriesPerRecord.observe((items[j] as PendingRecord).retries);
-      }
+      if (detailed) shard.userRecordsPerKinesisRecord.observe(items.length);
+      // A misplaced aggregate's user records are counted when it is known which of them the shard holds.
+      if (report.misplaced === undefined || !report.misplaced.has(entry)) countUserRecordsPut(shard, items, detailed);
     }
     if (detailed) {
       stream.requestSeconds.observe(report.durationMs / 1000);
       stream.kinesisRecordsPerRequest.observe(entries.length);
       stream.userRecordsPerRequest.observe(userRecords);
     }
+  }
+
+  /** A misplaced aggregate settled: `put` are the records its shard holds; `resent` went out again. */
+  misplacedSettled(stream: string, shardId: string, put: readonly PendingRecord[], resent: number): void {
+    const totals = this.#streamTotals(stream);
+    countUserRecordsPut(totals.shard(shardId), put, this.#detailed);
+    totals.resentAfterReshard += resent;
   }
 
   /** User records that failed for good: expired, unretryable, throttled with failIfThrottled, or closed. */
@@ -296,6 +299,9 @@ export class ProducerMetrics implements PipelineObserver {
       'Kinesis records that a PutRecords attempt did not store, by error code; a failed request counts each record it carried.',
       [...shardLabels, 'error_code'], byCode(shardErrors));
     streamCounter('kpl_user_records_expired_total', 'User records that failed because recordTtl passed.', (t) => t.expired);
+    streamCounter('kpl_user_records_resent_after_reshard_total',
+      'User records sent again because a reshard put their aggregate on a shard whose hash key range does not hold them (a raw reader sees them twice).',
+      (t) => t.resentAfterReshard);
     counter(registry, 'kpl_user_records_failed_total',
       'User records whose add() promise rejected after they were accepted: expired, unretryable, throttled with failIfThrottled, or closed.',
       [...streamLabels, 'error_code'], byCode((t) => [[labelsOf(t.stream), t.failedByCode]]));
@@ -330,6 +336,15 @@ export class ProducerMetrics implements PipelineObserver {
     streamHistogram('kpl_user_records_per_put_records_request', 'User records in each PutRecords request.',
       BUCKETS.userRecordsPerRequest, (t) => t.userRecordsPerRequest);
   }
+}
+
+/** User records Kinesis holds where a KCL reader finds them: counts, data bytes and (detailed) their failed attempts. */
+function countUserRecordsPut(shard: ShardTotals, items: readonly PendingRecord[], detailed: boolean): void {
+  shard.userRecordsPut += items.length;
+  let dataBytes = 0;
+  for (let j = 0; j < items.length; j++) dataBytes += (items[j] as PendingRecord).data.length;
+  shard.userRecordsDataBytes += dataBytes;
+  if (detailed) for (let j = 0; j < items.length; j++) shard.retriesPerRecord.observe((items[j] as PendingRecord).failedAttemptCount);
 }
 
 function observeBuffering(buckets: BucketCounts, items: readonly PendingRecord[], sentAt: number): void {

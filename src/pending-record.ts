@@ -1,4 +1,8 @@
+import type { ClosedAggregate } from './pipeline/aggregator.js';
 import type { Attempt, UserRecord, UserRecordResult } from './records.js';
+
+/** A Kinesis record of pending user records, as the aggregator closes it. */
+export type PendingAggregate = ClosedAggregate<PendingRecord>;
 
 /**
  * Milliseconds on the monotonic clock, whole. Whole numbers fit V8's small integers, so a record's
@@ -16,8 +20,11 @@ export function monotonicMs(): number {
 export class PendingRecord {
   /** When it last entered the aggregator (ms): at add() or when its backoff ended. */
   readyAt: number;
-  /** Every attempt, created at the first failure; successful first attempts never allocate it. */
-  failedAttempts: Attempt[] | undefined;
+  /**
+   * Its attempts so far, in order, the successful one last once it is put. Allocated at its first
+   * failed attempt: a record put at its first try never has one.
+   */
+  attempts: Attempt[] | undefined;
 
   constructor(
     readonly record: UserRecord,
@@ -56,13 +63,21 @@ export class PendingRecord {
     return this.record.explicitHashKey;
   }
 
-  /** Failed attempts so far. */
-  get retries(): number {
-    return this.failedAttempts === undefined ? 0 : this.failedAttempts.length;
+  /** Its failed attempts so far: what kpl_retries_per_record counts once it is put. */
+  get failedAttemptCount(): number {
+    return failedAttemptCount(this.attempts);
   }
 }
 
 /** A record's share of maxOutstandingBytes, the same at add() and when it settles. */
 export function outstandingBytesOf(partitionKey: string, data: Uint8Array): number {
   return data.length + partitionKey.length;
+}
+
+/** The failed attempts in an attempt list. */
+export function failedAttemptCount(attempts: readonly Attempt[] | undefined): number {
+  if (attempts === undefined) return 0;
+  let failed = 0;
+  for (let i = 0; i < attempts.length; i++) if (!(attempts[i] as Attempt).success) failed++;
+  return failed;
 }

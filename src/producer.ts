@@ -3,10 +3,11 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Registry } from 'prom-client';
 import { type ProducerConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { ProducerMetrics } from './metrics.js';
+import { OutstandingRecords } from './outstanding-records.js';
 import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
-import { StreamPipeline } from './stream-pipeline.js';
+import { StreamPipeline } from './pipeline/stream-pipeline.js';
 import { openSpoolFeeder, type SpoolFeeder } from './spool/open-spool-feeder.js';
 import type { SpoolStats } from './spool/spool.js';
 
@@ -25,20 +26,21 @@ function captureResolve(resolve: (result: UserRecordResult | PromiseLike<UserRec
   capturedResolve = resolve;
 }
 
+/**
+ * At least what a record will hold of maxOutstandingBytes, read without validating or encoding it:
+ * a string's UTF-8 bytes are never fewer than its UTF-16 code units.
+ */
+function minOutstandingBytes(record: StreamUserRecord): number {
+  if (typeof record !== 'object' || record === null) return 0;
+  const { data, partitionKey } = record;
+  const dataLength = typeof data === 'string' || data instanceof Uint8Array ? data.length : 0;
+  return dataLength + (typeof partitionKey === 'string' ? partitionKey.length : 0);
+}
+
 /** A record's share of maxOutstandingBytes before it is validated, for waiting on room. */
 function outstandingBytesOfRecord(record: StreamUserRecord): number {
   const dataBytes = typeof record.data === 'string' ? Buffer.byteLength(record.data) : record.data.length;
   return dataBytes + record.partitionKey.length;
-}
-
-interface RoomWaiter {
-  readonly bytes: number;
-  readonly wake: () => void;
-}
-
-interface FlushWaiter {
-  readonly generation: number;
-  readonly resolve: () => void;
 }
 
 /**
@@ -56,14 +58,7 @@ export class KinesisProducer {
   readonly #metrics: ProducerMetrics | undefined;
   /** Scratch for the record being added: validation writes its hash key here, so no per-record array is allocated. */
   readonly #hashKey = new Uint32Array(4);
-  #outstandingRecords = 0;
-  #outstandingBytes = 0;
-  /** Outstanding records per flush() generation, oldest first; flush() waits for the ones before it. */
-  #generationCounts: number[] = [0];
-  #oldestGeneration = 0;
-  #flushWaiters: FlushWaiter[] = [];
-  /** Callers of ready() (bytes 0) and writables waiting for room for one record of `bytes`. */
-  #roomWaiters: RoomWaiter[] = [];
+  readonly #outstanding: OutstandingRecords;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** With a spool: appends what add() and enqueue() take and feeds the pipeline from disk. */
@@ -73,6 +68,7 @@ export class KinesisProducer {
   constructor(config: ProducerConfig) {
     this.#config = resolveConfig(config);
     const resolved = this.#config;
+    this.#outstanding = new OutstandingRecords({ maxRecords: resolved.maxOutstandingRecords, maxBytes: resolved.maxOutstandingBytes });
     this.#ownsClient = resolved.client === undefined;
     this.#client = resolved.client ?? createKinesisClient({
       ...(resolved.region !== undefined ? { region: resolved.region } : {}),
@@ -87,14 +83,14 @@ export class KinesisProducer {
       registry: this.metrics,
       level: resolved.metricsLevel,
       granularity: resolved.metricsGranularity,
-      pending: () => this.#outstandingRecords,
+      pending: () => this.#outstanding.size,
     });
     this.#defaultPipeline = this.#createPipeline(resolved.stream.streamARN ?? resolved.stream.streamName as string, resolved.stream);
     this.#defaultPipeline.start();
     this.#spool = resolved.spool === undefined ? undefined : openSpoolFeeder(resolved, this.metrics, {
       windowRoom: () => ({
-        records: resolved.maxOutstandingRecords - this.#outstandingRecords,
-        bytes: resolved.maxOutstandingBytes - this.#outstandingBytes,
+        records: resolved.maxOutstandingRecords - this.#outstanding.size,
+        bytes: resolved.maxOutstandingBytes - this.#outstanding.bytes,
       }),
       submit: (record, data, settle) => this.#admit(record, data, settle),
     });
@@ -122,12 +118,12 @@ export class KinesisProducer {
 
   /** Records accepted by add() and not yet settled. */
   get outstandingRecords(): number {
-    return this.#outstandingRecords;
+    return this.#outstanding.size;
   }
 
   /** Payload bytes (data + partition keys) accepted and not yet settled. */
   get outstandingBytes(): number {
-    return this.#outstandingBytes;
+    return this.#outstanding.bytes;
   }
 
   /**
@@ -155,12 +151,9 @@ export class KinesisProducer {
   }
 
   #flushWindow(): Promise<void> {
-    const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    this.#generationCounts.push(0);
-    if (this.#generationCounts[0] === 0) this.#retireGenerations();
+    const settled = this.#outstanding.onSettled();
     for (const pipeline of this.#pipelines.values()) pipeline.flush();
-    if (this.#settledThrough(generation)) return Promise.resolve();
-    return new Promise((resolve) => this.#flushWaiters.push({ generation, resolve }));
+    return settled;
   }
 
   /**
@@ -176,7 +169,7 @@ export class KinesisProducer {
 
   /** Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it already is. */
   ready(): Promise<void> {
-    return this.#roomFor(0);
+    return this.#outstanding.onRoom(0);
   }
 
   /**
@@ -198,38 +191,38 @@ export class KinesisProducer {
     /** Records written and not yet settled; the end waits for every one of them, not only for flush(). */
     let unsettled = 0;
     let whenSettled: (() => void) | undefined;
-    const settled = (): void => {
+    const delivered = (): void => {
       if (--unsettled === 0 && whenSettled !== undefined) whenSettled();
+    };
+    const failed = (error: unknown): void => {
+      if (failure === undefined) {
+        failure = error as Error;
+        stream.destroy(failure);
+      }
+      delivered();
+    };
+    // One function for every record: a closure is made only when a record must wait for room.
+    const write = (record: StreamUserRecord, callback: (error?: Error | null) => void): void => {
+      let delivery: Promise<UserRecordResult>;
+      try {
+        delivery = this.#enqueue(record);
+      } catch (error) {
+        if (error instanceof BufferFullError) {
+          // ready() would resolve as soon as the producer is below its limits, which may still
+          // be too little room for this record: wait for room for its own bytes.
+          void this.#outstanding.onRoom(outstandingBytesOfRecord(record)).then(() => write(record, callback));
+          return;
+        }
+        callback(error as Error);
+        return;
+      }
+      unsettled++;
+      delivery.then(delivered, failed);
+      callback();
     };
     const stream = new Writable({
       objectMode: true,
-      write: (record: StreamUserRecord, _encoding, callback) => {
-        const send = (): void => {
-          let delivery: Promise<UserRecordResult>;
-          try {
-            delivery = this.#enqueue(record);
-          } catch (error) {
-            if (error instanceof BufferFullError) {
-              // ready() would resolve as soon as the producer is below its limits, which may still
-              // be too little room for this record: wait for room for its own bytes.
-              void this.#roomFor(outstandingBytesOfRecord(record)).then(send);
-              return;
-            }
-            callback(error as Error);
-            return;
-          }
-          unsettled++;
-          delivery.then(settled, (error: unknown) => {
-            if (failure === undefined) {
-              failure = error as Error;
-              stream.destroy(failure);
-            }
-            settled();
-          });
-          callback();
-        };
-        send();
-      },
+      write: (record: StreamUserRecord, _encoding, callback) => write(record, callback),
       final: (callback) => {
         const finish = (): void => callback(failure);
         void this.flush().then(() => {
@@ -243,35 +236,32 @@ export class KinesisProducer {
 
   #enqueue(record: StreamUserRecord): Promise<UserRecordResult> {
     if (this.#closed) throw new ProducerClosedError();
+    const outstanding = this.#outstanding;
+    outstanding.refuseIfFull(minOutstandingBytes(record));
     const hashKey = this.#hashKey;
     const data = validateUserRecord(record, hashKey, 0);
     const bytes = outstandingBytesOf(record.partitionKey, data);
-    const config = this.#config;
-    if (this.#outstandingRecords >= config.maxOutstandingRecords) {
-      throw new BufferFullError('maxOutstandingRecords', config.maxOutstandingRecords, this.#outstandingRecords);
-    }
-    if (this.#outstandingBytes + bytes > config.maxOutstandingBytes) {
-      throw new BufferFullError('maxOutstandingBytes', config.maxOutstandingBytes, this.#outstandingBytes);
-    }
+    const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
+    const generation = outstanding.add(bytes);
     const promise = new Promise<UserRecordResult>(captureResolve);
-    this.#admit(record, data, capturedResolve, bytes);
+    const item = new PendingRecord(record, data, monotonicMs(), generation, capturedResolve, bytes);
+    this.#metrics?.recordReceived(pipeline.label);
+    pipeline.add(item, hashKey, 0);
     return promise;
   }
 
-  /** Puts a validated record into its stream's pipeline, counted as outstanding; `resolve` settles it. */
-  #admit(record: StreamUserRecord, data: Uint8Array, resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void,
-    bytes = outstandingBytesOf(record.partitionKey, data)): void {
+  /** Puts a record read back from the spool into its stream's pipeline, counted in the window; `settle` settles it. False when the window is full. */
+  #admit(record: StreamUserRecord, data: Uint8Array, settle: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void): boolean {
+    const bytes = outstandingBytesOf(record.partitionKey, data);
+    if (this.#outstanding.size >= this.#config.maxOutstandingRecords || this.#outstanding.bytes + bytes > this.#config.maxOutstandingBytes) return false;
     const hashKey = this.#hashKey;
-    if (this.#spool !== undefined) validateUserRecord(record, hashKey, 0);
+    validateUserRecord(record, hashKey, 0);
     const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
-    const now = monotonicMs();
-    const generation = this.#oldestGeneration + this.#generationCounts.length - 1;
-    const item = new PendingRecord(record, data, now, generation, resolve, bytes);
-    this.#outstandingRecords++;
-    this.#outstandingBytes += bytes;
-    (this.#generationCounts[this.#generationCounts.length - 1] as number)++;
+    const generation = this.#outstanding.add(bytes);
+    const item = new PendingRecord(record, data, monotonicMs(), generation, settle, bytes);
     this.#metrics?.recordReceived(pipeline.label);
     pipeline.add(item, hashKey, 0);
+    return true;
   }
 
   #pipelineFor(streamName: string): StreamPipeline {
@@ -297,59 +287,7 @@ export class KinesisProducer {
   }
 
   #settled(item: PendingRecord): void {
-    this.#outstandingRecords--;
-    this.#outstandingBytes -= item.outstandingBytes;
-    const index = item.generation - this.#oldestGeneration;
-    const left = (this.#generationCounts[index] as number) - 1;
-    this.#generationCounts[index] = left;
-    if (left === 0 && index === 0) this.#retireGenerations();
-    if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
-  }
-
-  /** Resolves once a record of `bytes` fits (for 0: once the producer is below both limits). */
-  #roomFor(bytes: number): Promise<void> {
-    if (this.#hasRoom(bytes)) return Promise.resolve();
-    return new Promise((wake) => this.#roomWaiters.push({ bytes, wake }));
-  }
-
-  #wakeRoomWaiters(): void {
-    const waiting: RoomWaiter[] = [];
-    for (const waiter of this.#roomWaiters) {
-      if (this.#closed || this.#hasRoom(waiter.bytes)) waiter.wake();
-      else waiting.push(waiter);
-    }
-    this.#roomWaiters = waiting;
-  }
-
-  /** Drops the leading generations that have fully settled and wakes the flushes waiting on them. */
-  #retireGenerations(): void {
-    const counts = this.#generationCounts;
-    let drop = 0;
-    while (drop < counts.length - 1 && counts[drop] === 0) drop++;
-    if (drop === 0) return;
-    this.#generationCounts = counts.slice(drop);
-    this.#oldestGeneration += drop;
-    if (this.#flushWaiters.length === 0) return;
-    const waiting: FlushWaiter[] = [];
-    for (const waiter of this.#flushWaiters) {
-      if (this.#settledThrough(waiter.generation)) waiter.resolve();
-      else waiting.push(waiter);
-    }
-    this.#flushWaiters = waiting;
-  }
-
-  #settledThrough(generation: number): boolean {
-    const last = generation - this.#oldestGeneration;
-    for (let i = 0; i <= last && i < this.#generationCounts.length; i++) if (this.#generationCounts[i] !== 0) return false;
-    return true;
-  }
-
-  /** Room for a record of `bytes` as add() judges it; with 0, whether the producer is below both limits. */
-  #hasRoom(bytes: number): boolean {
-    if (this.#outstandingRecords >= this.#config.maxOutstandingRecords) return false;
-    return bytes === 0
-      ? this.#outstandingBytes < this.#config.maxOutstandingBytes
-      : this.#outstandingBytes + bytes <= this.#config.maxOutstandingBytes;
+    this.#outstanding.settled(item.outstandingBytes, item.generation);
   }
 
   async #shutDown(): Promise<void> {
@@ -363,7 +301,7 @@ export class KinesisProducer {
       await this.flush();
       for (const pipeline of this.#pipelines.values()) pipeline.close();
     }
-    this.#wakeRoomWaiters();
+    this.#outstanding.close();
     if (this.#ownsClient) this.#client.destroy();
   }
 }

@@ -42,7 +42,7 @@ export interface UserRecordResult {
    * Every try, the successful one last. When the first try succeeded, records that became ready in
    * the same millisecond may share one list, which is then frozen.
    */
-  attempts: Attempt[];
+  attempts: readonly Attempt[];
 }
 
 /** Every error code the library raises; stable, for callers to switch on. */

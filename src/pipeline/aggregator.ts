@@ -38,6 +38,11 @@ export interface ClosedAggregate<T> {
   readonly size: number;
   /** When its oldest record entered the aggregator (ms, the producer's clock). */
   readonly oldestAt: number;
+  /**
+   * The earliest deadline of its records (ms, the producer's clock); never later than the true
+   * earliest, and earlier only for records left over when one aggregate's records filled two.
+   */
+  readonly expiresAt: number;
 }
 
 /**
@@ -55,6 +60,8 @@ interface OpenAggregate<T> {
   /** Set once the aggregate is packed for real and goes on adding records exactly. */
   builder: AggregateBuilder | undefined;
   openedAt: number;
+  /** The earliest deadline of its records. */
+  expiresAt: number;
   /** Bumped on every close, so that stale entries in the deadline queue are recognised. */
   epoch: number;
 }
@@ -120,18 +127,19 @@ export class Aggregator<T extends AggregatedItem> {
 
   /**
    * Adds one validated user record for `shard`. `hashKey` at `offset` is the record's 128-bit hash key;
-   * it is copied when the record opens an aggregate.
+   * it is copied when the record opens an aggregate. `expiresAt` is the record's deadline.
    */
-  add(shard: number, item: T, hashKey: Uint32Array, offset: number, now: number): void {
+  add(shard: number, item: T, hashKey: Uint32Array, offset: number, now: number, expiresAt: number): void {
     let aggregate = this.#open[shard] ?? this.#openAggregate(shard, hashKey, offset, now);
     const builder = aggregate.builder;
     if (builder === undefined) {
-      aggregate = this.#collect(aggregate, item, hashKey, offset, now);
+      aggregate = this.#collect(aggregate, item, hashKey, offset, now, expiresAt);
     } else if (builder.tryAdd(item.partitionKey, item.explicitHashKey, item.data, this.#maxSize)) {
       aggregate.items.push(item);
+      if (expiresAt < aggregate.expiresAt) aggregate.expiresAt = expiresAt;
     } else {
       this.#close(aggregate);
-      aggregate = this.#collect(this.#openAggregate(shard, hashKey, offset, now), item, hashKey, offset, now);
+      aggregate = this.#collect(this.#openAggregate(shard, hashKey, offset, now), item, hashKey, offset, now, expiresAt);
     }
     if (aggregate.items.length >= this.#options.maxCount) this.#close(aggregate);
   }
@@ -192,21 +200,24 @@ export class Aggregator<T extends AggregatedItem> {
    * Returns the shard's open aggregate that holds `item` afterwards. `hashKey` is the item's hash
    * key, or undefined to compute it if the item has to open an aggregate.
    */
-  #collect(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number): OpenAggregate<T> {
+  #collect(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number,
+    expiresAt: number): OpenAggregate<T> {
     const explicitHashKey = item.explicitHashKey;
     const added = newRecordBytes(item.partitionKey.length, explicitHashKey === undefined ? -1 : explicitHashKey.length,
       item.data.length, aggregate.items.length, aggregate.explicitHashKeys);
     if (aggregate.items.length > 0 && aggregateSize(aggregate.estimate + added) > this.#maxSize) {
-      return this.#pack(aggregate, item, hashKey, offset, now);
+      return this.#pack(aggregate, item, hashKey, offset, now, expiresAt);
     }
     aggregate.items.push(item);
+    if (expiresAt < aggregate.expiresAt) aggregate.expiresAt = expiresAt;
     aggregate.estimate += added;
     if (explicitHashKey !== undefined) aggregate.explicitHashKeys++;
     return aggregate;
   }
 
   /** The estimate says `item` does not fit: packs the collected records for real and decides. */
-  #pack(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number): OpenAggregate<T> {
+  #pack(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number,
+    expiresAt: number): OpenAggregate<T> {
     const packer = this.#packer;
     const items = aggregate.items;
     const packed = this.#fill(items, 0);
@@ -214,26 +225,28 @@ export class Aggregator<T extends AggregatedItem> {
       if (packer.tryAdd(item.partitionKey, item.explicitHashKey, item.data, this.#maxSize)) {
         // Repeated keys left room: this aggregate goes on exactly, with the packer as its own builder.
         items.push(item);
+        if (expiresAt < aggregate.expiresAt) aggregate.expiresAt = expiresAt;
         aggregate.builder = packer;
         this.#packer = this.#spareBuilders.pop() ?? this.#newBuilder();
         return aggregate;
       }
-      this.#emitPacked(aggregate.shard, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS, aggregate.openedAt);
+      this.#emitPacked(aggregate, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
       this.#forget(aggregate);
       const next = this.#openAggregate(aggregate.shard, this.#hashKeyFor(item, hashKey), hashKey === undefined ? 0 : offset, now);
-      return this.#collect(next, item, hashKey, offset, now);
+      return this.#collect(next, item, hashKey, offset, now, expiresAt);
     }
     // Keys longer in UTF-8 than counted: what fit goes out; the rest stays open, with its deadline.
     const rest = items.slice(packed);
     items.length = packed;
-    this.#emitPacked(aggregate.shard, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS, aggregate.openedAt);
+    this.#emitPacked(aggregate, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
     aggregate.items = [];
     aggregate.estimate = 0;
     aggregate.explicitHashKeys = 0;
     this.#options.hashKeyOf(rest[0] as T, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
     let open = aggregate;
-    for (const left of rest) open = this.#collect(open, left, undefined, 0, now);
-    return this.#collect(open, item, hashKey, offset, now);
+    // The records left over keep the deadline of the whole aggregate: at most earlier than theirs.
+    for (const left of rest) open = this.#collect(open, left, undefined, 0, now, aggregate.expiresAt);
+    return this.#collect(open, item, hashKey, offset, now, expiresAt);
   }
 
   /** Adds items[from..] to the packer until one does not fit; returns how many it took (at least one). */
@@ -261,10 +274,12 @@ export class Aggregator<T extends AggregatedItem> {
       explicitHashKeys: 0,
       builder: undefined,
       openedAt: now,
+      expiresAt: Infinity,
       epoch: 0,
     };
     aggregate.shard = shard;
     aggregate.openedAt = now;
+    aggregate.expiresAt = Infinity;
     if (shard * HASH_KEY_WORDS >= this.#firstHashKeys.length) this.#growFirstHashKeys(shard);
     const first = this.#firstHashKeys;
     const at = shard * HASH_KEY_WORDS;
@@ -289,7 +304,7 @@ export class Aggregator<T extends AggregatedItem> {
     } else {
       const size = builder.size;
       const record = builder.finish(this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
-      this.#emit({ shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt });
+      this.#emit({ shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt, expiresAt: aggregate.expiresAt });
     }
     this.#forget(aggregate);
   }
@@ -298,14 +313,14 @@ export class Aggregator<T extends AggregatedItem> {
   #emitCollected(aggregate: OpenAggregate<T>, packed: number): void {
     const items = aggregate.items;
     if (packed === items.length) {
-      this.#emitPacked(aggregate.shard, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS, aggregate.openedAt);
+      this.#emitPacked(aggregate, items, this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
       return;
     }
     let from = 0;
     let firstHashKey: Uint32Array = this.#firstHashKeys;
     let firstHashKeyOffset = aggregate.shard * HASH_KEY_WORDS;
     for (;;) {
-      this.#emitPacked(aggregate.shard, items.slice(from, from + packed), firstHashKey, firstHashKeyOffset, aggregate.openedAt);
+      this.#emitPacked(aggregate, items.slice(from, from + packed), firstHashKey, firstHashKeyOffset);
       from += packed;
       if (from === items.length) return;
       firstHashKey = this.#hashKeyFor(items[from] as T, undefined);
@@ -320,11 +335,11 @@ export class Aggregator<T extends AggregatedItem> {
     this.#release(aggregate);
   }
 
-  /** Emits what the packer holds: `items`, of `shard`. */
-  #emitPacked(shard: number, items: T[], firstHashKey: Uint32Array, firstHashKeyOffset: number, oldestAt: number): void {
+  /** Emits what the packer holds: `items`, of `aggregate`, whose shard, opening time and deadline they take. */
+  #emitPacked(aggregate: OpenAggregate<T>, items: T[], firstHashKey: Uint32Array, firstHashKeyOffset: number): void {
     const size = this.#packer.size;
     const record = this.#packer.finish(firstHashKey, firstHashKeyOffset);
-    this.#emit({ shard, record, items, size, oldestAt });
+    this.#emit({ shard: aggregate.shard, record, items, size, oldestAt: aggregate.openedAt, expiresAt: aggregate.expiresAt });
   }
 
   #openAggregates(): OpenAggregate<T>[] {

@@ -16,6 +16,8 @@ export interface Collectable {
   readonly size: number;
   /** When its oldest user record entered the pipeline (ms). */
   readonly oldestAt: number;
+  /** The earliest deadline of its user records (ms). */
+  readonly expiresAt: number;
 }
 
 /** The Kinesis records of one PutRecords request. */
@@ -23,6 +25,8 @@ export interface Batch<A extends Collectable> {
   readonly entries: A[];
   readonly size: number;
   readonly oldestAt: number;
+  /** The earliest deadline of its entries. */
+  readonly expiresAt: number;
 }
 
 /**
@@ -37,6 +41,7 @@ export class Collector<A extends Collectable> {
   #entries: A[] = [];
   #size = 0;
   #oldestAt = Infinity;
+  #expiresAt = Infinity;
 
   constructor(options: CollectorOptions, emit: (batch: Batch<A>) => void) {
     this.#maxCount = Math.min(options.maxCount, MAX_RECORDS_PER_PUT_RECORDS);
@@ -56,6 +61,7 @@ export class Collector<A extends Collectable> {
     this.#entries.push(entry);
     this.#size += entry.size;
     if (entry.oldestAt < this.#oldestAt) this.#oldestAt = entry.oldestAt;
+    if (entry.expiresAt < this.#expiresAt) this.#expiresAt = entry.expiresAt;
     if (this.#entries.length >= this.#maxCount) this.closeAll();
   }
 
@@ -67,10 +73,11 @@ export class Collector<A extends Collectable> {
   /** Emits the open batch now, if it holds anything. */
   closeAll(): void {
     if (this.#entries.length === 0) return;
-    const batch: Batch<A> = { entries: this.#entries, size: this.#size, oldestAt: this.#oldestAt };
+    const batch: Batch<A> = { entries: this.#entries, size: this.#size, oldestAt: this.#oldestAt, expiresAt: this.#expiresAt };
     this.#entries = [];
     this.#size = 0;
     this.#oldestAt = Infinity;
+    this.#expiresAt = Infinity;
     this.#emit(batch);
   }
 
@@ -80,6 +87,7 @@ export class Collector<A extends Collectable> {
     this.#entries = [];
     this.#size = 0;
     this.#oldestAt = Infinity;
+    this.#expiresAt = Infinity;
     return entries;
   }
 

@@ -145,6 +145,13 @@ export class ShardMap {
     return this.#indexById.get(shardId) ?? -1;
   }
 
+  /** True when `other` holds the same shards in the same order, so that shard indices mean the same in both. */
+  sameShards(other: ShardMap): boolean {
+    if (other.size !== this.size) return false;
+    for (let i = 0; i < this.size; i++) if (other.#shardIds[i] !== this.#shardIds[i]) return false;
+    return true;
+  }
+
   /** The shard at `index` with its range, in the form {@link fromShards} takes. */
   shard(index: number): ShardRange {
     const shardId = this.shardId(index);
@@ -208,6 +215,12 @@ export interface ShardMapTrackerOptions {
   minDelayMs: number;
   /** Highest delay before retrying a failed load, in ms. */
   maxDelayMs: number;
+  /**
+   * Called as soon as a load succeeds, before refresh() resolves and in the same turn as
+   * {@link ShardMapTracker.current} changes, so that nothing predicts with the new map before the
+   * caller has re-predicted what the old one predicted.
+   */
+  onLoaded?: ((map: ShardMap, previous: ShardMap | undefined) => void) | undefined;
 }
 
 /** Why {@link ShardMapTracker.refresh} rejects after {@link ShardMapTracker.close}. */
@@ -249,6 +262,11 @@ export class ShardMapTracker {
     return this.#current;
   }
 
+  /** True while a load runs. */
+  get loading(): boolean {
+    return this.#loading !== undefined;
+  }
+
   /** Loads the stream's open shards into a new map; a call while a load runs joins that load. */
   refresh(): Promise<ShardMap> {
     if (this.#closing.signal.aborted) return Promise.reject(new ShardMapTrackerClosedError());
@@ -284,7 +302,9 @@ export class ShardMapTracker {
     ).catch((error: unknown) => {
       throw signal.aborted ? signal.reason : error;
     });
+    const previous = this.#current;
     this.#current = map;
+    this.#options.onLoaded?.(map, previous);
     return map;
   }
 }

@@ -64,7 +64,8 @@ export class SpoolReader {
     let bytes = 0;
     let wanted = CHUNK_BYTES;
     const frame = emptyFrame();
-    while (entries.length < maxRecords && bytes < maxBytes) {
+    let full = false;
+    while (entries.length < maxRecords && bytes < maxBytes && !full) {
       const segment = this.#source.segmentFrom(this.#base);
       if (segment === undefined) break;
       if (segment.base !== this.#base) await this.#moveTo(segment.base);
@@ -82,6 +83,11 @@ export class SpoolReader {
       while (position < chunk.length && entries.length < maxRecords && bytes < maxBytes) {
         const status = readFrame(chunk, position, chunk.length, frame);
         if (status === FrameStatus.Valid) {
+          // The byte bound holds, except that a first record always comes back whatever its size.
+          if (entries.length > 0 && bytes + frame.payload.length > maxBytes) {
+            full = true;
+            break;
+          }
           position = frame.end;
           if (frame.sequence < this.#expected) continue;
           if (frame.sequence > this.#expected) this.#source.lost(this.#expected, frame.sequence);

@@ -18,8 +18,8 @@ export type Settle = (value: UserRecordResult | PromiseLike<UserRecordResult>) =
 export interface SpoolFeederHost {
   /** Room left in the in-memory window: records and payload bytes under maxOutstandingRecords/Bytes. */
   windowRoom(): { readonly records: number; readonly bytes: number };
-  /** Gives a record read back from the spool to the pipeline; `settle` is called once with its outcome. */
-  submit(record: SpoolRecord, data: Uint8Array, settle: Settle): void;
+  /** Gives a record read back from the spool to the pipeline; `settle` is called once with its outcome. False when the window has no room for it. */
+  submit(record: SpoolRecord, data: Uint8Array, settle: Settle): boolean;
 }
 
 /** Options of a {@link SpoolFeeder}. */
@@ -60,6 +60,8 @@ export class SpoolFeeder {
   /** Scratch for validation's hash key. */
   readonly #hashKey = new Uint32Array(4);
   #parked: Parked[] = [];
+  /** Records read that found the window full (the reader may overshoot its byte bound by one record). */
+  #overflow: Parked[] = [];
   /** The last enqueue() waiting for room at spool.maxBytes; later ones line up behind it. */
   #roomQueue: Promise<void> | undefined;
   #parkedBytes = 0;
@@ -177,9 +179,16 @@ export class SpoolFeeder {
 
   async #pump(): Promise<void> {
     if (this.#reading || this.#stopped) return;
+    if (this.#overflow.length > 0) {
+      const waiting = this.#overflow;
+      this.#overflow = [];
+      for (const parked of waiting) this.#offer(parked);
+      if (this.#overflow.length > 0) return;
+    }
     const room = this.#host.windowRoom();
-    const records = Math.min(READ_RECORDS, room.records - this.#parked.length);
+    const records = Math.min(READ_RECORDS, room.records - this.#parked.length - this.#overflow.length);
     const bytes = Math.min(READ_BYTES, room.bytes - this.#parkedBytes);
+    // Too little room for a whole record is the same as none: what settles makes more.
     if (records <= 0 || bytes <= 0) return;
     this.#reading = true;
     let entries: SpoolEntry[];
@@ -224,7 +233,13 @@ export class SpoolFeeder {
     };
     this.#inWindow++;
     const settle: Settle = (value) => this.#settled(entry, record, decoded.data, settle, value);
-    this.#host.submit(record, decoded.data, settle);
+    this.#offer({ entry, record, data: decoded.data, settle });
+  }
+
+  /** Submits a record, or keeps it to go first when the window has room again. */
+  #offer(parked: Parked): void {
+    if (this.#host.submit(parked.record, parked.data, parked.settle)) return;
+    this.#overflow.push(parked);
   }
 
   #settled(entry: SpoolEntry, record: SpoolRecord, data: Uint8Array, settle: Settle, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
@@ -277,7 +292,7 @@ export class SpoolFeeder {
     const parked = this.#parked;
     this.#parked = [];
     this.#parkedBytes = 0;
-    for (const { record, data, settle } of parked) this.#host.submit(record, data, settle);
+    for (const each of parked) this.#offer(each);
   }
 
   #settleWaiter(sequence: number, value: UserRecordResult | PromiseLike<UserRecordResult>): void {

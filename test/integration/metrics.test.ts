@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KinesisProducer } from '../../src/index.js';
+import type { KinesisProducer, UserRecordResult } from '../../src/index.js';
 import { startLocalKinesis } from '../support/index.js';
 import { createProducer } from '../support/producer.js';
 
@@ -61,6 +61,70 @@ describe('producer metrics after a known run', () => {
     expect(got.get('kpl_retries_per_record_count')).toBe(records);
     expect(got.get('kpl_retries_per_record_sum')).toBeGreaterThan(0);
     expect(got.get('kpl_user_records_expired_total')).toBe(0);
+  });
+
+  it('are exact under failed records, failed requests and throttling: every counter and histogram sum against the results and the server', async () => {
+    const kinesis = await startLocalKinesis({
+      streams: [{ name: 'faulty', shards: 2 }],
+      limits: { bytesPerSecond: 128 * 1024, burstSeconds: 0.5 },
+      faults: { recordFailureRate: 0.1, internalFailureRate: 0.1, serviceUnavailableRate: 0.1 },
+      seed: 11,
+    });
+    const producer = createProducer(kinesis.endpoint, {
+      streamName: 'faulty',
+      metricsLevel: 'detailed',
+      aggregationMaxSize: 4096,
+      recordMaxBufferedTime: 20,
+      retry: { minDelayMs: 20, maxDelayMs: 200 },
+    });
+    const records = 6000;
+    const data = new Uint8Array(100);
+    const settled = await Promise.allSettled(Array.from({ length: records }, (_, i) => producer.add({ partitionKey: `key-${i % 700}`, data })));
+    await producer.flush();
+    const got = await totals(producer);
+    await producer.close();
+    const stats = kinesis.stats();
+    const stream = stats.streams['faulty'];
+    const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const attempts = results.flatMap((result: UserRecordResult) => result.attempts);
+    const failedAttempts = attempts.filter((attempt) => !attempt.success);
+
+    expect(results).toHaveLength(records);
+    expect(stream?.throttledRecords).toBeGreaterThan(0);
+    expect(stream?.failedRecords).toBeGreaterThan(0);
+    expect(stats.faults.internalFailure + stats.faults.serviceUnavailable).toBeGreaterThan(0);
+    for (const attempt of attempts) {
+      expect(Number.isInteger(attempt.delayMs) && Number.isInteger(attempt.durationMs)).toBe(true);
+    }
+    expect(got.get('kpl_user_records_received_total')).toBe(records);
+    expect(got.get('kpl_user_records_put_total')).toBe(records);
+    expect(got.get('kpl_user_records_data_put_bytes_total')).toBe(records * data.length);
+    expect(got.get('kpl_user_records_pending')).toBe(0);
+    expect(got.get('kpl_user_records_failed_total') ?? 0).toBe(0);
+    expect(got.get('kpl_user_records_expired_total')).toBe(0);
+    expect(got.get('kpl_user_records_resent_after_reshard_total')).toBe(0);
+    // A record's retries are its failed attempts, as the attempts it resolved with list them.
+    expect(got.get('kpl_retries_per_record_count')).toBe(records);
+    expect(got.get('kpl_retries_per_record_sum')).toBe(failedAttempts.length);
+    expect(failedAttempts.length).toBeGreaterThan(0);
+    // One buffering time per attempt of every user record.
+    expect(got.get('kpl_buffering_time_seconds_count')).toBe(attempts.length);
+    expect(got.get('kpl_kinesis_records_put_total')).toBe(stream?.acceptedRecords);
+    expect(got.get('kpl_kinesis_records_data_put_bytes_total')).toBe(stream?.acceptedBytes);
+    expect(got.get('kpl_user_records_per_kinesis_record_sum')).toBe(records);
+    expect(got.get('kpl_user_records_per_kinesis_record_count')).toBe(stream?.acceptedRecords);
+    expect(got.get('kpl_request_time_seconds_count')).toBe(stats.putRecordsRequests + stats.faults.internalFailure + stats.faults.serviceUnavailable);
+    expect(got.get('kpl_kinesis_records_per_put_records_request_count')).toBe(got.get('kpl_request_time_seconds_count'));
+    expect(got.get('kpl_user_records_per_put_records_request_sum')).toBe(attempts.length);
+    expect(got.get('kpl_errors_by_code_total:ProvisionedThroughputExceededException')).toBe(stream?.throttledRecords);
+    const failedRequestEntries = (got.get('kpl_errors_by_code_total:ServiceUnavailable') ?? 0) +
+      (got.get('kpl_errors_by_code_total:InternalFailure') ?? 0) - (stream?.failedRecords ?? 0);
+    expect(failedRequestEntries).toBeGreaterThan(0);
+    expect(got.get('kpl_all_errors_total')).toBe((stream?.throttledRecords ?? 0) + (stream?.failedRecords ?? 0) + failedRequestEntries);
+    expect(got.get('kpl_kinesis_records_per_put_records_request_sum')).toBe((stream?.acceptedRecords ?? 0) + (got.get('kpl_all_errors_total') ?? 0));
+    // Failed attempts of user records, by code, match what the server did to their Kinesis records.
+    const throttledUserAttempts = failedAttempts.filter((attempt) => attempt.errorCode === 'ProvisionedThroughputExceededException').length;
+    expect(throttledUserAttempts).toBeGreaterThanOrEqual(stream?.throttledRecords ?? 0);
   });
 
   it('count expired records and failures that never reached Kinesis', async () => {

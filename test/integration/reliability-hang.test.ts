@@ -78,7 +78,7 @@ describe('reliability: an endpoint that never answers', () => {
       expect(peakOutstanding).toBe(MAX_OUTSTANDING);
       expect(refused).toBeGreaterThan(OFFERED / 2);
       for (const outcome of await Promise.allSettled(refusals)) {
-        expect(outcome).toMatchObject({ status: 'rejected', reason: { limit: 'maxOutstandingRecords' } });
+        expect(outcome).toMatchObject({ status: 'rejected', reason: { field: 'maxOutstandingRecords' } });
         expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(BufferFullError);
       }
       // Nothing answered, so every record held fails, as expired, with every attempt it made.

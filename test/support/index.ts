@@ -8,6 +8,6 @@ export {
   uniqueStreamName,
   waitForStreamActive,
 } from './streams.js';
-export { readAllRecords, readRecordsByShard, type StoredRecord } from './read-records.js';
+export { type KclReadBack, type KclRecord, readAllRecords, readAsKcl, readRecordsByShard, type StoredRecord } from './read-records.js';
 export { md5HashKey } from './hash-keys.js';
 export { startLocalKinesis } from './local-kinesis.js';

@@ -18,9 +18,9 @@ function hashKeyOf(item: AggregatedItem, out: Uint32Array, offset: number): void
 function setup(options: Partial<{ maxCount: number; maxSize: number; lingerMs: number }> = {}) {
   const closed: Array<ClosedAggregate<Item>> = [];
   const aggregator = new Aggregator<Item>({ maxCount: 1000, maxSize: 51200, lingerMs: 100, compression: 'none', hashKeyOf, ...options }, (a) => closed.push(a));
-  const addItem = (shard: number, item: Item, now = 0): void => {
+  const addItem = (shard: number, item: Item, now = 0, expiresAt = now + 30_000): void => {
     hashKeyOf(item, hashKey, 0);
-    aggregator.add(shard, item, hashKey, 0, now);
+    aggregator.add(shard, item, hashKey, 0, now, expiresAt);
   };
   const add = (shard: number, id: number, data = new Uint8Array(100), now = 0): void => {
     addItem(shard, { id, partitionKey: `key-${id}`, explicitHashKey: undefined, data }, now);
@@ -37,6 +37,17 @@ function firstHashKey(aggregate: ClosedAggregate<Item>): string {
 }
 
 describe('Aggregator', () => {
+  it('gives a closed aggregate the earliest deadline of its records', () => {
+    const { aggregator, closed, addItem } = setup();
+    const item = (id: number): Item => ({ id, partitionKey: `key-${id}`, explicitHashKey: undefined, data: new Uint8Array(10) });
+    addItem(0, item(1), 0, 5_000);
+    addItem(0, item(2), 1, 3_000);
+    addItem(0, item(3), 2, 9_000);
+    addItem(1, item(4), 3, 7_000);
+    aggregator.closeAll();
+    expect(closed.map((aggregate) => [aggregate.shard, aggregate.expiresAt])).toEqual([[0, 3_000], [1, 7_000]]);
+  });
+
   it('keeps one open aggregate per shard and never mixes shards', () => {
     const { aggregator, closed, add } = setup();
     for (let i = 0; i < 30; i++) add(i % 3, i);

@@ -4,20 +4,18 @@ import type { ClosedAggregate } from '../../src/pipeline/aggregator.js';
 import { ProducerMetrics, type ProducerMetricsOptions } from '../../src/metrics.js';
 import { outstandingBytesOf, PendingRecord } from '../../src/pending-record.js';
 import type { RecordOutcome } from '../../src/pipeline/sender.js';
-import type { RequestReport } from '../../src/stream-pipeline.js';
+import type { RequestReport } from '../../src/pipeline/observer.js';
 
 type Aggregate = ClosedAggregate<PendingRecord>;
 
-function pending(data: string, arrivedAt: number, retries = 0): PendingRecord {
+function pending(data: string, arrivedAt: number): PendingRecord {
   const bytes = new TextEncoder().encode(data);
   const partitionKey = `secret-key-${data}`;
-  const item = new PendingRecord({ partitionKey, data }, bytes, arrivedAt, 0, () => {}, outstandingBytesOf(partitionKey, bytes));
-  for (let i = 0; i < retries; i++) (item.failedAttempts ??= []).push({ delayMs: 0, durationMs: 1, success: false, errorCode: 'InternalFailure', errorMessage: 'retried' });
-  return item;
+  return new PendingRecord({ partitionKey, data }, bytes, arrivedAt, 0, () => {}, outstandingBytesOf(partitionKey, bytes));
 }
 
 function aggregate(shard: number, items: PendingRecord[], size: number): Aggregate {
-  return { shard, items, size, oldestAt: 0, record: { partitionKey: 'a', explicitHashKey: undefined, data: new Uint8Array(size - 1) } };
+  return { shard, items, size, oldestAt: 0, expiresAt: 30_000, record: { partitionKey: 'a', explicitHashKey: undefined, data: new Uint8Array(size - 1) } };
 }
 
 function report(stream: string, entries: Aggregate[], outcomes: RecordOutcome[] | undefined, errorCode?: string): RequestReport {
@@ -54,7 +52,7 @@ async function samples(registry: Registry): Promise<Map<string, number>> {
 function feedOneRequest(metrics: ProducerMetrics): void {
   metrics.requestCompleted(report('s1', [
     aggregate(0, [pending('aaaa', 990)], 20),
-    aggregate(0, [pending('bb', 900, 1), pending('cc', 950), pending('dd', 999, 3)], 60),
+    aggregate(0, [pending('bb', 900), pending('cc', 950), pending('dd', 999)], 60),
     aggregate(1, [pending('ee', 980), pending('ff', 980)], 30),
   ], [
     { shardId: 'shardId-000000000000', sequenceNumber: '1' },
@@ -87,11 +85,9 @@ describe('ProducerMetrics', () => {
     feedOneRequest(metrics);
     const got = await samples(registry);
     const shard0 = 'shard="shardId-000000000000",stream="s1"';
-    // Records put: retries 0, 1, 0, 3.
-    expect(got.get(`kpl_retries_per_record_bucket{le="0",${shard0}}`)).toBe(2);
-    expect(got.get(`kpl_retries_per_record_bucket{le="1",${shard0}}`)).toBe(3);
-    expect(got.get(`kpl_retries_per_record_bucket{le="3",${shard0}}`)).toBe(4);
-    expect(got.get(`kpl_retries_per_record_sum{${shard0}}`)).toBe(4);
+    // Every record put at its first try (the pipeline's metrics test covers retries, from real attempts).
+    expect(got.get(`kpl_retries_per_record_bucket{le="0",${shard0}}`)).toBe(4);
+    expect(got.get(`kpl_retries_per_record_sum{${shard0}}`)).toBe(0);
     // Buffering is observed for every attempt, the throttled aggregate's records included.
     expect(got.get(`kpl_buffering_time_seconds_count{${shard0}}`)).toBe(4);
     expect(got.get(`kpl_buffering_time_seconds_bucket{le="0.005",${shard0}}`)).toBe(1);
@@ -104,6 +100,21 @@ describe('ProducerMetrics', () => {
     expect(got.get('kpl_kinesis_records_per_put_records_request_sum{stream="s1"}')).toBe(3);
     expect(got.get('kpl_user_records_per_put_records_request_sum{stream="s1"}')).toBe(6);
     expect(got.get('kpl_user_records_per_put_records_request_bucket{le="+Inf",stream="s1"}')).toBe(1);
+  });
+
+  it('counts the user records of a misplaced aggregate once its shard is known, and the ones sent again', async () => {
+    const { metrics, registry } = createMetrics();
+    const moved = aggregate(0, [pending('a', 0), pending('b', 0), pending('c', 0)], 40);
+    metrics.requestCompleted({ ...report('s1', [moved], [{ shardId: 'shardId-000000000007', sequenceNumber: '9' }]), misplaced: new Set([moved]) });
+    const shard7 = 'shard="shardId-000000000007",stream="s1"';
+    let got = await samples(registry);
+    expect(got.get(`kpl_kinesis_records_put_total{${shard7}}`)).toBe(1);
+    expect(got.get(`kpl_user_records_put_total{${shard7}}`)).toBe(0);
+    metrics.misplacedSettled('s1', 'shardId-000000000007', moved.items.slice(0, 2), 1);
+    got = await samples(registry);
+    expect(got.get(`kpl_user_records_put_total{${shard7}}`)).toBe(2);
+    expect(got.get(`kpl_user_records_data_put_bytes_total{${shard7}}`)).toBe(2);
+    expect(got.get('kpl_user_records_resent_after_reshard_total{stream="s1"}')).toBe(1);
   });
 
   it('counts every Kinesis record of a failed request under its error code', async () => {
@@ -183,6 +194,7 @@ describe('ProducerMetrics', () => {
       'kpl_user_records_per_put_records_request',
       'kpl_user_records_put_total',
       'kpl_user_records_received_total',
+      'kpl_user_records_resent_after_reshard_total',
     ]);
   });
 });

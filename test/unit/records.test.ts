@@ -143,7 +143,9 @@ describe('errors', () => {
     expect(new UserRecordFailedError(record, attempts, 'record expired: recordTtl 30,000 ms passed').message).toMatch(/recordTtl/);
     const full = new BufferFullError('maxOutstandingBytes', 1_048_576, 1_048_000);
     expect(full.message).toBe('maxOutstandingBytes reached: 1,048,000 bytes outstanding, the limit is 1,048,576; await producer.ready() before adding more');
-    expect(full).toMatchObject({ limit: 'maxOutstandingBytes', max: 1_048_576, outstanding: 1_048_000 });
+    expect(full).toMatchObject({ field: 'maxOutstandingBytes', limit: 1_048_576, actual: 1_048_000, max: 1_048_576, outstanding: 1_048_000 });
+    expect(failed).toMatchObject({ reason: 'unretryable', errorCode: 'InternalFailure' });
+    expect(new UserRecordFailedError(record, attempts, undefined, { reason: 'expired', errorCode: 'Expired' })).toMatchObject({ reason: 'expired', errorCode: 'Expired' });
     const invalid = new ValidationError('recordTtl', 'recordTtl must be at least 100, got 5', 100, 5, { code: 'KPL_CONFIG_INVALID' });
     expect(invalid).toMatchObject({ field: 'recordTtl', limit: 100, actual: 5, code: 'KPL_CONFIG_INVALID' });
     expect(new ValidationError('x', 'x is bad')).not.toHaveProperty('limit');

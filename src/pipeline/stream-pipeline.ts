@@ -1,0 +1,333 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ResolvedConfig } from '../config.js';
+import type { KinesisRecord } from '../format/aggregate-encoder.js';
+import { hashPartitionKey, parseHashKey } from '../format/hash-key.js';
+import { SHARD_MAX_BYTES_PER_SECOND, SHARD_MAX_RECORDS_PER_SECOND } from '../format/limits.js';
+import { monotonicMs, type PendingAggregate, type PendingRecord } from '../pending-record.js';
+import type { UserRecord } from '../records.js';
+import { Aggregator } from './aggregator.js';
+import { BufferPool } from './buffer-pool.js';
+import { type Batch, Collector } from './collector.js';
+import { PRODUCER_CLOSED_ERROR_CODE, type StreamRef } from './kinesis-client.js';
+import { ShardRateLimiter } from './limiter.js';
+import { Retrier, RetryScheduler } from './retrier.js';
+import { SendQueue } from './send-queue.js';
+import type { PipelineObserver } from './observer.js';
+import { Sender, type SendOutcome } from './sender.js';
+import { MisplacedAggregates } from './misplaced.js';
+import { EXPIRED_ERROR_CODE, Settler } from './settle.js';
+import { ShardGate } from './shard-gate.js';
+import type { ShardMap } from './shard-map.js';
+import { ShardMapWait } from './shard-map-wait.js';
+
+/**
+ * Free aggregate and request-body buffers a stream keeps at most: a few 5 MiB bodies and a
+ * request's worth of 51,200-byte aggregates, which is what one request's turnover needs. Never more
+ * than maxOutstandingBytes, so that a producer configured to hold little holds little when idle.
+ */
+const MAX_FREE_BUFFER_BYTES = 32 * 1024 * 1024;
+/** What a pipeline needs from the producer that owns it. */
+export interface StreamPipelineContext {
+  readonly config: ResolvedConfig;
+  readonly client: KinesisClient;
+  readonly observer: PipelineObserver | undefined;
+  /** Called once per record, after its promise settled. */
+  settled(item: PendingRecord): void;
+}
+
+/**
+ * The pipeline of one stream: shard map -> aggregator -> shard gate -> collector -> send queue ->
+ * sender -> settle, with retries going back to the aggregator. It only moves records between the
+ * stages and drives the linger timer; each stage decides alone.
+ */
+export class StreamPipeline {
+  readonly #context: StreamPipelineContext;
+  readonly #config: ResolvedConfig;
+  readonly #label: string;
+  readonly #recordTtl: number;
+  readonly #map: ShardMapWait<PendingRecord>;
+  readonly #aggregator: Aggregator<PendingRecord>;
+  readonly #limiter: ShardRateLimiter;
+  readonly #gate: ShardGate<PendingRecord, PendingAggregate>;
+  readonly #collector: Collector<PendingAggregate>;
+  readonly #sendQueue: SendQueue<PendingAggregate>;
+  readonly #sender: Sender;
+  readonly #settler: Settler;
+  readonly #retries: RetryScheduler<PendingRecord>;
+  readonly #hashKey = new Uint32Array(4);
+  readonly #misplaced: MisplacedAggregates;
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushTimerAt = Infinity;
+  /** A flush() came while records waited outside the aggregator (for the map, or in backoff): send them at once when they return. */
+  #flushRequested = false;
+  #closed = false;
+
+  constructor(context: StreamPipelineContext, stream: StreamRef) {
+    const config = context.config;
+    this.#context = context;
+    this.#config = config;
+    this.#label = stream.streamName ?? stream.streamARN ?? '';
+    this.#recordTtl = config.recordTtl;
+    const deadlineOf = (item: PendingRecord): number => item.arrivedAt + config.recordTtl;
+    this.#map = new ShardMapWait<PendingRecord>(context.client, stream, { retry: config.retry, deadlineOf }, {
+      loaded: (map, previous, waiting) => this.#mapLoaded(map, previous, waiting),
+      failed: (items, errorCode, errorMessage) => this.#mapFailed(items, errorCode, errorMessage),
+      expired: (items) => {
+        for (const item of items) this.#settler.fail(item, 'expired', EXPIRED_ERROR_CODE, 'the shard map could not be loaded before recordTtl passed');
+      },
+    });
+    const buffers = new BufferPool({ maxFreeBytes: Math.min(MAX_FREE_BUFFER_BYTES, config.maxOutstandingBytes) });
+    this.#aggregator = new Aggregator<PendingRecord>({
+      maxCount: config.aggregationMaxCount,
+      maxSize: config.aggregationMaxSize,
+      lingerMs: config.recordMaxBufferedTime,
+      compression: config.compression,
+      allocate: (size) => buffers.acquire(size),
+      hashKeyOf: (item, out, offset) => writeHashKey(item.record, out, offset),
+    }, (aggregate) => this.#gate.admit(aggregate));
+    this.#limiter = new ShardRateLimiter({
+      recordsPerSecond: SHARD_MAX_RECORDS_PER_SECOND * config.rateLimit / 100,
+      bytesPerSecond: SHARD_MAX_BYTES_PER_SECOND * config.rateLimit / 100,
+    });
+    // An aggregate let through waits at most a linger in the collector; a quarter of recordTtl
+    // keeps records alive when the linger is set longer than their TTL.
+    const expiryMarginMs = Math.min(config.recordMaxBufferedTime, config.recordTtl / 4);
+    this.#gate = new ShardGate<PendingRecord, PendingAggregate>(this.#limiter, { strictOrdering: config.strictOrdering, expiryMarginMs, deadlineOf }, {
+      pass: (aggregate) => this.#collector.add(aggregate),
+      expired: (aggregates) => this.#expire(aggregates, expiryMarginMs),
+      expiredParked: (items) => this.#settler.expire(items),
+      unparked: (items) => this.#readmit(items),
+      released: () => {
+        if (this.#collector.count > 0 && this.#flushTimer === undefined) this.#armFlushTimer();
+      },
+    });
+    this.#collector = new Collector<PendingAggregate>({
+      maxCount: config.collectionMaxCount,
+      maxSize: config.collectionMaxSize,
+      lingerMs: config.recordMaxBufferedTime,
+    }, (batch) => {
+      this.#sendQueue.push(batch);
+      this.#pump();
+    });
+    this.#sendQueue = new SendQueue<PendingAggregate>((entries) => {
+      for (const entry of entries) this.#gate.finished(entry.shard);
+      this.#expire(entries, 0);
+      if (config.strictOrdering) this.#gate.release();
+    });
+    this.#sender = new Sender(context.client, stream, { maxConnections: config.maxConnections, requestTimeout: config.requestTimeout, buffers });
+    const retrier = new Retrier({ ...config.retry, failIfThrottled: config.failIfThrottled });
+    this.#settler = new Settler({ retrier, recordTtl: config.recordTtl, strictOrdering: config.strictOrdering }, {
+      settled: (item) => context.settled(item),
+      failed: (errorCode, count, reason) => context.observer?.recordsFailed(this.#label, errorCode, count, reason === 'expired'),
+      retry: (item, delayMs) => this.#retries.schedule(item, delayMs),
+      retryShard: (shard, items, delayMs) => this.#gate.block(shard, items, this.#aggregator.takeItems(shard), delayMs),
+      misplaced: (entry, shardId, sequenceNumber, sentAt, durationMs) => this.#misplaced.add(entry, shardId, sequenceNumber, sentAt, durationMs),
+    });
+    this.#retries = new RetryScheduler<PendingRecord>((items) => this.#readmit(items));
+    this.#misplaced = new MisplacedAggregates(this.#settler, (item, out, offset) => writeHashKey(item.record, out, offset),
+      (shardId, put, resent) => context.observer?.misplacedSettled(this.#label, shardId, put, resent));
+  }
+
+  /** The stream's name or ARN, as metrics label it. */
+  get label(): string {
+    return this.#label;
+  }
+
+  /** Starts loading the shard map, so that the first records need not wait for it. */
+  start(): void {
+    this.#map.load();
+  }
+
+  /** Takes one validated record whose hash key is at `offset` in `hashKey`. */
+  add(item: PendingRecord, hashKey: Uint32Array, offset: number): void {
+    const map = this.#map.map;
+    if (map === undefined) {
+      this.#map.wait(item);
+      return;
+    }
+    const shard = map.lookup(hashKey, offset);
+    if (shard < 0) {
+      this.#map.wait(item);
+      this.#map.refresh();
+      return;
+    }
+    if (this.#gate.parks(shard, item)) return;
+    this.#aggregator.add(shard, item, hashKey, offset, item.readyAt, item.arrivedAt + this.#recordTtl);
+    if (this.#flushTimer === undefined) this.#armFlushTimer();
+  }
+
+  /** Sends everything buffered now, without waiting for recordMaxBufferedTime; rate limits still apply. */
+  flush(): void {
+    this.#flushRequested = this.#waitingOutside();
+    this.#sendBuffered();
+  }
+
+  /** Stops timers and connections. Records still inside fail with reason 'closed'; call it after a flush. */
+  close(): void {
+    this.#closed = true;
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#settler.close();
+    const stranded = [...this.#retries.drain(), ...this.#takeUnsent(), ...this.#map.close()];
+    this.#retries.close();
+    this.#gate.close();
+    this.#sendQueue.close();
+    this.#sender.close();
+    this.#misplaced.settleAsPut();
+    for (const item of stranded) this.#settler.fail(item, 'closed', PRODUCER_CLOSED_ERROR_CODE, 'the producer closed before the record was sent');
+  }
+
+  #waitingOutside(): boolean {
+    return this.#map.size > 0 || this.#retries.size > 0 || this.#gate.parkedShards > 0 || this.#misplaced.size > 0;
+  }
+
+  #sendBuffered(): void {
+    this.#aggregator.closeAll();
+    this.#collector.closeAll();
+    this.#pump();
+  }
+
+  #mapLoaded(map: ShardMap, previous: ShardMap | undefined, waiting: PendingRecord[]): void {
+    const changed = previous === undefined || !previous.sameShards(map);
+    if (changed) this.#config.logger?.info('shard map loaded', { stream: this.#label, openShards: map.size });
+    // Shard indices of the old map mean nothing in the new one: every record not yet sent is predicted again.
+    const again = changed && previous !== undefined ? [...this.#takeUnsent(), ...waiting] : waiting;
+    if (changed && previous !== undefined) this.#limiter.reset();
+    again.push(...this.#misplaced.settle(map, true));
+    if (this.#misplaced.size > 0) this.#map.refresh();
+    this.#readmit(again);
+  }
+
+  #mapFailed(items: readonly PendingRecord[], errorCode: string, errorMessage: string): void {
+    this.#misplaced.settleAsPut();
+    for (const item of items) this.#settler.fail(item, 'unretryable', errorCode, `cannot list the shards of ${this.#label}: ${errorMessage}`);
+  }
+
+  /** Every record that is buffered but not in flight, in arrival order per shard. */
+  #takeUnsent(): PendingRecord[] {
+    const items: PendingRecord[] = [];
+    for (const entry of [...this.#sendQueue.takeAll(), ...this.#collector.takeAll()]) {
+      items.push(...entry.items);
+      this.#gate.finished(entry.shard);
+    }
+    items.push(...this.#gate.takeAll(), ...this.#aggregator.takeAllItems());
+    return items;
+  }
+
+  /** Re-predicts and re-aggregates records coming back from a backoff or a map change. */
+  #readmit(items: readonly PendingRecord[]): void {
+    const now = monotonicMs();
+    const hashKey = this.#hashKey;
+    for (const item of items) {
+      item.readyAt = now;
+      writeHashKey(item.record, hashKey, 0);
+      this.add(item, hashKey, 0);
+    }
+    if (this.#flushRequested) {
+      this.#flushRequested = this.#waitingOutside();
+      this.#sendBuffered();
+    }
+  }
+
+  /**
+   * Aggregates that left a stage unsent because their earliest deadline came (within `marginMs`):
+   * the records due fail as expired, the others are aggregated again (strictOrdering: parked
+   * ahead of their shard's later records, so that order holds).
+   */
+  #expire(aggregates: readonly PendingAggregate[], marginMs: number): void {
+    const now = performance.now();
+    const expired: PendingRecord[] = [];
+    const live: PendingRecord[] = [];
+    for (const aggregate of aggregates) {
+      for (const item of aggregate.items) (item.arrivedAt + this.#recordTtl - marginMs <= now ? expired : live).push(item);
+    }
+    this.#settler.expire(expired);
+    if (live.length === 0) return;
+    if (!this.#config.strictOrdering) this.#readmit(live);
+    else for (const [shard, items] of byShard(aggregates, live)) this.#gate.block(shard, items, this.#aggregator.takeItems(shard), 0);
+  }
+
+  #armFlushTimer(): void {
+    if (this.#closed) return;
+    const due = Math.min(this.#aggregator.nextDueTime(), this.#collector.nextDueTime());
+    if (due === Infinity) return;
+    if (this.#flushTimer !== undefined) {
+      if (due >= this.#flushTimerAt) return;
+      clearTimeout(this.#flushTimer);
+    }
+    this.#flushTimerAt = due;
+    this.#flushTimer = setTimeout(() => this.#onFlushTimer(), Math.max(0, Math.ceil(due - performance.now())));
+  }
+
+  #onFlushTimer(): void {
+    this.#flushTimer = undefined;
+    this.#flushTimerAt = Infinity;
+    const now = performance.now();
+    this.#aggregator.closeDue(now);
+    this.#collector.closeDue(now);
+    this.#armFlushTimer();
+  }
+
+  #pump(): void {
+    while (this.#sender.hasCapacity) {
+      const batch = this.#sendQueue.shift();
+      if (batch === undefined) return;
+      this.#dispatch(batch);
+    }
+  }
+
+  #dispatch(batch: Batch<PendingAggregate>): void {
+    const entries = batch.entries;
+    const records: KinesisRecord[] = new Array<KinesisRecord>(entries.length);
+    for (let i = 0; i < records.length; i++) records[i] = (entries[i] as PendingAggregate).record;
+    const map = this.#map.map;
+    const sentAt = performance.now();
+    void this.#sender.send(records).then((outcome) => this.#onOutcome(entries, outcome, map, sentAt));
+  }
+
+  #onOutcome(entries: readonly PendingAggregate[], outcome: SendOutcome, map: ShardMap | undefined, sentAt: number): void {
+    const { stale, misplaced } = this.#settler.settleRequest(entries, outcome, map, sentAt, performance.now());
+    this.#context.observer?.requestCompleted({
+      stream: this.#label,
+      entries,
+      outcomes: outcome.kind === 'sent' ? outcome.records : undefined,
+      errorCode: outcome.kind === 'failed' ? outcome.errorCode : undefined,
+      misplaced,
+      sentAt,
+      durationMs: outcome.durationMs,
+      shardIdOf: (entry) => (map !== undefined && entry.shard < map.size ? map.shardId(entry.shard) : 'unknown'),
+    });
+    if (this.#config.strictOrdering) {
+      for (const entry of entries) this.#gate.finished(entry.shard);
+      this.#gate.release();
+      // What waited only for its shard's request to finish has waited long enough: with one request
+      // in flight per shard, holding it for the batch's linger as well would idle the shard each turn.
+      this.#collector.closeAll();
+    }
+    const current = this.#map.map;
+    if (misplaced !== undefined && current !== undefined) this.#readmit(this.#misplaced.settle(current, false));
+    if (stale) this.#map.refresh();
+    this.#pump();
+  }
+}
+
+/** Writes a validated record's 128-bit hash key: its explicit hash key, or the MD5 of its partition key. */
+function writeHashKey(record: UserRecord, out: Uint32Array, offset: number): void {
+  if (record.explicitHashKey !== undefined) parseHashKey(record.explicitHashKey, out, offset);
+  else hashPartitionKey(record.partitionKey, out, offset);
+}
+
+/** The `live` records grouped by the shard of the aggregate each came in, in order. */
+function byShard(aggregates: readonly PendingAggregate[], live: readonly PendingRecord[]): Map<number, PendingRecord[]> {
+  const alive = new Set(live);
+  const groups = new Map<number, PendingRecord[]>();
+  for (const aggregate of aggregates) {
+    for (const item of aggregate.items) {
+      if (!alive.has(item)) continue;
+      const group = groups.get(aggregate.shard);
+      if (group === undefined) groups.set(aggregate.shard, [item]);
+      else group.push(item);
+    }
+  }
+  return groups;
+}
