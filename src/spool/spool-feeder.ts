@@ -137,7 +137,7 @@ export class SpoolFeeder {
       }
       const sequence = this.spool.append(this.#encode(record));
       const promise = new Promise<UserRecordResult>((resolve) => this.#waiters.set(sequence, resolve));
-      this.spool.durable().catch((error: unknown) => this.#settleWaiter(sequence, Promise.reject(error as Error)));
+      this.spool.durable().catch((error: unknown) => this.#rejectWaiter(sequence, error));
       return promise;
     } catch (error) {
       return Promise.reject(error as Error);
@@ -258,7 +258,7 @@ export class SpoolFeeder {
     if (code === 'ProducerClosed' || this.#stopped) {
       // Left in the spool for the next process: not acknowledged.
       this.#inWindow--;
-      this.#settleWaiter(entry.sequence, Promise.reject(error as Error));
+      this.#rejectWaiter(entry.sequence, error);
       return;
     }
     const forGood = isUnretryableErrorCode(code) || (this.#options.failIfThrottled && code === THROTTLED_ERROR_CODE);
@@ -269,7 +269,7 @@ export class SpoolFeeder {
         this.#options.logger?.warn('spool: record failed for good; removed from the spool', { sequence: entry.sequence, errorCode: code });
         if (error instanceof UserRecordFailedError) this.#options.onFailure?.(error);
       }
-      this.#settleWaiter(entry.sequence, Promise.reject(error as Error));
+      this.#rejectWaiter(entry.sequence, error);
       this.#schedulePump();
       return;
     }
@@ -280,11 +280,11 @@ export class SpoolFeeder {
 
   #expire(entry: SpoolEntry): void {
     this.spool.acknowledge(entry.sequence, 'expired');
-    this.#settleWaiter(entry.sequence, Promise.reject(new UserRecordFailedError(
+    this.#rejectWaiter(entry.sequence, new UserRecordFailedError(
       { partitionKey: '', data: entry.payload }, [],
       `record dropped unsent: older than spool.maxAgeMs (${this.spool.maxAgeMs.toLocaleString('en-US')} ms)`,
       { reason: 'expired', errorCode: 'Expired' },
-    )));
+    ));
   }
 
   #unpark(): void {
@@ -293,6 +293,14 @@ export class SpoolFeeder {
     this.#parked = [];
     this.#parkedBytes = 0;
     for (const each of parked) this.#offer(each);
+  }
+
+  /** Rejects add()'s promise for `sequence`, if add() took it; the rejected promise is made only then. */
+  #rejectWaiter(sequence: number, error: unknown): void {
+    const waiter = this.#waiters.get(sequence);
+    if (waiter === undefined) return;
+    this.#waiters.delete(sequence);
+    waiter(Promise.reject(error as Error));
   }
 
   #settleWaiter(sequence: number, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
