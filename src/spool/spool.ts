@@ -130,7 +130,7 @@ export class Spool {
   #doneWaiters: DoneWaiter[] = [];
   #roomWaiters: (() => void)[] = [];
   #readableWaiters: (() => void)[] = [];
-  #ledgerTimer: NodeJS.Timeout | undefined;
+  #ledgerWriteQueued = false;
   #closed = false;
   #counts = { recovered: 0, delivered: 0, failed: 0, expired: 0, corrupt: 0, truncatedBytes: 0 };
 
@@ -154,8 +154,6 @@ export class Spool {
     this.#doneLow = this.#segments[0]?.base ?? 0;
     this.#advanceDoneLow();
     this.#reader = new SpoolReader(this.#readerSource(), this.#segments[0]?.base ?? 0);
-    this.#ledgerTimer = setInterval(() => this.#writeLedgers(false), Math.max(syncIntervalMs, 50));
-    this.#ledgerTimer.unref();
   }
 
   /**
@@ -304,9 +302,14 @@ export class Spool {
     await this.#writer.flushNow();
     this.#closed = true;
     this.#writer.stop();
-    if (this.#ledgerTimer !== undefined) clearInterval(this.#ledgerTimer);
-    await new Promise<void>((resolve) => this.#writeLedgers(true, resolve));
-    for (const segment of this.#segments) segment.ledger.close();
+    for (const segment of this.#segments) {
+      try {
+        segment.ledger.writePendingSync();
+      } catch (error) {
+        this.#logger?.error('spool: could not write an acknowledgement ledger', { path: (error as SpoolWriteError).path });
+      }
+      segment.ledger.close();
+    }
     if (this.#active.fd >= 0 && !this.#active.sealed) closeSync(this.#active.fd);
     await this.#reader.close();
     this.#releaseLock();
@@ -459,6 +462,7 @@ export class Spool {
   }
 
   #afterDone(segment: Segment, sequence: number): void {
+    this.#queueLedgerWrite();
     if (sequence === this.#doneLow) this.#advanceDoneLow();
     this.#deleteIfFinished(segment);
   }
@@ -515,14 +519,24 @@ export class Spool {
     for (const segment of this.#segments) if (segment !== this.#active) this.#sealedBytes += segment.size;
   }
 
-  #writeLedgers(sync: boolean, done?: () => void): void {
-    let waiting = this.#segments.length + 1;
-    const finish = (error: SpoolWriteError | undefined): void => {
+  /**
+   * Writes the acknowledgements of this turn of the event loop together, without an fsync: a killed
+   * process loses none that were written, and a power cut at worst sends their records again.
+   */
+  #queueLedgerWrite(): void {
+    if (this.#ledgerWriteQueued || this.#closed) return;
+    this.#ledgerWriteQueued = true;
+    setImmediate(() => {
+      this.#ledgerWriteQueued = false;
+      if (!this.#closed) this.#writeLedgers();
+    });
+  }
+
+  #writeLedgers(): void {
+    const reported = (error: SpoolWriteError | undefined): void => {
       if (error !== undefined) this.#logger?.error('spool: could not write an acknowledgement ledger', { path: error.path, errno: error.errno });
-      if (--waiting === 0) done?.();
     };
-    for (const segment of this.#segments) segment.ledger.writePending(sync, finish);
-    finish(undefined);
+    for (const segment of this.#segments) segment.ledger.writePending(false, reported);
   }
 
   #oldestAppendedAt(): number | undefined {
