@@ -116,8 +116,10 @@ export class KinesisProducer {
     return this.#spool.enqueue(record);
   }
 
-  /** Records accepted by add() and not yet settled. */
+  /** Records accepted by add() and not yet settled; with a spool, the records it holds (enqueued ones too). */
   get outstandingRecords(): number {
+    // With a spool, what is accepted and unsettled is what the spool holds.
+    if (this.#spool !== undefined) return this.#spool.spool.records;
     return this.#outstanding.size;
   }
 
@@ -167,8 +169,12 @@ export class KinesisProducer {
     return this.#closing;
   }
 
-  /** Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it already is. */
+  /**
+   * Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it
+   * already is; with a spool, when fewer than maxOutstandingRecords add() records wait for Kinesis.
+   */
   ready(): Promise<void> {
+    if (this.#spool !== undefined) return this.#spool.addRoom();
     return this.#outstanding.onRoom(0);
   }
 

@@ -62,6 +62,7 @@ export class SpoolFeeder {
   #parked: Parked[] = [];
   /** Records read that found the window full (the reader may overshoot its byte bound by one record). */
   #overflow: Parked[] = [];
+  #addRoomWaiters: (() => void)[] = [];
   /** The last enqueue() waiting for room at spool.maxBytes; later ones line up behind it. */
   #roomQueue: Promise<void> | undefined;
   #parkedBytes = 0;
@@ -86,6 +87,12 @@ export class SpoolFeeder {
   /** Records that add() spooled and that have not settled yet. */
   get waitingAdds(): number {
     return this.#waiters.size;
+  }
+
+  /** Resolves once fewer than maxOutstandingRecords add() records wait for Kinesis (at once if they do now). */
+  addRoom(): Promise<void> {
+    if (this.#waiters.size < this.#options.maxWaitingAdds || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#addRoomWaiters.push(resolve));
   }
 
   /** Records read from the spool and not yet settled (in the pipeline, or parked to go again). */
@@ -160,6 +167,7 @@ export class SpoolFeeder {
     this.#stopped = true;
     const waiters = [...this.#waiters.values()];
     this.#waiters.clear();
+    for (const wake of this.#addRoomWaiters.splice(0)) wake();
     const closed = new ProducerClosedError('the producer closed before Kinesis stored the record; it stays in the spool and the next producer on this directory sends it');
     for (const waiter of waiters) waiter(Promise.reject(closed));
     if (this.#parkTimer !== undefined) clearTimeout(this.#parkTimer);
@@ -297,17 +305,24 @@ export class SpoolFeeder {
 
   /** Rejects add()'s promise for `sequence`, if add() took it; the rejected promise is made only then. */
   #rejectWaiter(sequence: number, error: unknown): void {
-    const waiter = this.#waiters.get(sequence);
-    if (waiter === undefined) return;
-    this.#waiters.delete(sequence);
-    waiter(Promise.reject(error as Error));
+    const waiter = this.#takeWaiter(sequence);
+    waiter?.(Promise.reject(error as Error));
   }
 
   #settleWaiter(sequence: number, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
+    this.#takeWaiter(sequence)?.(value);
+  }
+
+  #takeWaiter(sequence: number): Settle | undefined {
     const waiter = this.#waiters.get(sequence);
-    if (waiter === undefined) return;
+    if (waiter === undefined) return undefined;
     this.#waiters.delete(sequence);
-    waiter(value);
+    if (this.#addRoomWaiters.length > 0 && this.#waiters.size < this.#options.maxWaitingAdds) {
+      const waiting = this.#addRoomWaiters;
+      this.#addRoomWaiters = [];
+      for (const wake of waiting) wake();
+    }
+    return waiter;
   }
 }
 
