@@ -227,21 +227,16 @@ export class SpoolFeeder {
   }
 
   #submit(entry: SpoolEntry): void {
-    const decoded = decodeSpooledRecord(entry.payload);
-    if (decoded === undefined) {
+    // The decoded record is the user record itself: its undefined fields read as absent.
+    const record = decodeSpooledRecord(entry.payload);
+    if (record === undefined) {
       this.#options.logger?.error('spool: a record could not be decoded; dropped', { sequence: entry.sequence });
       this.spool.acknowledge(entry.sequence, 'failed');
       return;
     }
-    const record: SpoolRecord = {
-      partitionKey: decoded.partitionKey,
-      data: decoded.data,
-      ...(decoded.explicitHashKey !== undefined ? { explicitHashKey: decoded.explicitHashKey } : {}),
-      ...(decoded.streamName !== undefined ? { streamName: decoded.streamName } : {}),
-    };
     this.#inWindow++;
-    const settle: Settle = (value) => this.#settled(entry, record, decoded.data, settle, value);
-    this.#offer({ entry, record, data: decoded.data, settle });
+    const settle: Settle = (value) => this.#settled(entry, record, record.data, settle, value);
+    if (!this.#host.submit(record, record.data, settle)) this.#overflow.push({ entry, record, data: record.data, settle });
   }
 
   /** Submits a record, or keeps it to go first when the window has room again. */

@@ -106,6 +106,15 @@ async function spoolLines(input: NodeJS.ReadableStream, source: KeySource, produ
     roomWaiter = undefined;
     wake?.();
   };
+  // One handler for every line: no closure per record on this path.
+  const refused = (error: unknown): void => {
+    unsynced--;
+    const wake = roomWaiter;
+    roomWaiter = undefined;
+    wake?.();
+    if (signal.aborted) return;
+    problem(error instanceof KplError ? error.code : 'SpoolError', `a line could not be spooled: ${error instanceof Error ? error.message : String(error)}`);
+  };
   try {
     const reading = (async () => {
       for await (const line of lines) {
@@ -117,13 +126,7 @@ async function spoolLines(input: NodeJS.ReadableStream, source: KeySource, produ
           continue;
         }
         unsynced++;
-        producer.enqueue(record).then(synced, (error: unknown) => {
-          unsynced--;
-          roomWaiter?.();
-          roomWaiter = undefined;
-          if (signal.aborted) return;
-          problem(error instanceof KplError ? error.code : 'SpoolError', `line ${lineNumber.toLocaleString('en-US')}: ${error instanceof Error ? error.message : String(error)}`);
-        });
+        producer.enqueue(record).then(synced, refused);
         // A full spool holds enqueue() back: reading waits with it, so the input is paused, not buffered.
         while (unsynced >= MAX_UNSYNCED_LINES && !signal.aborted) await new Promise<void>((wake) => (roomWaiter = wake));
         if (signal.aborted) break;
