@@ -237,6 +237,20 @@ export class Settler {
   }
 
   /**
+   * Fails as expired the records of `aggregates` whose deadline is at or before `cutoff` (ms, the
+   * records' clock), and returns the others, in order.
+   */
+  expireDue(aggregates: readonly PendingAggregate[], cutoff: number): PendingRecord[] {
+    const expired: PendingRecord[] = [];
+    const live: PendingRecord[] = [];
+    for (const aggregate of aggregates) {
+      for (const item of aggregate.items) (item.arrivedAt + this.#recordTtl <= cutoff ? expired : live).push(item);
+    }
+    this.expire(expired);
+    return live;
+  }
+
+  /**
    * Fails a record for good without sending it (the producer closed, the shard map could not be
    * loaded, its recordTtl passed while it waited for the map); the failure is its last attempt.
    */

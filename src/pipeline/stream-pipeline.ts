@@ -10,11 +10,12 @@ import { BufferPool } from './buffer-pool.js';
 import { type Batch, Collector } from './collector.js';
 import { PRODUCER_CLOSED_ERROR_CODE, type StreamRef } from './kinesis-client.js';
 import { ShardRateLimiter } from './limiter.js';
+import { LingerTimer } from './linger-timer.js';
+import { MisplacedAggregates } from './misplaced.js';
+import type { PipelineObserver } from './observer.js';
 import { Retrier, RetryScheduler } from './retrier.js';
 import { SendQueue } from './send-queue.js';
-import type { PipelineObserver } from './observer.js';
 import { Sender, type SendOutcome } from './sender.js';
-import { MisplacedAggregates } from './misplaced.js';
 import { EXPIRED_ERROR_CODE, Settler } from './settle.js';
 import { ShardGate } from './shard-gate.js';
 import type { ShardMap } from './shard-map.js';
@@ -26,6 +27,7 @@ import { ShardMapWait } from './shard-map-wait.js';
  * than maxOutstandingBytes, so that a producer configured to hold little holds little when idle.
  */
 const MAX_FREE_BUFFER_BYTES = 32 * 1024 * 1024;
+
 /** What a pipeline needs from the producer that owns it. */
 export interface StreamPipelineContext {
   readonly config: ResolvedConfig;
@@ -56,11 +58,9 @@ export class StreamPipeline {
   readonly #retries: RetryScheduler<PendingRecord>;
   readonly #hashKey = new Uint32Array(4);
   readonly #misplaced: MisplacedAggregates;
-  #flushTimer: NodeJS.Timeout | undefined;
-  #flushTimerAt = Infinity;
+  readonly #linger: LingerTimer;
   /** A flush() came while records waited outside the aggregator (for the map, or in backoff): send them at once when they return. */
   #flushRequested = false;
-  #closed = false;
 
   constructor(context: StreamPipelineContext, stream: StreamRef) {
     const config = context.config;
@@ -98,7 +98,7 @@ export class StreamPipeline {
       expiredParked: (items) => this.#settler.expire(items),
       unparked: (items) => this.#readmit(items),
       released: () => {
-        if (this.#collector.count > 0 && this.#flushTimer === undefined) this.#armFlushTimer();
+        if (this.#collector.count > 0) this.#linger.arm();
       },
     });
     this.#collector = new Collector<PendingAggregate>({
@@ -124,6 +124,10 @@ export class StreamPipeline {
       misplaced: (entry, shardId, sequenceNumber, sentAt, durationMs) => this.#misplaced.add(entry, shardId, sequenceNumber, sentAt, durationMs),
     });
     this.#retries = new RetryScheduler<PendingRecord>((items) => this.#readmit(items));
+    this.#linger = new LingerTimer(() => Math.min(this.#aggregator.nextDueTime(), this.#collector.nextDueTime()), (now) => {
+      this.#aggregator.closeDue(now);
+      this.#collector.closeDue(now);
+    });
     this.#misplaced = new MisplacedAggregates(this.#settler, (item, out, offset) => writeHashKey(item.record, out, offset),
       (shardId, put, resent) => context.observer?.misplacedSettled(this.#label, shardId, put, resent));
   }
@@ -153,7 +157,7 @@ export class StreamPipeline {
     }
     if (this.#gate.parks(shard, item)) return;
     this.#aggregator.add(shard, item, hashKey, offset, item.readyAt, item.arrivedAt + this.#recordTtl);
-    if (this.#flushTimer === undefined) this.#armFlushTimer();
+    if (!this.#linger.armed) this.#linger.arm();
   }
 
   /** Sends everything buffered now, without waiting for recordMaxBufferedTime; rate limits still apply. */
@@ -164,9 +168,7 @@ export class StreamPipeline {
 
   /** Stops timers and connections. Records still inside fail with reason 'closed'; call it after a flush. */
   close(): void {
-    this.#closed = true;
-    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
+    this.#linger.close();
     this.#settler.close();
     const stranded = [...this.#retries.drain(), ...this.#takeUnsent(), ...this.#map.close()];
     this.#retries.close();
@@ -232,40 +234,19 @@ export class StreamPipeline {
   /**
    * Aggregates that left a stage unsent because their earliest deadline came (within `marginMs`):
    * the records due fail as expired, the others are aggregated again (strictOrdering: parked
-   * ahead of their shard's later records, so that order holds).
+   * ahead of their shard's later records, so that order holds; hence from the last aggregate back).
    */
   #expire(aggregates: readonly PendingAggregate[], marginMs: number): void {
-    const now = performance.now();
-    const expired: PendingRecord[] = [];
-    const live: PendingRecord[] = [];
-    for (const aggregate of aggregates) {
-      for (const item of aggregate.items) (item.arrivedAt + this.#recordTtl - marginMs <= now ? expired : live).push(item);
+    const cutoff = performance.now() + marginMs;
+    if (!this.#config.strictOrdering) {
+      this.#readmit(this.#settler.expireDue(aggregates, cutoff));
+      return;
     }
-    this.#settler.expire(expired);
-    if (live.length === 0) return;
-    if (!this.#config.strictOrdering) this.#readmit(live);
-    else for (const [shard, items] of byShard(aggregates, live)) this.#gate.block(shard, items, this.#aggregator.takeItems(shard), 0);
-  }
-
-  #armFlushTimer(): void {
-    if (this.#closed) return;
-    const due = Math.min(this.#aggregator.nextDueTime(), this.#collector.nextDueTime());
-    if (due === Infinity) return;
-    if (this.#flushTimer !== undefined) {
-      if (due >= this.#flushTimerAt) return;
-      clearTimeout(this.#flushTimer);
+    for (let i = aggregates.length - 1; i >= 0; i--) {
+      const aggregate = aggregates[i] as PendingAggregate;
+      const live = this.#settler.expireDue([aggregate], cutoff);
+      if (live.length > 0) this.#gate.block(aggregate.shard, live, this.#aggregator.takeItems(aggregate.shard), 0);
     }
-    this.#flushTimerAt = due;
-    this.#flushTimer = setTimeout(() => this.#onFlushTimer(), Math.max(0, Math.ceil(due - performance.now())));
-  }
-
-  #onFlushTimer(): void {
-    this.#flushTimer = undefined;
-    this.#flushTimerAt = Infinity;
-    const now = performance.now();
-    this.#aggregator.closeDue(now);
-    this.#collector.closeDue(now);
-    this.#armFlushTimer();
   }
 
   #pump(): void {
@@ -315,19 +296,4 @@ export class StreamPipeline {
 function writeHashKey(record: UserRecord, out: Uint32Array, offset: number): void {
   if (record.explicitHashKey !== undefined) parseHashKey(record.explicitHashKey, out, offset);
   else hashPartitionKey(record.partitionKey, out, offset);
-}
-
-/** The `live` records grouped by the shard of the aggregate each came in, in order. */
-function byShard(aggregates: readonly PendingAggregate[], live: readonly PendingRecord[]): Map<number, PendingRecord[]> {
-  const alive = new Set(live);
-  const groups = new Map<number, PendingRecord[]>();
-  for (const aggregate of aggregates) {
-    for (const item of aggregate.items) {
-      if (!alive.has(item)) continue;
-      const group = groups.get(aggregate.shard);
-      if (group === undefined) groups.set(aggregate.shard, [item]);
-      else group.push(item);
-    }
-  }
-  return groups;
 }
