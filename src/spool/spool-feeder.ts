@@ -2,6 +2,7 @@ import type { Logger } from '../config.js';
 import { isUnretryableErrorCode } from '../pipeline/kinesis-client.js';
 import { THROTTLED_ERROR_CODE } from '../pipeline/retrier.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, UserRecordFailedError, type UserRecordResult, ValidationError, validateUserRecord } from '../records.js';
+import { SpoolWriteError } from './errors.js';
 import type { SpoolEntry } from './reader.js';
 import type { Spool } from './spool.js';
 import { decodeSpooledRecord, encodeSpooledRecord } from './spooled-record.js';
@@ -109,6 +110,23 @@ export class SpoolFeeder {
     let payload: Buffer;
     try {
       payload = this.#encode(record);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#spoolDurably(payload);
+  }
+
+  /** Appends in turn and resolves once durable; a write refused with ENOSPC waits for room and is tried again. */
+  #spoolDurably(payload: Buffer): Promise<void> {
+    return this.#appendInTurn(payload).catch((error: unknown) => {
+      if (!(error instanceof SpoolWriteError) || error.errno !== 'ENOSPC' || this.#stopped) throw error;
+      this.#options.logger?.warn('spool: the disk is full (ENOSPC); enqueue() waits for room', { path: error.path });
+      return this.#spoolDurably(payload);
+    });
+  }
+
+  #appendInTurn(payload: Buffer): Promise<void> {
+    try {
       if (this.#roomQueue === undefined && this.spool.hasRoom(payload.length)) {
         this.spool.append(payload);
         return this.spool.durable();

@@ -59,6 +59,8 @@ export const SPOOL_DEFAULTS = {
 } as const;
 
 const MIN_SEGMENT_BYTES = 64 * 1024;
+/** After ENOSPC, how long appends are refused before the disk is tried again, if no segment was freed sooner. */
+const DISK_FULL_RETRY_MS = 1000;
 const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 /** One segment file and its ledger. */
@@ -131,6 +133,9 @@ export class Spool {
   #roomWaiters: (() => void)[] = [];
   #readableWaiters: (() => void)[] = [];
   #ledgerWriteQueued = false;
+  /** The file system said ENOSPC: no room until a segment is deleted or DISK_FULL_RETRY_MS pass. */
+  #diskFull = false;
+  #diskFullTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #counts = { recovered: 0, delivered: 0, failed: 0, expired: 0, corrupt: 0, truncatedBytes: 0 };
 
@@ -201,6 +206,7 @@ export class Spool {
 
   /** Whether a record with a payload of `payloadBytes` fits under maxBytes now. */
   hasRoom(payloadBytes: number): boolean {
+    if (this.#diskFull) return false;
     return this.bytes + frameBytes(payloadBytes) <= this.maxBytes || this.#reclaimActive(payloadBytes);
   }
 
@@ -225,7 +231,7 @@ export class Spool {
     if (this.#closed) throw new ProducerClosedError(`the spool in ${this.directory} is closed`);
     const bytes = frameBytes(payload.length);
     if (!this.hasRoom(payload.length)) {
-      throw spoolFullError(this.maxBytes, this.bytes, this.directory);
+      throw spoolFullError(this.maxBytes, this.bytes, this.directory, this.#diskFull);
     }
     if (this.#active.size > 0 && this.#active.size + bytes > this.#segmentBytes) this.#roll();
     const sequence = this.#nextSequence++;
@@ -302,6 +308,7 @@ export class Spool {
     await this.#writer.flushNow();
     this.#closed = true;
     this.#writer.stop();
+    if (this.#diskFullTimer !== undefined) clearTimeout(this.#diskFullTimer);
     for (const segment of this.#segments) {
       try {
         segment.ledger.writePendingSync();
@@ -486,11 +493,15 @@ export class Spool {
     this.#sealedBytes -= segment.size;
     segment.ledger.close();
     this.#deleteFiles(segment);
-    if (this.#roomWaiters.length > 0) {
-      const waiters = this.#roomWaiters;
-      this.#roomWaiters = [];
-      for (const check of waiters) check();
-    }
+    this.#diskFull = false;
+    this.#wakeRoomWaiters();
+  }
+
+  #wakeRoomWaiters(): void {
+    if (this.#roomWaiters.length === 0) return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const check of waiters) check();
   }
 
   #deleteFiles(segment: Segment): void {
@@ -517,6 +528,15 @@ export class Spool {
     }
     this.#sealedBytes = 0;
     for (const segment of this.#segments) if (segment !== this.#active) this.#sealedBytes += segment.size;
+    if (error.errno === 'ENOSPC' && !this.#diskFull) {
+      this.#diskFull = true;
+      // Space may come back from elsewhere on the disk, not only from our own deletions: try again later.
+      this.#diskFullTimer = setTimeout(() => {
+        this.#diskFull = false;
+        this.#wakeRoomWaiters();
+      }, DISK_FULL_RETRY_MS);
+      this.#diskFullTimer.unref();
+    }
   }
 
   /**
@@ -546,10 +566,13 @@ export class Spool {
   }
 }
 
-function spoolFullError(maxBytes: number, bytes: number, directory: string): BufferFullError {
+function spoolFullError(maxBytes: number, bytes: number, directory: string, diskFull: boolean): BufferFullError {
   const error = new BufferFullError('spool.maxBytes', maxBytes, bytes);
-  error.message = `spool.maxBytes reached: the spool in ${directory} holds ${bytes.toLocaleString('en-US')} bytes, `
-    + `the limit is ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`;
+  error.message = diskFull
+    ? `the disk under the spool in ${directory} is full (ENOSPC) at ${bytes.toLocaleString('en-US')} bytes of spool, `
+      + `below spool.maxBytes of ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`
+    : `spool.maxBytes reached: the spool in ${directory} holds ${bytes.toLocaleString('en-US')} bytes, `
+      + `the limit is ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`;
   return error;
 }
 
