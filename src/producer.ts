@@ -104,9 +104,9 @@ export class KinesisProducer {
   /**
    * With a spool: validates the record, appends it to the spool and resolves once it is durable on
    * disk (after the fsync that covers it); delivery is then the spool's job, and failures go to
-   * `spool.onFailure`. At spool.maxBytes it waits for room. Rejects with ValidationError (bad input,
-   * or no spool configured), ProducerClosedError, or SpoolWriteError (the file system refused the
-   * write, e.g. ENOSPC, with the path).
+   * `spool.onFailure`. At spool.maxBytes, or on a full disk, it waits for room. Rejects with
+   * ValidationError (bad input, or no spool configured), ProducerClosedError, or SpoolWriteError (the
+   * file system refused the write for another reason, with the path).
    */
   enqueue(record: StreamUserRecord): Promise<void> {
     if (this.#closed) return Promise.reject(new ProducerClosedError());
@@ -181,7 +181,8 @@ export class KinesisProducer {
   /**
    * An object-mode Writable taking UserRecords. It holds back its write callback while the producer is
    * full, so `pipeline(source, producer.writable())` never overfills, and it errors on the first record
-   * that fails. Its end waits until every record written has settled.
+   * that fails. Its end waits until every record written has settled. With a spool a write completes
+   * once its record is durable (enqueue()), failures go to spool.onFailure, and the end waits for flush().
    */
   writable(): Writable {
     const spool = this.#spool;
