@@ -222,6 +222,7 @@ export class SpoolFeeder {
       entries = await this.spool.read(records, bytes);
     } catch (error) {
       this.#reading = false;
+      if (this.#stopped) return;
       this.#options.logger?.error('spool: reading back failed; trying again in a second', { error: (error as Error).message });
       setTimeout(() => this.#schedulePump(), 1000).unref();
       return;
