@@ -8,6 +8,8 @@ import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record
 import { createKinesisClient } from './pipeline/kinesis-client.js';
 import { BufferFullError, ProducerClosedError, type RecordCallback, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
 import { type ShardRateReport, StreamPipeline } from './pipeline/stream-pipeline.js';
+import { openSpoolFeeder, type SpoolFeeder } from './spool/open-spool-feeder.js';
+import type { SpoolStats } from './spool/spool.js';
 
 /** A user record that names its own stream instead of the producer's. */
 export interface StreamUserRecord extends UserRecord {
@@ -62,6 +64,8 @@ export class KinesisProducer {
   readonly #outstanding: OutstandingRecords;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** With a spool: appends what add() and enqueue() take and feeds the pipeline from disk. */
+  readonly #spool: SpoolFeeder | undefined;
 
   /** @throws ValidationError when an option is unknown, of the wrong type or out of range. */
   constructor(config: ProducerConfig) {
@@ -86,10 +90,39 @@ export class KinesisProducer {
     });
     this.#defaultPipeline = this.#createPipeline(resolved.stream.streamARN ?? resolved.stream.streamName as string, resolved.stream);
     this.#defaultPipeline.start();
+    this.#spool = resolved.spool === undefined ? undefined : openSpoolFeeder(resolved, this.metrics, {
+      windowRoom: () => ({
+        records: resolved.maxOutstandingRecords - this.#outstanding.size,
+        bytes: resolved.maxOutstandingBytes - this.#outstanding.bytes,
+      }),
+      submit: (record, data, settle) => this.#admit(record, data, settle),
+    });
   }
 
-  /** Records accepted by add() and not yet settled. */
+  /** With a spool: its counts (bytes and records held, recovered, delivered...); undefined without one. */
+  get spoolStats(): SpoolStats | undefined {
+    return this.#spool?.spool.stats;
+  }
+
+  /**
+   * With a spool: validates the record, appends it to the spool and resolves once it is durable on
+   * disk (after the fsync that covers it); delivery is then the spool's job, and failures go to
+   * `spool.onFailure`. At spool.maxBytes, or on a full disk, it waits for room. Rejects with
+   * ValidationError (bad input, or no spool configured), ProducerClosedError, or SpoolWriteError (the
+   * file system refused the write for another reason, with the path).
+   */
+  enqueue(record: StreamUserRecord): Promise<void> {
+    if (this.#closed) return Promise.reject(new ProducerClosedError());
+    if (this.#spool === undefined) {
+      return Promise.reject(new ValidationError('spool', 'enqueue() needs a spool: set spool: { directory } in the producer config'));
+    }
+    return this.#spool.enqueue(record);
+  }
+
+  /** Records accepted by add() and not yet settled; with a spool, the records it holds (enqueued ones too). */
   get outstandingRecords(): number {
+    // With a spool, what is accepted and unsettled is what the spool holds.
+    if (this.#spool !== undefined) return this.#spool.spool.records;
     return this.#outstanding.size;
   }
 
@@ -104,6 +137,7 @@ export class KinesisProducer {
    * ProducerClosedError, or UserRecordFailedError (retries ended, recordTtl passed, or failIfThrottled).
    */
   add(record: StreamUserRecord): Promise<UserRecordResult> {
+    if (this.#spool !== undefined && !this.#closed) return this.#spool.add(record);
     try {
       return this.#enqueue(record, undefined) as Promise<UserRecordResult>;
     } catch (error) {
@@ -116,11 +150,16 @@ export class KinesisProducer {
    * no promise and no UserRecordResult per record, which is most of what a record costs a caller
    * that only counts outcomes (`kpl send` and `kpl tail`: bench/forward.ts, BENCHMARKS.md). One
    * callback serves any number of records. flush(), close(), ready() and the outstanding counts
-   * cover these records as they do add()'s.
+   * cover these records as they do add()'s. With a spool the record is spooled as add() spools it,
+   * and the callback is told once Kinesis stored it or it failed.
    *
    * @throws at once what add() rejects with at once: ValidationError, BufferFullError, ProducerClosedError.
    */
   addWithCallback(record: StreamUserRecord, callback: RecordCallback): void {
+    if (this.#spool !== undefined && !this.#closed) {
+      this.#spool.add(record).then(() => callback(undefined, record), (error: unknown) => callback(error as Error, record));
+      return;
+    }
     this.#enqueue(record, callback);
   }
 
@@ -135,30 +174,58 @@ export class KinesisProducer {
     return rates;
   }
 
-  /** Sends everything buffered now and resolves when every record added before the call has settled. */
+  /**
+   * Sends everything buffered now and resolves when every record added before the call has settled.
+   * With a spool, also every record spooled before the call: through an outage it waits until the
+   * link returns and the backlog is delivered.
+   */
   flush(): Promise<void> {
+    if (this.#spool !== undefined) return Promise.all([this.#spool.spool.whenDone(), this.#flushWindow()]).then(() => undefined);
+    return this.#flushWindow();
+  }
+
+  #flushWindow(): Promise<void> {
     const settled = this.#outstanding.onSettled();
     for (const pipeline of this.#pipelines.values()) pipeline.flush();
     return settled;
   }
 
-  /** Flushes, then stops timers and connections. add() after close() rejects with ProducerClosedError. */
+  /**
+   * Flushes, then stops timers and connections. add() after close() rejects with ProducerClosedError.
+   * With a spool it does not wait for the spool's backlog (that may take an outage): it stops at once,
+   * syncs the spool and leaves every record not yet delivered in it for the next process, which sends
+   * it; call flush() first to wait for delivery.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#shutDown();
     return this.#closing;
   }
 
-  /** Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it already is. */
+  /**
+   * Resolves when the producer is below maxOutstandingRecords and maxOutstandingBytes, at once if it
+   * already is; with a spool, when fewer than maxOutstandingRecords add() records wait for Kinesis.
+   */
   ready(): Promise<void> {
+    if (this.#spool !== undefined) return this.#spool.addRoom();
     return this.#outstanding.onRoom(0);
   }
 
   /**
    * An object-mode Writable taking UserRecords. It holds back its write callback while the producer is
    * full, so `pipeline(source, producer.writable())` never overfills, and it errors on the first record
-   * that fails. Its end waits until every record written has settled.
+   * that fails. Its end waits until every record written has settled. With a spool a write completes
+   * once its record is durable (enqueue()), failures go to spool.onFailure, and the end waits for flush().
    */
   writable(): Writable {
+    const spool = this.#spool;
+    if (spool !== undefined) {
+      // With a spool a write is done once it is durable; delivery failures go to spool.onFailure.
+      return new Writable({
+        objectMode: true,
+        write: (record: StreamUserRecord, _encoding, callback) => void spool.enqueue(record).then(() => callback(), callback),
+        final: (callback) => void this.flush().then(() => callback(), callback),
+      });
+    }
     let failure: Error | undefined;
     /** Records written and not yet settled; the end waits for every one of them, not only for flush(). */
     let unsettled = 0;
@@ -225,6 +292,20 @@ export class KinesisProducer {
     return promise;
   }
 
+  /** Puts a record read back from the spool into its stream's pipeline, counted in the window; `settle` settles it. False when the window is full. */
+  #admit(record: StreamUserRecord, data: Uint8Array, settle: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void): boolean {
+    const bytes = outstandingBytesOf(record.partitionKey, data);
+    if (this.#outstanding.size >= this.#config.maxOutstandingRecords || this.#outstanding.bytes + bytes > this.#config.maxOutstandingBytes) return false;
+    const hashKey = this.#hashKey;
+    const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
+    validateUserRecord(record, hashKey, 0, pipeline.maxRecordBytes, pipeline.maxRecordBytesSource);
+    const generation = this.#outstanding.add(bytes);
+    const item = new PendingRecord(record, data, monotonicMs(), generation, settle, bytes);
+    this.#metrics?.recordReceived(pipeline.label);
+    pipeline.add(item, hashKey, 0);
+    return true;
+  }
+
   #pipelineFor(streamName: string): StreamPipeline {
     const existing = this.#pipelines.get(streamName);
     if (existing !== undefined) return existing;
@@ -253,8 +334,15 @@ export class KinesisProducer {
 
   async #shutDown(): Promise<void> {
     this.#closed = true;
-    await this.flush();
-    for (const pipeline of this.#pipelines.values()) pipeline.close();
+    if (this.#spool !== undefined) {
+      // Whatever the window holds stays in the spool: nothing here waits for the link.
+      this.#spool.stop();
+      for (const pipeline of this.#pipelines.values()) pipeline.close();
+      await this.#spool.spool.close();
+    } else {
+      await this.flush();
+      for (const pipeline of this.#pipelines.values()) pipeline.close();
+    }
     this.#outstanding.close();
     if (this.#ownsClient) this.#client.destroy();
   }

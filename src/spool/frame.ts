@@ -2,9 +2,10 @@ import { crc32 } from 'node:zlib';
 
 /*
  * A frame on disk, little-endian:
- *   u32 payload length | u32 CRC-32 | f64 sequence number | f64 append time (ms since the epoch) | payload
- * The CRC covers the length, the sequence number, the time and the payload, so that a flipped bit in
- * any of them is caught. The sequence number lets recovery tell which records a damaged stretch held.
+ *   u32 CRC-32 | u32 payload length | f64 sequence number | f64 append time (ms since the epoch) | payload
+ * The CRC covers everything after it (length, sequence number, time and payload: one contiguous
+ * stretch, one checksum call), so that a flipped bit in any of them is caught. The sequence number
+ * lets recovery tell which records a damaged stretch held.
  */
 
 /** Bytes before a frame's payload. */
@@ -12,8 +13,8 @@ export const FRAME_HEADER_BYTES = 24;
 /** Largest payload a frame may carry: a 10 MiB Kinesis record with its key and stream name, and room to spare. */
 export const MAX_FRAME_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
-const LENGTH_OFFSET = 0;
-const CRC_OFFSET = 4;
+const CRC_OFFSET = 0;
+const LENGTH_OFFSET = 4;
 const SEQUENCE_OFFSET = 8;
 const TIME_OFFSET = 16;
 
@@ -91,6 +92,5 @@ export function emptyFrame(): Frame {
 }
 
 function frameChecksum(source: Buffer, offset: number, payloadLength: number): number {
-  const head = crc32(source.subarray(offset + LENGTH_OFFSET, offset + CRC_OFFSET));
-  return crc32(source.subarray(offset + SEQUENCE_OFFSET, offset + FRAME_HEADER_BYTES + payloadLength), head);
+  return crc32(source.subarray(offset + LENGTH_OFFSET, offset + FRAME_HEADER_BYTES + payloadLength));
 }

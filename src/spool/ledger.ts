@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, openSync, readFileSync, write } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, write, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { SpoolWriteError } from './errors.js';
 
@@ -20,6 +20,7 @@ export class AckLedger {
   #fd: number | undefined;
   #pending: number[] = [];
   #writing = false;
+  #closeRequested = false;
 
   private constructor(path: string, bits: Uint8Array) {
     this.path = path;
@@ -65,12 +66,7 @@ export class AckLedger {
     }
     const pending = this.#pending;
     this.#pending = [];
-    const bytes = Buffer.allocUnsafe(pending.length * ENTRY_BYTES);
-    for (let i = 0; i < pending.length; i++) {
-      const offset = i * ENTRY_BYTES;
-      bytes.writeUInt32LE(pending[i] as number, offset);
-      bytes.writeUInt32LE(crc32(bytes.subarray(offset, offset + 4)), offset + 4);
-    }
+    const bytes = encodeEntries(pending);
     let fd: number;
     try {
       fd = this.#fd ??= openSync(this.path, 'a', 0o644);
@@ -83,20 +79,42 @@ export class AckLedger {
     write(fd, bytes, 0, bytes.length, null, (writeError) => {
       const finish = (error: NodeJS.ErrnoException | null): void => {
         this.#writing = false;
+        if (this.#closeRequested) this.#closeFile();
         done(error === null ? undefined : new SpoolWriteError(this.path, error, 'write to'));
+        // Entries marked while this write ran go out now rather than wait for the next acknowledgement.
+        if (error === null && this.#pending.length > 0 && !this.#closeRequested) this.writePending(sync, () => undefined);
       };
       if (writeError !== null || !sync) finish(writeError);
       else fdatasync(fd, finish);
     });
   }
 
-  /** Closes the file (its pending entries are lost: their records go out again after a restart). */
+  /** Writes the entries marked since the last write and syncs them, now; for closing. */
+  writePendingSync(): void {
+    if (this.#pending.length === 0) return;
+    const bytes = encodeEntries(this.#pending);
+    this.#pending = [];
+    try {
+      const fd = this.#fd ??= openSync(this.path, 'a', 0o644);
+      writeSync(fd, bytes);
+      fdatasyncSync(fd);
+    } catch (error) {
+      throw new SpoolWriteError(this.path, error as NodeJS.ErrnoException, 'write to');
+    }
+  }
+
+  /** Closes the file once a write in progress ends; entries marked and not written are lost (their records go out again). */
   close(): void {
+    this.#closeRequested = true;
+    if (!this.#writing) this.#closeFile();
+  }
+
+  #closeFile(): void {
     if (this.#fd === undefined) return;
     try {
       closeSync(this.#fd);
     } catch {
-      // Already closed by the operating system's view: nothing more to release.
+      // Already closed: nothing more to release.
     }
     this.#fd = undefined;
   }
@@ -115,4 +133,14 @@ export class AckLedger {
     this.#doneCount++;
     return true;
   }
+}
+
+function encodeEntries(indexes: readonly number[]): Buffer {
+  const bytes = Buffer.allocUnsafe(indexes.length * ENTRY_BYTES);
+  for (let i = 0; i < indexes.length; i++) {
+    const offset = i * ENTRY_BYTES;
+    bytes.writeUInt32LE(indexes[i] as number, offset);
+    bytes.writeUInt32LE(crc32(bytes.subarray(offset, offset + 4)), offset + 4);
+  }
+  return bytes;
 }

@@ -46,6 +46,9 @@ export class SpoolReader {
   #expected: number;
   #file: FileHandle | undefined;
   #filePath: string | undefined;
+  /** The last chunk read, and where in #filePath it starts: a read that stopped inside it goes on from memory. */
+  #chunk: Buffer = Buffer.alloc(0);
+  #chunkOffset = 0;
 
   constructor(source: ReaderSource, firstBase: number) {
     this.#source = source;
@@ -63,8 +66,11 @@ export class SpoolReader {
     const entries: SpoolEntry[] = [];
     let bytes = 0;
     let wanted = CHUNK_BYTES;
+    /** The next read must bring the whole first frame: left-over bytes from the last read did not hold it. */
+    let whole = false;
     const frame = emptyFrame();
-    while (entries.length < maxRecords && bytes < maxBytes) {
+    let full = false;
+    while (entries.length < maxRecords && bytes < maxBytes && !full) {
       const segment = this.#source.segmentFrom(this.#base);
       if (segment === undefined) break;
       if (segment.base !== this.#base) await this.#moveTo(segment.base);
@@ -75,13 +81,19 @@ export class SpoolReader {
         continue;
       }
       const length = Math.min(Math.max(wanted, CHUNK_BYTES), limit - this.#offset);
-      const chunk = await this.#readAt(segment.path, this.#offset, length);
+      const chunk = await this.#readAt(segment.path, this.#offset, length, whole ? Math.min(wanted, length) : CHUNK_BYTES / 4);
       wanted = CHUNK_BYTES;
+      whole = false;
       let position = 0;
       let damaged = false;
       while (position < chunk.length && entries.length < maxRecords && bytes < maxBytes) {
         const status = readFrame(chunk, position, chunk.length, frame);
         if (status === FrameStatus.Valid) {
+          // The byte bound holds, except that a first record always comes back whatever its size.
+          if (entries.length > 0 && bytes + frame.payload.length > maxBytes) {
+            full = true;
+            break;
+          }
           position = frame.end;
           if (frame.sequence < this.#expected) continue;
           if (frame.sequence > this.#expected) this.#source.lost(this.#expected, frame.sequence);
@@ -92,7 +104,10 @@ export class SpoolReader {
           continue;
         }
         if (status === FrameStatus.Incomplete && this.#offset + chunk.length < limit) {
-          if (position === 0) wanted = neededBytes(chunk, limit - this.#offset);
+          if (position === 0) {
+            wanted = neededBytes(chunk, limit - this.#offset);
+            whole = true;
+          }
           break;
         }
         damaged = true;
@@ -109,6 +124,7 @@ export class SpoolReader {
     await this.#file?.close();
     this.#file = undefined;
     this.#filePath = undefined;
+    this.#chunk = Buffer.alloc(0);
   }
 
   async #skipDamage(segment: ReadableSegment): Promise<void> {
@@ -138,15 +154,24 @@ export class SpoolReader {
     await this.close();
   }
 
-  async #readAt(path: string, offset: number, length: number): Promise<Buffer> {
+  /** Reads `length` bytes at `offset`, or fewer (but at least `minimum`) when they are left over from the last read. */
+  async #readAt(path: string, offset: number, length: number, minimum = length): Promise<Buffer> {
     if (this.#filePath !== path) {
       await this.close();
       this.#file = await open(path, 'r');
       this.#filePath = path;
     }
+    // What was read stays valid: only synced bytes are read, and those never change.
+    const cached = this.#chunk;
+    const start = offset - this.#chunkOffset;
+    if (start >= 0 && start < cached.length && cached.length - start >= Math.min(length, minimum)) {
+      return cached.subarray(start, start + Math.min(length, cached.length - start));
+    }
     const chunk = Buffer.allocUnsafe(length);
     const { bytesRead } = await (this.#file as FileHandle).read(chunk, 0, length, offset);
-    return bytesRead === length ? chunk : chunk.subarray(0, bytesRead);
+    this.#chunk = bytesRead === length ? chunk : chunk.subarray(0, bytesRead);
+    this.#chunkOffset = offset;
+    return this.#chunk;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from '../config.js';
 import { isUnretryableErrorCode } from '../pipeline/kinesis-client.js';
 import { THROTTLED_ERROR_CODE } from '../pipeline/retrier.js';
 import { BufferFullError, ProducerClosedError, type UserRecord, UserRecordFailedError, type UserRecordResult, ValidationError, validateUserRecord } from '../records.js';
+import { SpoolWriteError } from './errors.js';
 import type { SpoolEntry } from './reader.js';
 import type { Spool } from './spool.js';
 import { decodeSpooledRecord, encodeSpooledRecord } from './spooled-record.js';
@@ -18,8 +19,8 @@ export type Settle = (value: UserRecordResult | PromiseLike<UserRecordResult>) =
 export interface SpoolFeederHost {
   /** Room left in the in-memory window: records and payload bytes under maxOutstandingRecords/Bytes. */
   windowRoom(): { readonly records: number; readonly bytes: number };
-  /** Gives a record read back from the spool to the pipeline; `settle` is called once with its outcome. */
-  submit(record: SpoolRecord, data: Uint8Array, settle: Settle): void;
+  /** Gives a record read back from the spool to the pipeline; `settle` is called once with its outcome. False when the window has no room for it. */
+  submit(record: SpoolRecord, data: Uint8Array, settle: Settle): boolean;
 }
 
 /** Options of a {@link SpoolFeeder}. */
@@ -60,6 +61,11 @@ export class SpoolFeeder {
   /** Scratch for validation's hash key. */
   readonly #hashKey = new Uint32Array(4);
   #parked: Parked[] = [];
+  /** Records read that found the window full (the reader may overshoot its byte bound by one record). */
+  #overflow: Parked[] = [];
+  #addRoomWaiters: (() => void)[] = [];
+  /** The last enqueue() waiting for room at spool.maxBytes; later ones line up behind it. */
+  #roomQueue: Promise<void> | undefined;
   #parkedBytes = 0;
   #parkTimer: NodeJS.Timeout | undefined;
   #inWindow = 0;
@@ -84,6 +90,12 @@ export class SpoolFeeder {
     return this.#waiters.size;
   }
 
+  /** Resolves once fewer than maxOutstandingRecords add() records wait for Kinesis (at once if they do now). */
+  addRoom(): Promise<void> {
+    if (this.#waiters.size < this.#options.maxWaitingAdds || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#addRoomWaiters.push(resolve));
+  }
+
   /** Records read from the spool and not yet settled (in the pipeline, or parked to go again). */
   get inWindow(): number {
     return this.#inWindow;
@@ -94,12 +106,48 @@ export class SpoolFeeder {
    * Rejects with ValidationError for bad input, SpoolWriteError when the file system refused the write
    * (e.g. ENOSPC, with the path).
    */
-  async enqueue(record: SpoolRecord): Promise<void> {
-    const payload = this.#encode(record);
-    if (!this.spool.hasRoom(payload.length)) await this.spool.waitForRoom(payload.length);
-    if (this.#stopped) throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
-    this.spool.append(payload);
-    await this.spool.durable();
+  enqueue(record: SpoolRecord): Promise<void> {
+    let payload: Buffer;
+    try {
+      payload = this.#encode(record);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#spoolDurably(payload);
+  }
+
+  /** Appends in turn and resolves once durable; a write refused with ENOSPC waits for room and is tried again. */
+  #spoolDurably(payload: Buffer): Promise<void> {
+    return this.#appendInTurn(payload).catch((error: unknown) => {
+      if (!(error instanceof SpoolWriteError) || error.errno !== 'ENOSPC' || this.#stopped) throw error;
+      this.#options.logger?.warn('spool: the disk is full (ENOSPC); enqueue() waits for room', { path: error.path });
+      return this.#spoolDurably(payload);
+    });
+  }
+
+  #appendInTurn(payload: Buffer): Promise<void> {
+    try {
+      if (this.#roomQueue === undefined && this.spool.hasRoom(payload.length)) {
+        this.spool.append(payload);
+        return this.spool.durable();
+      }
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    // At maxBytes, records wait in line: each is appended in the order enqueue() took it.
+    let durable: Promise<void> = Promise.resolve();
+    const appended = (this.#roomQueue ?? Promise.resolve()).then(async () => {
+      while (!this.spool.hasRoom(payload.length) && !this.#stopped) await this.spool.waitForRoom(payload.length);
+      if (this.#stopped) throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
+      this.spool.append(payload);
+      durable = this.spool.durable();
+    });
+    const queued = appended.then(() => undefined, () => undefined);
+    this.#roomQueue = queued;
+    void queued.then(() => {
+      if (this.#roomQueue === queued) this.#roomQueue = undefined;
+    });
+    return appended.then(() => durable);
   }
 
   /**
@@ -114,7 +162,7 @@ export class SpoolFeeder {
       }
       const sequence = this.spool.append(this.#encode(record));
       const promise = new Promise<UserRecordResult>((resolve) => this.#waiters.set(sequence, resolve));
-      this.spool.durable().catch((error: unknown) => this.#settleWaiter(sequence, Promise.reject(error as Error)));
+      this.spool.durable().catch((error: unknown) => this.#rejectWaiter(sequence, error));
       return promise;
     } catch (error) {
       return Promise.reject(error as Error);
@@ -137,6 +185,7 @@ export class SpoolFeeder {
     this.#stopped = true;
     const waiters = [...this.#waiters.values()];
     this.#waiters.clear();
+    for (const wake of this.#addRoomWaiters.splice(0)) wake();
     const closed = new ProducerClosedError('the producer closed before Kinesis stored the record; it stays in the spool and the next producer on this directory sends it');
     for (const waiter of waiters) waiter(Promise.reject(closed));
     if (this.#parkTimer !== undefined) clearTimeout(this.#parkTimer);
@@ -156,9 +205,16 @@ export class SpoolFeeder {
 
   async #pump(): Promise<void> {
     if (this.#reading || this.#stopped) return;
+    if (this.#overflow.length > 0) {
+      const waiting = this.#overflow;
+      this.#overflow = [];
+      for (const parked of waiting) this.#offer(parked);
+      if (this.#overflow.length > 0) return;
+    }
     const room = this.#host.windowRoom();
-    const records = Math.min(READ_RECORDS, room.records - this.#parked.length);
+    const records = Math.min(READ_RECORDS, room.records - this.#parked.length - this.#overflow.length);
     const bytes = Math.min(READ_BYTES, room.bytes - this.#parkedBytes);
+    // Too little room for a whole record is the same as none: what settles makes more.
     if (records <= 0 || bytes <= 0) return;
     this.#reading = true;
     let entries: SpoolEntry[];
@@ -166,6 +222,7 @@ export class SpoolFeeder {
       entries = await this.spool.read(records, bytes);
     } catch (error) {
       this.#reading = false;
+      if (this.#stopped) return;
       this.#options.logger?.error('spool: reading back failed; trying again in a second', { error: (error as Error).message });
       setTimeout(() => this.#schedulePump(), 1000).unref();
       return;
@@ -189,21 +246,22 @@ export class SpoolFeeder {
   }
 
   #submit(entry: SpoolEntry): void {
-    const decoded = decodeSpooledRecord(entry.payload);
-    if (decoded === undefined) {
+    // The decoded record is the user record itself: its undefined fields read as absent.
+    const record = decodeSpooledRecord(entry.payload);
+    if (record === undefined) {
       this.#options.logger?.error('spool: a record could not be decoded; dropped', { sequence: entry.sequence });
       this.spool.acknowledge(entry.sequence, 'failed');
       return;
     }
-    const record: SpoolRecord = {
-      partitionKey: decoded.partitionKey,
-      data: decoded.data,
-      ...(decoded.explicitHashKey !== undefined ? { explicitHashKey: decoded.explicitHashKey } : {}),
-      ...(decoded.streamName !== undefined ? { streamName: decoded.streamName } : {}),
-    };
     this.#inWindow++;
-    const settle: Settle = (value) => this.#settled(entry, record, decoded.data, settle, value);
-    this.#host.submit(record, decoded.data, settle);
+    const settle: Settle = (value) => this.#settled(entry, record, record.data, settle, value);
+    if (!this.#host.submit(record, record.data, settle)) this.#overflow.push({ entry, record, data: record.data, settle });
+  }
+
+  /** Submits a record, or keeps it to go first when the window has room again. */
+  #offer(parked: Parked): void {
+    if (this.#host.submit(parked.record, parked.data, parked.settle)) return;
+    this.#overflow.push(parked);
   }
 
   #settled(entry: SpoolEntry, record: SpoolRecord, data: Uint8Array, settle: Settle, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
@@ -222,7 +280,7 @@ export class SpoolFeeder {
     if (code === 'ProducerClosed' || this.#stopped) {
       // Left in the spool for the next process: not acknowledged.
       this.#inWindow--;
-      this.#settleWaiter(entry.sequence, Promise.reject(error as Error));
+      this.#rejectWaiter(entry.sequence, error);
       return;
     }
     const forGood = isUnretryableErrorCode(code) || (this.#options.failIfThrottled && code === THROTTLED_ERROR_CODE);
@@ -233,7 +291,7 @@ export class SpoolFeeder {
         this.#options.logger?.warn('spool: record failed for good; removed from the spool', { sequence: entry.sequence, errorCode: code });
         if (error instanceof UserRecordFailedError) this.#options.onFailure?.(error);
       }
-      this.#settleWaiter(entry.sequence, Promise.reject(error as Error));
+      this.#rejectWaiter(entry.sequence, error);
       this.#schedulePump();
       return;
     }
@@ -244,11 +302,11 @@ export class SpoolFeeder {
 
   #expire(entry: SpoolEntry): void {
     this.spool.acknowledge(entry.sequence, 'expired');
-    this.#settleWaiter(entry.sequence, Promise.reject(new UserRecordFailedError(
+    this.#rejectWaiter(entry.sequence, new UserRecordFailedError(
       { partitionKey: '', data: entry.payload }, [],
       `record dropped unsent: older than spool.maxAgeMs (${this.spool.maxAgeMs.toLocaleString('en-US')} ms)`,
       { reason: 'expired', errorCode: 'Expired' },
-    )));
+    ));
   }
 
   #unpark(): void {
@@ -256,14 +314,29 @@ export class SpoolFeeder {
     const parked = this.#parked;
     this.#parked = [];
     this.#parkedBytes = 0;
-    for (const { record, data, settle } of parked) this.#host.submit(record, data, settle);
+    for (const each of parked) this.#offer(each);
+  }
+
+  /** Rejects add()'s promise for `sequence`, if add() took it; the rejected promise is made only then. */
+  #rejectWaiter(sequence: number, error: unknown): void {
+    const waiter = this.#takeWaiter(sequence);
+    waiter?.(Promise.reject(error as Error));
   }
 
   #settleWaiter(sequence: number, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
+    this.#takeWaiter(sequence)?.(value);
+  }
+
+  #takeWaiter(sequence: number): Settle | undefined {
     const waiter = this.#waiters.get(sequence);
-    if (waiter === undefined) return;
+    if (waiter === undefined) return undefined;
     this.#waiters.delete(sequence);
-    waiter(value);
+    if (this.#addRoomWaiters.length > 0 && this.#waiters.size < this.#options.maxWaitingAdds) {
+      const waiting = this.#addRoomWaiters;
+      this.#addRoomWaiters = [];
+      for (const wake of waiting) wake();
+    }
+    return waiter;
   }
 }
 

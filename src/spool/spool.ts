@@ -59,6 +59,8 @@ export const SPOOL_DEFAULTS = {
 } as const;
 
 const MIN_SEGMENT_BYTES = 64 * 1024;
+/** After ENOSPC, how long appends are refused before the disk is tried again, if no segment was freed sooner. */
+const DISK_FULL_RETRY_MS = 1000;
 const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 /** One segment file and its ledger. */
@@ -130,7 +132,10 @@ export class Spool {
   #doneWaiters: DoneWaiter[] = [];
   #roomWaiters: (() => void)[] = [];
   #readableWaiters: (() => void)[] = [];
-  #ledgerTimer: NodeJS.Timeout | undefined;
+  #ledgerWriteQueued = false;
+  /** The file system said ENOSPC: no room until a segment is deleted or DISK_FULL_RETRY_MS pass. */
+  #diskFull = false;
+  #diskFullTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #counts = { recovered: 0, delivered: 0, failed: 0, expired: 0, corrupt: 0, truncatedBytes: 0 };
 
@@ -154,8 +159,6 @@ export class Spool {
     this.#doneLow = this.#segments[0]?.base ?? 0;
     this.#advanceDoneLow();
     this.#reader = new SpoolReader(this.#readerSource(), this.#segments[0]?.base ?? 0);
-    this.#ledgerTimer = setInterval(() => this.#writeLedgers(false), Math.max(syncIntervalMs, 50));
-    this.#ledgerTimer.unref();
   }
 
   /**
@@ -203,6 +206,7 @@ export class Spool {
 
   /** Whether a record with a payload of `payloadBytes` fits under maxBytes now. */
   hasRoom(payloadBytes: number): boolean {
+    if (this.#diskFull) return false;
     return this.bytes + frameBytes(payloadBytes) <= this.maxBytes || this.#reclaimActive(payloadBytes);
   }
 
@@ -227,7 +231,7 @@ export class Spool {
     if (this.#closed) throw new ProducerClosedError(`the spool in ${this.directory} is closed`);
     const bytes = frameBytes(payload.length);
     if (!this.hasRoom(payload.length)) {
-      throw spoolFullError(this.maxBytes, this.bytes, this.directory);
+      throw spoolFullError(this.maxBytes, this.bytes, this.directory, this.#diskFull);
     }
     if (this.#active.size > 0 && this.#active.size + bytes > this.#segmentBytes) this.#roll();
     const sequence = this.#nextSequence++;
@@ -304,9 +308,15 @@ export class Spool {
     await this.#writer.flushNow();
     this.#closed = true;
     this.#writer.stop();
-    if (this.#ledgerTimer !== undefined) clearInterval(this.#ledgerTimer);
-    await new Promise<void>((resolve) => this.#writeLedgers(true, resolve));
-    for (const segment of this.#segments) segment.ledger.close();
+    if (this.#diskFullTimer !== undefined) clearTimeout(this.#diskFullTimer);
+    for (const segment of this.#segments) {
+      try {
+        segment.ledger.writePendingSync();
+      } catch (error) {
+        this.#logger?.error('spool: could not write an acknowledgement ledger', { path: (error as SpoolWriteError).path });
+      }
+      segment.ledger.close();
+    }
     if (this.#active.fd >= 0 && !this.#active.sealed) closeSync(this.#active.fd);
     await this.#reader.close();
     this.#releaseLock();
@@ -459,6 +469,7 @@ export class Spool {
   }
 
   #afterDone(segment: Segment, sequence: number): void {
+    this.#queueLedgerWrite();
     if (sequence === this.#doneLow) this.#advanceDoneLow();
     this.#deleteIfFinished(segment);
   }
@@ -482,11 +493,15 @@ export class Spool {
     this.#sealedBytes -= segment.size;
     segment.ledger.close();
     this.#deleteFiles(segment);
-    if (this.#roomWaiters.length > 0) {
-      const waiters = this.#roomWaiters;
-      this.#roomWaiters = [];
-      for (const check of waiters) check();
-    }
+    this.#diskFull = false;
+    this.#wakeRoomWaiters();
+  }
+
+  #wakeRoomWaiters(): void {
+    if (this.#roomWaiters.length === 0) return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const check of waiters) check();
   }
 
   #deleteFiles(segment: Segment): void {
@@ -513,16 +528,35 @@ export class Spool {
     }
     this.#sealedBytes = 0;
     for (const segment of this.#segments) if (segment !== this.#active) this.#sealedBytes += segment.size;
+    if (error.errno === 'ENOSPC' && !this.#diskFull) {
+      this.#diskFull = true;
+      // Space may come back from elsewhere on the disk, not only from our own deletions: try again later.
+      this.#diskFullTimer = setTimeout(() => {
+        this.#diskFull = false;
+        this.#wakeRoomWaiters();
+      }, DISK_FULL_RETRY_MS);
+      this.#diskFullTimer.unref();
+    }
   }
 
-  #writeLedgers(sync: boolean, done?: () => void): void {
-    let waiting = this.#segments.length + 1;
-    const finish = (error: SpoolWriteError | undefined): void => {
+  /**
+   * Writes the acknowledgements of this turn of the event loop together, without an fsync: a killed
+   * process loses none that were written, and a power cut at worst sends their records again.
+   */
+  #queueLedgerWrite(): void {
+    if (this.#ledgerWriteQueued || this.#closed) return;
+    this.#ledgerWriteQueued = true;
+    setImmediate(() => {
+      this.#ledgerWriteQueued = false;
+      if (!this.#closed) this.#writeLedgers();
+    });
+  }
+
+  #writeLedgers(): void {
+    const reported = (error: SpoolWriteError | undefined): void => {
       if (error !== undefined) this.#logger?.error('spool: could not write an acknowledgement ledger', { path: error.path, errno: error.errno });
-      if (--waiting === 0) done?.();
     };
-    for (const segment of this.#segments) segment.ledger.writePending(sync, finish);
-    finish(undefined);
+    for (const segment of this.#segments) segment.ledger.writePending(false, reported);
   }
 
   #oldestAppendedAt(): number | undefined {
@@ -532,10 +566,13 @@ export class Spool {
   }
 }
 
-function spoolFullError(maxBytes: number, bytes: number, directory: string): BufferFullError {
+function spoolFullError(maxBytes: number, bytes: number, directory: string, diskFull: boolean): BufferFullError {
   const error = new BufferFullError('spool.maxBytes', maxBytes, bytes);
-  error.message = `spool.maxBytes reached: the spool in ${directory} holds ${bytes.toLocaleString('en-US')} bytes, `
-    + `the limit is ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`;
+  error.message = diskFull
+    ? `the disk under the spool in ${directory} is full (ENOSPC) at ${bytes.toLocaleString('en-US')} bytes of spool, `
+      + `below spool.maxBytes of ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`
+    : `spool.maxBytes reached: the spool in ${directory} holds ${bytes.toLocaleString('en-US')} bytes, `
+      + `the limit is ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`;
   return error;
 }
 

@@ -10,9 +10,10 @@ const HEAD_BYTES = 6;
 
 /** A record as it comes back from the spool. */
 export interface SpooledRecord {
-  readonly streamName: string | undefined;
+  /** Absent for the producer's own stream. */
+  streamName?: string;
   readonly partitionKey: string;
-  readonly explicitHashKey: string | undefined;
+  explicitHashKey?: string;
   /** A view of the bytes read from disk. */
   readonly data: Buffer;
 }
@@ -45,10 +46,8 @@ export function decodeSpooledRecord(payload: Buffer): SpooledRecord | undefined 
   const hashKeyStart = keyStart + keyBytes;
   const dataStart = hashKeyStart + hashKeyBytes;
   if (dataStart > payload.length) return undefined;
-  return {
-    streamName: streamBytes === 0 ? undefined : payload.toString('utf8', HEAD_BYTES, keyStart),
-    partitionKey: payload.toString('utf8', keyStart, hashKeyStart),
-    explicitHashKey: hashKeyBytes === 0 ? undefined : payload.toString('latin1', hashKeyStart, dataStart),
-    data: payload.subarray(dataStart),
-  };
+  const record: SpooledRecord = { partitionKey: payload.toString('utf8', keyStart, hashKeyStart), data: payload.subarray(dataStart) };
+  if (hashKeyBytes !== 0) record.explicitHashKey = payload.toString('latin1', hashKeyStart, dataStart);
+  if (streamBytes !== 0) record.streamName = payload.toString('utf8', HEAD_BYTES, keyStart);
+  return record;
 }

@@ -41,6 +41,7 @@ interface BenchOptions {
   readonly quiet: boolean;
   readonly writers?: number;
   readonly awaitStart: boolean;
+  readonly spool?: string;
 }
 
 const DEFAULT_DURATION_SECONDS = 12;
@@ -84,6 +85,7 @@ export function benchCommand(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--max-connections <n>', 'producer maxConnections', wholeNumber(1, 256), 24)
     .option('--max-outstanding <records>', `producer maxOutstandingRecords (default ${OUTSTANDING_RECORDS_PER_SHARD.toLocaleString('en-US')} per shard)`, wholeNumber(1, 100_000_000))
     .addOption(new Option('--metrics-level <level>', 'producer metricsLevel; with none the Kinesis-side figures are not known').choices(['none', 'summary', 'detailed']).default('detailed'))
+    .option('--spool <dir>', 'give the producer a durable spool in DIR, to measure what the spool costs (compare a run without it)')
     .option('--in-process', 'run the embedded local Kinesis in this process instead of a child process (it then competes for this event loop)', false)
     .addOption(new Option('--writers <n>', 'run N producer processes on one stream of the embedded local Kinesis (in this process) and report bytes sent per byte stored, throttling, each writer\'s share and each shard\'s final rate')
       .argParser(wholeNumber(1, 64)).conflicts(['sweep', 'comparePlain', 'endpoint', 'stream', 'inProcess', 'records', 'verify']))
@@ -145,10 +147,10 @@ async function runBench(options: BenchOptions, io: CliIo): Promise<number> {
     if (options.sweep) return await runSweep(options, settings, target, view, abort.signal, io);
     const stream = await target.stream(options.shards);
     const workload = workloadOf(options, stream.shards, DEFAULT_DURATION_SECONDS, options.rate);
-    const run: BenchRun = { workload, settings, verify: options.verify, view, signal: abort.signal };
+    const run: BenchRun = { workload, settings, verify: options.verify, view, signal: abort.signal, ...(options.spool !== undefined ? { spoolDirectory: options.spool } : {}) };
     io.stderr.write(`kpl bench: ${describeWorkload(workload, stream.shards)}, against ${target.description}\n`);
     if (options.awaitStart) await awaitStart();
-    const summaries = [await benchProducer(target, stream, run)];
+    const summaries = [await benchProducer(target, stream, run, options.spool !== undefined ? 'kinesis-kpl --spool' : undefined)];
     if (options.comparePlain && !abort.signal.aborted) {
       const plainStream = options.stream !== undefined ? stream : await target.stream(options.shards);
       summaries.push(await benchPlainPutRecords(target, plainStream, run, PLAIN_CONCURRENCY));

@@ -29,6 +29,8 @@ export interface BenchRun {
   readonly view: ProgressView;
   /** Aborted on SIGINT: the run stops offering and settles what it offered. */
   readonly signal: AbortSignal;
+  /** Give the producer a durable spool in this directory (`kpl bench --spool`). */
+  readonly spoolDirectory?: string;
 }
 
 /** Runs the workload through a KinesisProducer into `stream` and sums it up. */
@@ -42,6 +44,7 @@ export async function benchProducer(target: BenchTarget, stream: BenchStream, ru
     ...(target.credentials !== undefined ? { credentials: target.credentials } : {}),
     ...settings,
     maxOutstandingRecords: workload.maxOutstandingRecords,
+    ...(run.spoolDirectory !== undefined ? { spool: { directory: run.spoolDirectory } } : {}),
   };
   const producer = new KinesisProducer(config);
   let summary: BenchSummary;

@@ -9,6 +9,8 @@ import { addRecordFlags, type RecordFlags, recordOptionsFrom } from '../lines/re
 import { endpointUrl, localCredentials, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
 import { DeliverySink } from './delivery-sink.js';
 import { forwardInput } from './forward-input.js';
+import { keySource } from './line-records.js';
+import { sendSpooled } from './spooled-send.js';
 
 interface SendOptions extends RecordFlags {
   readonly stream: string;
@@ -16,6 +18,9 @@ interface SendOptions extends RecordFlags {
   readonly region?: string;
   readonly linger: number;
   readonly maxOutstanding: number;
+  readonly spool?: string;
+  readonly spoolSync: number;
+  readonly reportDurable?: boolean;
 }
 
 /**
@@ -42,6 +47,9 @@ export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Com
   return addRecordFlags(command)
     .option('--linger <ms>', 'producer recordMaxBufferedTime', wholeNumber(1, 600_000), 100)
     .option('--max-outstanding <records>', 'records held in memory at most before reading pauses', wholeNumber(1, 10_000_000), DEFAULT_MAX_OUTSTANDING)
+    .option('--spool <dir>', 'spool records on disk in DIR before sending: safe across outages, crashes and restarts; run again with the same DIR to deliver what waits there')
+    .option('--spool-sync <ms>', 'with --spool: most time between two fsyncs of the spool (0: back to back)', wholeNumber(0, 60_000), 100)
+    .option('--report-durable', 'with --spool: print "durable N" on stdout whenever the first N lines read are safe on disk')
     .addHelpText('after', `
 Without --key-field or --key each record gets a random partition key. Empty lines are skipped.
 A line that does not parse in its --format, or lacks its --key-field, is sent as it is (with a
@@ -52,13 +60,18 @@ are used. It flushes at the end of the input and on Ctrl-C or SIGTERM (a second 
 for records in flight), prints its counts on stderr, and exits 1 if any record failed or was
 abandoned.
 
+With --spool DIR every line is on disk before more is read (reading pauses while the spool is full),
+and a stop signal stops at once: what is not yet delivered stays in DIR. Run again with the same DIR
+(and no input, e.g. < /dev/null) to deliver what waits there; it exits 0 once the spool is empty.
+
 Examples:
   $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --key-field deviceId
   $ kpl send --stream events --region eu-west-1 events-1.ndjson events-2.ndjson
   $ kpl send --stream web --format apache --key-field host /var/log/httpd/access_log
   $ kpl send --stream orders --format csv --fields id,customer,total --skip-header-lines 1 orders.csv
   $ kpl send --stream app --multiline-start '^\\d{4}-\\d{2}-\\d{2} ' app.log
-  $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local --key k1 < lines.txt`)
+  $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local --key k1 < lines.txt
+  $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --spool /var/spool/kpl`)
     .action(async (files: string[], options: SendOptions, self: Command) => {
       let recordOptions: LineRecordOptions;
       try {
@@ -87,7 +100,7 @@ class CodeCounts {
 
 async function send(files: readonly string[], options: SendOptions, recordOptions: LineRecordOptions, io: CliIo): Promise<number> {
   const credentials = localCredentials(options.endpoint, io.env);
-  const producer = new KinesisProducer({
+  const config = {
     streamName: options.stream,
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.region !== undefined ? { region: options.region } : {}),
@@ -96,7 +109,17 @@ async function send(files: readonly string[], options: SendOptions, recordOption
     maxOutstandingRecords: options.maxOutstanding,
     maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
     metricsLevel: 'none',
-  });
+  } as const;
+  if (options.spool !== undefined) {
+    return sendSpooled(files, {
+      producer: config,
+      directory: options.spool,
+      syncIntervalMs: options.spoolSync,
+      reportDurable: options.reportDurable === true,
+      source: keySource(options.keyField, options.key),
+    }, io);
+  }
+  const producer = new KinesisProducer(config);
   const failures = new CodeCounts();
   const unparsed = new CodeCounts();
   let problemsShown = 0;

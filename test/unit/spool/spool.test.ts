@@ -125,3 +125,19 @@ describe('Spool', () => {
     }
   });
 });
+
+describe('Spool reading back', () => {
+  it('reads frames of every size across chunk boundaries, in small batches', async () => {
+    const spool = fixture.open({ directory: fixture.directory(), syncIntervalMs: 1 });
+    const sizes = [10, 70_000, 100, 300_000, 5, 200_000, 65_536, 1, 1_000_000, 42];
+    for (let round = 0; round < 3; round++) for (const size of sizes) spool.append(Buffer.alloc(size, round));
+    await spool.durable();
+    const read: number[] = [];
+    for (;;) {
+      const entries = await spool.read(2, 150_000);
+      if (entries.length === 0) break;
+      read.push(...entries.map((entry) => entry.payload.length));
+    }
+    expect(read).toEqual([...sizes, ...sizes, ...sizes]);
+  });
+});
