@@ -157,10 +157,10 @@ export class KinesisProducer {
    */
   addWithCallback(record: StreamUserRecord, callback: RecordCallback): void {
     if (this.#spool !== undefined && !this.#closed) {
-      this.#spool.add(record).then(() => callback(undefined, record), (error: unknown) => callback(error as Error, record));
+      void this.#spool.add(record).then(() => callback(undefined, record), (error: unknown) => callback(error as Error, record));
       return;
     }
-    this.#enqueue(record, callback);
+    void this.#enqueue(record, callback);
   }
 
   /**

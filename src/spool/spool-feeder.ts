@@ -111,7 +111,7 @@ export class SpoolFeeder {
     try {
       payload = this.#encode(record);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     return this.#spoolDurably(payload);
   }
@@ -132,7 +132,7 @@ export class SpoolFeeder {
         return this.spool.durable();
       }
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     // At maxBytes, records wait in line: each is appended in the order enqueue() took it.
     let durable: Promise<void> = Promise.resolve();
@@ -165,7 +165,7 @@ export class SpoolFeeder {
       this.spool.durable().catch((error: unknown) => this.#rejectWaiter(sequence, error));
       return promise;
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
   }
 
@@ -320,7 +320,7 @@ export class SpoolFeeder {
   /** Rejects add()'s promise for `sequence`, if add() took it; the rejected promise is made only then. */
   #rejectWaiter(sequence: number, error: unknown): void {
     const waiter = this.#takeWaiter(sequence);
-    waiter?.(Promise.reject(error as Error));
+    waiter?.(Promise.reject(error));
   }
 
   #settleWaiter(sequence: number, value: UserRecordResult | PromiseLike<UserRecordResult>): void {

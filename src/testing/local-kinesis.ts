@@ -497,7 +497,7 @@ export class LocalKinesis {
     if (input === undefined || size === undefined) return this.#passThrough('CreateStream', request, response, body, codec);
     if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
       sendError(response, 400, codec, 'ValidationException',
-        `1 validation error detected: Value '${String(size)}' at 'maxRecordSizeInKiB' failed to satisfy constraint: ` +
+        `1 validation error detected: Value '${JSON.stringify(size)}' at 'maxRecordSizeInKiB' failed to satisfy constraint: ` +
           `Member must have value between ${DEFAULT_MAX_RECORD_SIZE_KIB} and ${MAX_MAX_RECORD_SIZE_KIB}`);
       return;
     }

@@ -102,7 +102,7 @@ describe('kpl send', () => {
     expect(stderr()).toContain('3 lines read, 2 records delivered, 0 failed');
     expect(exitCode).toBe(0);
     const stored = await readBack(client, streamName);
-    expect(stored.map((record) => [record.partitionKey, JSON.parse(record.data)]).sort()).toEqual([
+    expect(stored.map((record) => [record.partitionKey, JSON.parse(record.data) as unknown]).sort()).toEqual([
       ['1042', { id: '1042', customer: 'Smith; John', total: '19.99' }],
       ['1043', { id: '1043', customer: 'O\'Neil "Jr"', total: '5' }],
     ]);

@@ -18,7 +18,7 @@ export function forwardInput(input: NodeJS.ReadableStream, reader: LineRecordRea
       signal.removeEventListener('abort', onAbort);
       input.pause();
       if (error !== undefined) {
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(error instanceof Error ? error : new Error('the input failed', { cause: error }));
         return;
       }
       sink.drain().then(resolve, reject);

@@ -97,5 +97,5 @@ async function flowsOf(patterns: readonly string[], options: TailOptions, comman
     command.error(`error: ${(error as Error).message}`, { exitCode: USAGE_EXIT_CODE });
   }
 
-  return [{ name: 'default', patterns, stream: options.stream as string, reader, from: options.from ?? 'end' }];
+  return [{ name: 'default', patterns, stream: options.stream, reader, from: options.from ?? 'end' }];
 }

@@ -25,7 +25,7 @@ describe('spool lock', () => {
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 
-  it('refuses a directory held by a live process, naming it', async () => {
+  it('refuses a directory held by a live process, naming it', () => {
     const dir = directory();
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
