@@ -127,14 +127,14 @@ describe('SpoolFeeder', () => {
 describe('SpoolFeeder on a full disk', () => {
   it('reports ENOSPC with the path: add() rejects with BufferFullError, enqueue() waits', async () => {
     const fs = await import('node:fs');
-    const { join } = await import('node:path');
+    const path = await import('node:path');
     const { frameBytes } = await import('../../../src/spool/frame.js');
     const { encodeSpooledRecord } = await import('../../../src/spool/spooled-record.js');
     const directory = fixture.directory();
     const frame = frameBytes(encodeSpooledRecord(undefined, 'k', undefined, Buffer.from('x')).length);
     const spool = fixture.open({ directory, syncIntervalMs: 1, segmentBytes: frame * 4 });
     // The second segment is /dev/full, where every write fails with ENOSPC (made after the open, which would read it).
-    fs.symlinkSync('/dev/full', join(directory, '0000000000000004.seg'));
+    fs.symlinkSync('/dev/full', path.join(directory, '0000000000000004.seg'));
     const feeder = new SpoolFeeder(spool, host(0), { failIfThrottled: false, maxWaitingAdds: 10, retryDelayMs: 10 });
     for (let i = 0; i < 4; i++) await feeder.enqueue({ partitionKey: 'k', data: 'x' });
     let resolved = false;
