@@ -277,7 +277,11 @@ export async function runCodecBench(options: CodecBenchOptions = {}): Promise<Co
     })),
   );
   const md5 = md5Options.flatMap(([option]) =>
-    [md5Keys, longKeys].map((keys) => ({ option, keyLength: keys[0]!.length, keysPerSecond: perSecond(`md5 ${option} ${keys[0]!.length}`) })),
+    [md5Keys, longKeys].map((keys) => ({
+      option,
+      keyLength: keys[0]!.length,
+      keysPerSecond: perSecond(`md5 ${option} ${keys[0]!.length}`),
+    })),
   );
   return { scenarios, md5, lz4: measureLz4(random) };
 }
@@ -331,7 +335,13 @@ function measureLz4(random: () => number): CodecBenchResult['lz4'] {
   const plainBytes = encodeAggregatedRecord(records).length;
   const compressedBytes = encodeAggregatedRecord(records, { compression: 'lz4' }).length;
   const averageRecordBytes = records.reduce((sum, r) => sum + r.data.length, 0) / records.length;
-  return { records: records.length, averageRecordBytes, plainBytes, compressedBytes, savedPercent: (1 - compressedBytes / plainBytes) * 100 };
+  return {
+    records: records.length,
+    averageRecordBytes,
+    plainBytes,
+    compressedBytes,
+    savedPercent: (1 - compressedBytes / plainBytes) * 100,
+  };
 }
 
 function makeRecords(count: number, recordBytes: number, keys: 'distinct' | 'shared', random: () => number): BenchRecord[] {
@@ -348,7 +358,6 @@ function uuidLike(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-
 
 function formatRate(perSecond: number): string {
   return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M/s` : `${(perSecond / 1e3).toFixed(0)}k/s`;

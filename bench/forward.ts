@@ -46,7 +46,11 @@ const READ_AHEAD_RECORDS = 20_000;
 
 /** A scenario: how the lines are forwarded. */
 export type ForwardScenario = 'kpl send' | 'tail path (LineRecordReader + addWithCallback)' | 'aws-kinesis-agg aggregate only';
-const SCENARIOS: readonly ForwardScenario[] = ['kpl send', 'tail path (LineRecordReader + addWithCallback)', 'aws-kinesis-agg aggregate only'];
+const SCENARIOS: readonly ForwardScenario[] = [
+  'kpl send',
+  'tail path (LineRecordReader + addWithCallback)',
+  'aws-kinesis-agg aggregate only',
+];
 
 /** One scenario's medians. */
 export interface ForwardResult {
@@ -110,7 +114,10 @@ export function formatForwardBench(results: readonly ForwardResult[]): string {
     '',
     '| scenario | lines per CPU-second | CPU s (measured lines) | CPU s (whole process) | lines/s (wall) |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...results.map((r) => `| ${r.scenario} | ${fmt(r.linesPerCpuSecond)} | ${r.cpuSeconds.toFixed(2)} | ${r.processCpuSeconds.toFixed(2)} | ${fmt(r.linesPerSecond)} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.scenario} | ${fmt(r.linesPerCpuSecond)} | ${r.cpuSeconds.toFixed(2)} | ${r.processCpuSeconds.toFixed(2)} | ${fmt(r.linesPerSecond)} |`,
+    ),
   ].join('\n');
 }
 
@@ -170,7 +177,10 @@ async function sendFile(endpoint: string, file: string): Promise<void> {
  */
 async function tailPath(endpoint: string, file: string): Promise<void> {
   const producer = new KinesisProducer({
-    streamName: STREAM, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, metricsLevel: 'none',
+    streamName: STREAM,
+    endpoint,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    metricsLevel: 'none',
   });
   const reader = new LineRecordReader({ format: 'lines', keyField: KEY_FIELD });
   let failed = 0;
@@ -190,8 +200,12 @@ async function tailPath(endpoint: string, file: string): Promise<void> {
 /** The AWS Labs module's aggregation of the same records, their keys read beforehand: aggregation only. */
 async function awsKinesisAgg(file: string): Promise<void> {
   const agg = createRequire(import.meta.url)('aws-kinesis-agg') as {
-    aggregate(records: Array<{ partitionKey: string; data: Buffer }>, onEncoded: (encoded: { data: Buffer }, done: () => void) => void,
-      afterAll: () => void, onError: (error: Error) => void): void;
+    aggregate(
+      records: Array<{ partitionKey: string; data: Buffer }>,
+      onEncoded: (encoded: { data: Buffer }, done: () => void) => void,
+      afterAll: () => void,
+      onError: (error: Error) => void,
+    ): void;
   };
   const records: Array<{ partitionKey: string; data: Buffer }> = [];
   const reader = new LineRecordReader({ format: 'lines', keyField: KEY_FIELD });
@@ -202,10 +216,17 @@ async function awsKinesisAgg(file: string): Promise<void> {
   reader.end(collect);
   const before = process.cpuUsage();
   let bytes = 0;
-  await new Promise<void>((resolve, reject) => agg.aggregate(records, (encoded, done) => {
-    bytes += encoded.data.length;
-    done();
-  }, resolve, reject));
+  await new Promise<void>((resolve, reject) =>
+    agg.aggregate(
+      records,
+      (encoded, done) => {
+        bytes += encoded.data.length;
+        done();
+      },
+      resolve,
+      reject,
+    ),
+  );
   const cpu = process.cpuUsage(before);
   aggregationCpu += cpu.user + cpu.system;
   if (bytes === 0) throw new Error('aws-kinesis-agg produced nothing');
@@ -222,11 +243,18 @@ async function child(scenario: ForwardScenario, endpoint: string, warmUp: string
   aggregationCpu = 0;
   await awsKinesisAgg(file);
   const whole = process.cpuUsage();
-  return { cpuSeconds: aggregationCpu / 1e6, processCpuSeconds: (whole.user + whole.system) / 1e6, wallSeconds: (performance.now() - started) / 1000 };
+  return {
+    cpuSeconds: aggregationCpu / 1e6,
+    processCpuSeconds: (whole.user + whole.system) / 1e6,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { child: { type: 'boolean' }, runs: { type: 'string' }, lines: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { child: { type: 'boolean' }, runs: { type: 'string' }, lines: { type: 'string' } },
+    allowPositionals: true,
+  });
   if (values.child === true) {
     const [scenario, endpoint, warmUp, file] = positionals as [ForwardScenario, string, string, string];
     // Run by hand (say under --cpu-prof), without a parent, it prints its measurement.
@@ -237,7 +265,7 @@ async function main(): Promise<void> {
     try {
       report(await child(scenario, endpoint, warmUp, file));
     } catch (error) {
-      report({ error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      report({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
     return;
   }

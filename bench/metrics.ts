@@ -83,8 +83,8 @@ export async function runMetricsBench(options: MetricsBenchOptions = {}): Promis
     records,
     rounds,
     levels,
-    throughputRatio: Math.round(detailed.recordsPerSecond / none.recordsPerSecond * 1000) / 1000,
-    cpuRatio: Math.round(detailed.cpuMicrosecondsPerRecord / none.cpuMicrosecondsPerRecord * 1000) / 1000,
+    throughputRatio: Math.round((detailed.recordsPerSecond / none.recordsPerSecond) * 1000) / 1000,
+    cpuRatio: Math.round((detailed.cpuMicrosecondsPerRecord / none.cpuMicrosecondsPerRecord) * 1000) / 1000,
     metricsNanosecondsPerRecord: Math.round(median(Array.from({ length: rounds }, () => metricsCostPerRecord())) * 10) / 10,
   };
 }
@@ -103,8 +103,10 @@ function metricsCostPerRecord(): number {
     oldestAt: now,
     expiresAt: now + 30_000,
     record: { partitionKey: 'a', explicitHashKey: '0', data: new Uint8Array(50_000) },
-    items: Array.from({ length: RECORDS_PER_AGGREGATE }, () =>
-      new PendingRecord({ partitionKey: 'k', data: '' }, new Uint8Array(RECORD_BYTES), now - 50, 0, () => {}, RECORD_BYTES + 1)),
+    items: Array.from(
+      { length: RECORDS_PER_AGGREGATE },
+      () => new PendingRecord({ partitionKey: 'k', data: '' }, new Uint8Array(RECORD_BYTES), now - 50, 0, () => {}, RECORD_BYTES + 1),
+    ),
   }));
   const report: RequestReport = {
     stream: 'bench',
@@ -121,7 +123,7 @@ function metricsCostPerRecord(): number {
     for (let i = 0; i < recordsPerRequest; i++) metrics.recordReceived('bench');
     metrics.requestCompleted(report);
   }
-  return (performance.now() - start) * 1e6 / (REQUESTS_PER_ROUND * recordsPerRequest);
+  return ((performance.now() - start) * 1e6) / (REQUESTS_PER_ROUND * recordsPerRequest);
 }
 
 async function runRound(endpoint: string, level: 'none' | 'detailed', records: number): Promise<{ rate: number; cpu: number }> {
@@ -139,7 +141,12 @@ async function runRound(endpoint: string, level: 'none' | 'detailed', records: n
   const cpuBefore = process.cpuUsage();
   try {
     const result = await runProducerLoad(producer, factory, {
-      recordSize: RECORD_BYTES, keys: KEYS, records, durationMs: undefined, rate: undefined, maxOutstandingRecords: 50_000,
+      recordSize: RECORD_BYTES,
+      keys: KEYS,
+      records,
+      durationMs: undefined,
+      rate: undefined,
+      maxOutstandingRecords: 50_000,
     });
     if (level === 'detailed') await producer.metrics.metrics();
     const cpu = process.cpuUsage(cpuBefore);
@@ -153,7 +160,10 @@ async function runRound(endpoint: string, level: 'none' | 'detailed', records: n
 export function formatMetricsBench(result: MetricsBenchResult): string {
   return [
     `metricsLevel   records/s   CPU µs/record   (${result.records.toLocaleString('en-US')} records x ${result.rounds} rounds, medians)`,
-    ...result.levels.map((l) => `${l.level.padEnd(12)} ${l.recordsPerSecond.toLocaleString('en-US').padStart(11)}   ${l.cpuMicrosecondsPerRecord.toFixed(2).padStart(13)}`),
+    ...result.levels.map(
+      (l) =>
+        `${l.level.padEnd(12)} ${l.recordsPerSecond.toLocaleString('en-US').padStart(11)}   ${l.cpuMicrosecondsPerRecord.toFixed(2).padStart(13)}`,
+    ),
     `detailed / none: throughput x${result.throughputRatio.toFixed(3)}, CPU per record x${result.cpuRatio.toFixed(3)}`,
     `ProducerMetrics itself, level detailed: ${result.metricsNanosecondsPerRecord.toFixed(1)} ns per user record`,
   ].join('\n');

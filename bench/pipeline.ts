@@ -106,7 +106,14 @@ const LARGER_YOUNG_GENERATION = ['--max-semi-space-size=64'];
 
 export const PIPELINE_SCENARIOS: readonly PipelineScenario[] = [
   { name: '100B-4-shards', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'none' },
-  { name: '100B-4-shards-metrics', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'detailed', comparedWith: '100B-4-shards' },
+  {
+    name: '100B-4-shards-metrics',
+    shards: 4,
+    recordBytes: 100,
+    records: 1_000_000,
+    metricsLevel: 'detailed',
+    comparedWith: '100B-4-shards',
+  },
   { name: '1KiB-4-shards', shards: 4, recordBytes: 1024, records: 300_000, metricsLevel: 'none' },
   { name: '100B-4096-shards', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', comparedWith: '100B-4-shards' },
   { name: '1KiB-4096-shards', shards: 4096, recordBytes: 1024, records: 300_000, metricsLevel: 'none', comparedWith: '1KiB-4-shards' },
@@ -114,12 +121,41 @@ export const PIPELINE_SCENARIOS: readonly PipelineScenario[] = [
   // 4 shards, every state warm, but as few user records per Kinesis record as with 4,096 shards: the
   // per-Kinesis-record part of what 4,096 shards cost.
   {
-    name: '100B-4-shards-8-per-kinesis-record', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'none',
-    aggregationMaxCount: 8, comparedWith: '100B-4-shards',
+    name: '100B-4-shards-8-per-kinesis-record',
+    shards: 4,
+    recordBytes: 100,
+    records: 1_000_000,
+    metricsLevel: 'none',
+    aggregationMaxCount: 8,
+    comparedWith: '100B-4-shards',
   },
-  { name: '100B-4-shards-semi-space-64', shards: 4, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', nodeOptions: LARGER_YOUNG_GENERATION, comparedWith: '100B-4-shards' },
-  { name: '1KiB-4-shards-semi-space-64', shards: 4, recordBytes: 1024, records: 300_000, metricsLevel: 'none', nodeOptions: LARGER_YOUNG_GENERATION, comparedWith: '1KiB-4-shards' },
-  { name: '100B-4096-shards-semi-space-64', shards: 4096, recordBytes: 100, records: 1_000_000, metricsLevel: 'none', nodeOptions: LARGER_YOUNG_GENERATION, comparedWith: '100B-4096-shards' },
+  {
+    name: '100B-4-shards-semi-space-64',
+    shards: 4,
+    recordBytes: 100,
+    records: 1_000_000,
+    metricsLevel: 'none',
+    nodeOptions: LARGER_YOUNG_GENERATION,
+    comparedWith: '100B-4-shards',
+  },
+  {
+    name: '1KiB-4-shards-semi-space-64',
+    shards: 4,
+    recordBytes: 1024,
+    records: 300_000,
+    metricsLevel: 'none',
+    nodeOptions: LARGER_YOUNG_GENERATION,
+    comparedWith: '1KiB-4-shards',
+  },
+  {
+    name: '100B-4096-shards-semi-space-64',
+    shards: 4096,
+    recordBytes: 100,
+    records: 1_000_000,
+    metricsLevel: 'none',
+    nodeOptions: LARGER_YOUNG_GENERATION,
+    comparedWith: '100B-4096-shards',
+  },
 ];
 
 const OUTSTANDING_WINDOW = 200_000;
@@ -194,7 +230,10 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
           endpoints.set(scenario.shards, endpoint);
         }
         const before = await endpoint.counts();
-        const result = await inChild<Omit<RunMeasurement, 'kinesisRecords'>>(['throughput', endpoint.endpoint, JSON.stringify(scenario)], scenario.nodeOptions);
+        const result = await inChild<Omit<RunMeasurement, 'kinesisRecords'>>(
+          ['throughput', endpoint.endpoint, JSON.stringify(scenario)],
+          scenario.nodeOptions,
+        );
         const after = await endpoint.counts();
         measured.get(scenario)?.push({ ...result, kinesisRecords: after.records - before.records });
       }
@@ -227,7 +266,9 @@ export async function runPipelineBench(options: { runs?: number; only?: string }
     cpuPerRecordRatios.push({
       name: scenario.name,
       comparedWith: baseline.name,
-      cpuPerRecordRatio: median(runs.map((m, round) => (baselineRuns[round] as RunMeasurement).recordsPerCpuSecond / m.recordsPerCpuSecond)),
+      cpuPerRecordRatio: median(
+        runs.map((m, round) => (baselineRuns[round] as RunMeasurement).recordsPerCpuSecond / m.recordsPerCpuSecond),
+      ),
     });
   }
   const memory: BufferedMemoryResult[] = [];
@@ -259,40 +300,47 @@ export interface PipelineBenchResult {
 /** The bench's results as Markdown tables. */
 export function formatPipelineBench(result: PipelineBenchResult): string {
   const micro = (value: number): string => value.toFixed(2);
-  const floorRows = result.floors.map((floor) =>
-    `| promise-only floor, ${floor.recordBytes} B, ${fmt(floor.heldRecords)} held (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | ${micro(floor.gcPauseMicroseconds)} | | |`);
-  const rows = result.throughput.map((r) =>
-    `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${micro(r.gcPauseMicroseconds)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`);
-  const ceilingRows = result.ceilings.map((c) =>
-    `| ${c.recordBytes} | ${micro(c.costs.keyMd5)} | ${micro(c.costs.md5Trailer)} | ${micro(c.costs.base64)} | ${micro(c.costs.sigV4Sha256)} | ${micro(c.floorMicroseconds)} | ${fmt(c.recordsPerSecond)} |`);
+  const floorRows = result.floors.map(
+    (floor) =>
+      `| promise-only floor, ${floor.recordBytes} B, ${fmt(floor.heldRecords)} held (no pipeline, no network) | none | ${fmt(floor.recordsPerSecond)} | ${fmt(floor.recordsPerCpuSecond)} | ${micro(floor.gcPauseMicroseconds)} | | |`,
+  );
+  const rows = result.throughput.map(
+    (r) =>
+      `| ${r.name} | ${r.metrics} | ${fmt(r.recordsPerSecond)} | ${fmt(r.recordsPerCpuSecond)} | ${micro(r.gcPauseMicroseconds)} | ${r.userRecordsPerKinesisRecord.toFixed(1)} | ${fmt(r.peakRssMiB)} |`,
+  );
+  const ceilingRows = result.ceilings.map(
+    (c) =>
+      `| ${c.recordBytes} | ${micro(c.costs.keyMd5)} | ${micro(c.costs.md5Trailer)} | ${micro(c.costs.base64)} | ${micro(c.costs.sigV4Sha256)} | ${micro(c.floorMicroseconds)} | ${fmt(c.recordsPerSecond)} |`,
+  );
   const ratioRows = result.cpuPerRecordRatios.map((r) => `| ${r.name} | ${r.comparedWith} | ${r.cpuPerRecordRatio.toFixed(2)} |`);
   const memoryRows = result.memory.map((m) => `| ${m.shards} | ${fmt(m.records)} | ${fmt(m.bytesPerRecord)} |`);
   return [
-    ...(floorRows.length + rows.length === 0 ? [] : [
-      '| scenario | metrics | user records/s | records per CPU-second | GC pauses µs per record | user records per Kinesis record | peak RSS MiB |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
-      ...floorRows,
-      ...rows,
-      '',
-    ]),
-    ...(ceilingRows.length === 0 ? [] : [
-      '| record bytes | key MD5 µs | MD5 trailer µs | base64 µs | SigV4 SHA-256 µs | promise floor µs | ceiling records/s |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...ceilingRows,
-      '',
-    ]),
-    ...(ratioRows.length === 0 ? [] : [
-      '| scenario | against | CPU per record, ratio (median of per-round ratios) |',
-      '| --- | --- | ---: |',
-      ...ratioRows,
-      '',
-    ]),
-    ...(memoryRows.length === 0 ? [] : [
-      '| shards | buffered records | heap bytes per buffered record beyond its payload |',
-      '| ---: | ---: | ---: |',
-      ...memoryRows,
-    ]),
-  ].join('\n').trimEnd();
+    ...(floorRows.length + rows.length === 0
+      ? []
+      : [
+          '| scenario | metrics | user records/s | records per CPU-second | GC pauses µs per record | user records per Kinesis record | peak RSS MiB |',
+          '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+          ...floorRows,
+          ...rows,
+          '',
+        ]),
+    ...(ceilingRows.length === 0
+      ? []
+      : [
+          '| record bytes | key MD5 µs | MD5 trailer µs | base64 µs | SigV4 SHA-256 µs | promise floor µs | ceiling records/s |',
+          '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+          ...ceilingRows,
+          '',
+        ]),
+    ...(ratioRows.length === 0
+      ? []
+      : ['| scenario | against | CPU per record, ratio (median of per-round ratios) |', '| --- | --- | ---: |', ...ratioRows, '']),
+    ...(memoryRows.length === 0
+      ? []
+      : ['| shards | buffered records | heap bytes per buffered record beyond its payload |', '| ---: | ---: | ---: |', ...memoryRows]),
+  ]
+    .join('\n')
+    .trimEnd();
 }
 
 function fmt(value: number): string {
@@ -325,7 +373,7 @@ function createBenchProducer(endpoint: string, overrides: Partial<ConstructorPar
 
 function distinctKeys(count: number): string[] {
   const keys = new Array<string>(count);
-  for (let i = 0; i < count; i++) keys[i] = `device-${i.toString(36)}-${(i * 2654435761 >>> 0).toString(16)}`;
+  for (let i = 0; i < count; i++) keys[i] = `device-${i.toString(36)}-${((i * 2654435761) >>> 0).toString(16)}`;
   return keys;
 }
 
@@ -337,8 +385,15 @@ interface BenchTarget {
   flush(): Promise<void>;
 }
 
-async function produce(producer: BenchTarget, window: number, keys: readonly string[], from: number, to: number, data: Uint8Array,
-  onDelivered: () => void): Promise<void> {
+async function produce(
+  producer: BenchTarget,
+  window: number,
+  keys: readonly string[],
+  from: number,
+  to: number,
+  data: Uint8Array,
+  onDelivered: () => void,
+): Promise<void> {
   for (let i = from; i < to; i++) {
     if (producer.outstandingRecords >= window) await producer.ready();
     producer.add({ partitionKey: keys[i] as string, data }).then(onDelivered, (error: unknown) => {
@@ -366,8 +421,9 @@ async function measureThroughput(endpoint: string, scenario: PipelineScenario): 
   const rssSampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
-  const rates = await measureRates(scenario.records,
-    () => produce(producer, OUTSTANDING_WINDOW, keys, WARM_UP_RECORDS, keys.length, data, onDelivered));
+  const rates = await measureRates(scenario.records, () =>
+    produce(producer, OUTSTANDING_WINDOW, keys, WARM_UP_RECORDS, keys.length, data, onDelivered),
+  );
   clearInterval(rssSampler);
   await producer.close();
   if (delivered !== keys.length) throw new Error(`only ${delivered} of ${keys.length} records were delivered`);
@@ -397,8 +453,10 @@ async function measureFloor(recordBytes: number): Promise<Omit<RunMeasurement, '
  * clock and of the process's CPU time, and how long the garbage collector paused the main thread
  * per record (pauses that began while `load` ran).
  */
-async function measureRates(records: number, load: () => Promise<void>):
-  Promise<Pick<RunMeasurement, 'recordsPerSecond' | 'recordsPerCpuSecond' | 'gcPauseMicroseconds'>> {
+async function measureRates(
+  records: number,
+  load: () => Promise<void>,
+): Promise<Pick<RunMeasurement, 'recordsPerSecond' | 'recordsPerCpuSecond' | 'gcPauseMicroseconds'>> {
   let pausedMs = 0;
   let until = Infinity;
   const observer = new PerformanceObserver((list) => {
@@ -447,13 +505,14 @@ async function measureBufferedMemory(endpoint: string, shards: number): Promise<
 
 async function child(args: string[]): Promise<void> {
   const [mode, endpoint, parameter] = args as [string, string, string];
-  const result = mode === 'memory'
-    ? await measureBufferedMemory(endpoint, Number(parameter))
-    : mode === 'floor'
-      ? await measureFloor(Number(parameter))
-      : mode === 'ceiling'
-        ? measureInherentCosts(distinctKeys(Number(parameter) > 512 ? 60_000 : 200_000), Number(parameter))
-      : await measureThroughput(endpoint, JSON.parse(parameter) as PipelineScenario);
+  const result =
+    mode === 'memory'
+      ? await measureBufferedMemory(endpoint, Number(parameter))
+      : mode === 'floor'
+        ? await measureFloor(Number(parameter))
+        : mode === 'ceiling'
+          ? measureInherentCosts(distinctKeys(Number(parameter) > 512 ? 60_000 : 200_000), Number(parameter))
+          : await measureThroughput(endpoint, JSON.parse(parameter) as PipelineScenario);
   (process.send as (message: unknown) => boolean)(result);
 }
 

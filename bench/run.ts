@@ -18,14 +18,53 @@ interface Scenario {
 }
 
 const SCENARIOS: Readonly<Record<string, Scenario>> = {
-  codec: { description: 'aggregate encoding and deaggregate against aws-kinesis-agg, MD5, LZ4', module: './codec.js', run: 'runCodecBench', format: 'formatCodecBench' },
-  'shard-lookup': { description: 'hash key to shard lookup against a BigInt search', module: './shard-lookup.js', run: 'runShardLookupBench', format: 'formatShardLookupBench' },
-  pipeline: { description: 'the producer pipeline against a non-storing endpoint', module: './pipeline.js', run: 'runPipelineBench', format: 'formatPipelineBench' },
-  'strict-ordering': { description: 'accepted bytes per shard with and without strictOrdering on the limits-enforcing local Kinesis', module: './strict-ordering.js', run: 'runStrictOrderingBench', format: 'formatStrictOrderingBench' },
-  spool: { description: 'the durable spool on this disk: appends with group commit and with an fsync per record, read-back', module: './spool.js', run: 'runSpoolBench', format: 'formatSpoolBench' },
-  metrics: { description: "metricsLevel 'none' against 'detailed' on the hot path", module: './metrics.js', run: 'runMetricsBench', format: 'formatMetricsBench' },
-  forward: { description: 'lines per CPU-second of kpl send and the kpl tail path, beside aws-kinesis-agg', module: './forward.js', run: 'runForwardBench', format: 'formatForwardBench' },
-  e2e: { description: 'kpl bench --compare-plain: the producer and plain PutRecords on the embedded limits-enforcing Kinesis', module: '', run: '' },
+  codec: {
+    description: 'aggregate encoding and deaggregate against aws-kinesis-agg, MD5, LZ4',
+    module: './codec.js',
+    run: 'runCodecBench',
+    format: 'formatCodecBench',
+  },
+  'shard-lookup': {
+    description: 'hash key to shard lookup against a BigInt search',
+    module: './shard-lookup.js',
+    run: 'runShardLookupBench',
+    format: 'formatShardLookupBench',
+  },
+  pipeline: {
+    description: 'the producer pipeline against a non-storing endpoint',
+    module: './pipeline.js',
+    run: 'runPipelineBench',
+    format: 'formatPipelineBench',
+  },
+  'strict-ordering': {
+    description: 'accepted bytes per shard with and without strictOrdering on the limits-enforcing local Kinesis',
+    module: './strict-ordering.js',
+    run: 'runStrictOrderingBench',
+    format: 'formatStrictOrderingBench',
+  },
+  spool: {
+    description: 'the durable spool on this disk: appends with group commit and with an fsync per record, read-back',
+    module: './spool.js',
+    run: 'runSpoolBench',
+    format: 'formatSpoolBench',
+  },
+  metrics: {
+    description: "metricsLevel 'none' against 'detailed' on the hot path",
+    module: './metrics.js',
+    run: 'runMetricsBench',
+    format: 'formatMetricsBench',
+  },
+  forward: {
+    description: 'lines per CPU-second of kpl send and the kpl tail path, beside aws-kinesis-agg',
+    module: './forward.js',
+    run: 'runForwardBench',
+    format: 'formatForwardBench',
+  },
+  e2e: {
+    description: 'kpl bench --compare-plain: the producer and plain PutRecords on the embedded limits-enforcing Kinesis',
+    module: '',
+    run: '',
+  },
 };
 
 /** Arguments of the end-to-end scenario: `kpl bench` with plain PutRecords side by side. */

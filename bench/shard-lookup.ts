@@ -109,7 +109,6 @@ function wordsToBigInt(words: Uint32Array, offset: number): bigint {
   return value;
 }
 
-
 function formatRate(perSecond: number): string {
   return `${(perSecond / 1e6).toFixed(1)}M/s`;
 }

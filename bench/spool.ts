@@ -45,33 +45,48 @@ export async function runSpoolBench(options: SpoolBenchOptions = {}): Promise<Sp
   const results: SpoolBenchResult[] = [];
   for (const size of options.payloadSizes ?? [100, 1024]) {
     const count = options.groupCommitRecords ?? Math.round(200_000 * Math.min(1, 200 / size));
-    results.push(await measure(`append, group commit (${SPOOL_DEFAULTS.syncIntervalMs} ms)`, size, options.directory, async (spool, payload) => {
-      // Appends keep coming while a sync runs, as from a busy producer: the wall time ends at the last sync.
-      for (let done = 0; done < count; done += CHUNK) {
-        for (let i = 0; i < Math.min(CHUNK, count - done); i++) spool.append(payload);
-        await new Promise(setImmediate);
-      }
-      await spool.durable();
-      return count;
-    }));
-    results.push(await measure('append, fsync every record', size, options.directory, async (spool, payload) => {
-      const deadline = performance.now() + (options.syncEachSeconds ?? 3) * 1000;
-      const most = options.syncEachRecords ?? 3000;
-      let done = 0;
-      while (done < most && performance.now() < deadline) {
-        spool.append(payload);
+    results.push(
+      await measure(`append, group commit (${SPOOL_DEFAULTS.syncIntervalMs} ms)`, size, options.directory, async (spool, payload) => {
+        // Appends keep coming while a sync runs, as from a busy producer: the wall time ends at the last sync.
+        for (let done = 0; done < count; done += CHUNK) {
+          for (let i = 0; i < Math.min(CHUNK, count - done); i++) spool.append(payload);
+          await new Promise(setImmediate);
+        }
         await spool.durable();
-        done++;
-      }
-      return done;
-    }, 0));
+        return count;
+      }),
+    );
+    results.push(
+      await measure(
+        'append, fsync every record',
+        size,
+        options.directory,
+        async (spool, payload) => {
+          const deadline = performance.now() + (options.syncEachSeconds ?? 3) * 1000;
+          const most = options.syncEachRecords ?? 3000;
+          let done = 0;
+          while (done < most && performance.now() < deadline) {
+            spool.append(payload);
+            await spool.durable();
+            done++;
+          }
+          return done;
+        },
+        0,
+      ),
+    );
     results.push(await measureReadBack(size, count, options.directory));
   }
   return results;
 }
 
-async function measure(scenario: string, payloadBytes: number, parent: string | undefined,
-  body: (spool: Spool, payload: Buffer) => Promise<number>, syncIntervalMs?: number): Promise<SpoolBenchResult> {
+async function measure(
+  scenario: string,
+  payloadBytes: number,
+  parent: string | undefined,
+  body: (spool: Spool, payload: Buffer) => Promise<number>,
+  syncIntervalMs?: number,
+): Promise<SpoolBenchResult> {
   const directory = mkdtempSync(join(parent ?? tmpdir(), 'kpl-spool-bench-'));
   try {
     const spool = Spool.open({ directory, ...(syncIntervalMs !== undefined ? { syncIntervalMs } : {}) });
@@ -128,11 +143,19 @@ function result(scenario: string, payloadBytes: number, records: number, seconds
 export function formatSpoolBench(results: readonly SpoolBenchResult[]): string {
   const rows = [['scenario', 'payload', 'records', 'records/s', 'MB/s', 'CPU µs/record']];
   for (const r of results) {
-    rows.push([r.scenario, `${r.payloadBytes} B`, r.records.toLocaleString('en-US'), Math.round(r.recordsPerSecond).toLocaleString('en-US'),
-      r.megabytesPerSecond.toFixed(1), r.cpuMicrosPerRecord.toFixed(2)]);
+    rows.push([
+      r.scenario,
+      `${r.payloadBytes} B`,
+      r.records.toLocaleString('en-US'),
+      Math.round(r.recordsPerSecond).toLocaleString('en-US'),
+      r.megabytesPerSecond.toFixed(1),
+      r.cpuMicrosPerRecord.toFixed(2),
+    ]);
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)));
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ')).join('\n');
+  return rows
+    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  '))
+    .join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -149,12 +149,30 @@ export interface ResolvedConfig {
   readonly logger: Logger | undefined;
 }
 
-interface NumberRule { readonly kind: 'number'; readonly default: number; readonly min: number; readonly max: number }
-interface BooleanRule { readonly kind: 'boolean'; readonly default: boolean }
-interface ChoiceRule { readonly kind: 'choice'; readonly default: string; readonly choices: readonly string[] }
-interface FreeRule { readonly kind: 'free' }
+interface NumberRule {
+  readonly kind: 'number';
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+interface BooleanRule {
+  readonly kind: 'boolean';
+  readonly default: boolean;
+}
+interface ChoiceRule {
+  readonly kind: 'choice';
+  readonly default: string;
+  readonly choices: readonly string[];
+}
+interface FreeRule {
+  readonly kind: 'free';
+}
 /** A number with no default: absent means "ask the service". */
-interface OptionalNumberRule { readonly kind: 'optionalNumber'; readonly min: number; readonly max: number }
+interface OptionalNumberRule {
+  readonly kind: 'optionalNumber';
+  readonly min: number;
+  readonly max: number;
+}
 type Rule = NumberRule | BooleanRule | ChoiceRule | FreeRule | OptionalNumberRule;
 
 const number = (value: number, min: number, max: number): NumberRule => ({ kind: 'number', default: value, min, max });
@@ -226,8 +244,11 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   if (credentials !== undefined && credentials === null) {
     throw configError('credentials', 'credentials must be an object or a provider function, got null');
   }
-  const region = optionalString(options, 'region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']
-    ?? (endpoint !== undefined ? 'us-east-1' : undefined);
+  const region =
+    optionalString(options, 'region') ??
+    process.env['AWS_REGION'] ??
+    process.env['AWS_DEFAULT_REGION'] ??
+    (endpoint !== undefined ? 'us-east-1' : undefined);
 
   const aggregationEnabled = read('aggregationEnabled') as boolean;
   const retry = resolveRetry(options['retry']);
@@ -241,13 +262,14 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   }
 
   return {
-    stream: streamARN !== undefined ? { streamARN, ...(streamName !== undefined ? { streamName } : {}) } : { streamName: streamName as string },
+    stream:
+      streamARN !== undefined ? { streamARN, ...(streamName !== undefined ? { streamName } : {}) } : { streamName: streamName as string },
     region,
     endpoint,
     credentials: credentials as ResolvedConfig['credentials'],
     client: client as KinesisClient | undefined,
     aggregationEnabled,
-    aggregationMaxCount: aggregationEnabled ? read('aggregationMaxCount') as number : 1,
+    aggregationMaxCount: aggregationEnabled ? (read('aggregationMaxCount') as number) : 1,
     aggregationMaxSize: read('aggregationMaxSize') as number,
     collectionMaxCount: read('collectionMaxCount') as number,
     collectionMaxSize: read('collectionMaxSize') as number,
@@ -324,7 +346,12 @@ function resolveRetry(value: unknown): ResolvedConfig['retry'] {
   const minDelayMs = checkRule('retry.minDelayMs', RETRY_RULES.minDelayMs, options['minDelayMs']) as number;
   const maxDelayMs = checkRule('retry.maxDelayMs', RETRY_RULES.maxDelayMs, options['maxDelayMs']) as number;
   if (maxDelayMs < minDelayMs) {
-    throw configError('retry.maxDelayMs', `retry.maxDelayMs (${maxDelayMs}) must be at least retry.minDelayMs (${minDelayMs})`, minDelayMs, maxDelayMs);
+    throw configError(
+      'retry.maxDelayMs',
+      `retry.maxDelayMs (${maxDelayMs}) must be at least retry.minDelayMs (${minDelayMs})`,
+      minDelayMs,
+      maxDelayMs,
+    );
   }
   return { minDelayMs, maxDelayMs };
 }
@@ -336,10 +363,20 @@ function checkRule(field: string, rule: Rule, value: unknown): unknown {
     case 'number':
     case 'optionalNumber':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw configError(field, `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describeValue(value)}`, rule.max, describeValue(value));
+        throw configError(
+          field,
+          `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describeValue(value)}`,
+          rule.max,
+          describeValue(value),
+        );
       }
       if (value < rule.min || value > rule.max) {
-        throw configError(field, `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`, value < rule.min ? rule.min : rule.max, value);
+        throw configError(
+          field,
+          `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`,
+          value < rule.min ? rule.min : rule.max,
+          value,
+        );
       }
       return value;
     case 'boolean':
@@ -367,7 +404,10 @@ function checkEndpoint(endpoint: string): void {
   try {
     url = new URL(endpoint);
   } catch {
-    throw configError('endpoint', `endpoint must be a URL like https://kinesis.us-east-1.amazonaws.com or http://127.0.0.1:4567, got '${withoutUserInfo(endpoint)}'`);
+    throw configError(
+      'endpoint',
+      `endpoint must be a URL like https://kinesis.us-east-1.amazonaws.com or http://127.0.0.1:4567, got '${withoutUserInfo(endpoint)}'`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw configError('endpoint', `endpoint must use http:// or https://, got '${url.protocol}'`);

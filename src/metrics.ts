@@ -139,7 +139,13 @@ class PublishedHistogram {
     readonly read: () => Iterable<{ labels: Labels; value: BucketCounts }>,
   ) {}
 
-  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Array<{ metricName: string; labels: Labels; value: number }> }> {
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: Array<{ metricName: string; labels: Labels; value: number }>;
+  }> {
     const values: Array<{ metricName: string; labels: Labels; value: number }> = [];
     for (const { labels, value: buckets } of this.read()) {
       let cumulative = 0;
@@ -194,7 +200,7 @@ export class ProducerMetrics implements PipelineObserver {
       const items = entry.items;
       userRecords += items.length;
       const outcome = outcomes?.[i];
-      const errorCode = outcome === undefined ? report.errorCode ?? 'Unknown' : outcome.errorCode;
+      const errorCode = outcome === undefined ? (report.errorCode ?? 'Unknown') : outcome.errorCode;
       const shard = stream.shard(outcome !== undefined && outcome.errorCode === undefined ? outcome.shardId : report.shardIdOf(entry));
       if (detailed) observeBuffering(shard.bufferingSeconds, items, sentAt);
       if (errorCode !== undefined) {
@@ -290,21 +296,44 @@ export class ProducerMetrics implements PipelineObserver {
       },
     });
     shardCounter('kpl_user_records_put_total', 'User records that Kinesis accepted.', (t) => t.userRecordsPut);
-    shardCounter('kpl_user_records_data_put_bytes_total', 'Data bytes of the user records that Kinesis accepted.', (t) => t.userRecordsDataBytes);
-    shardCounter('kpl_kinesis_records_put_total', 'Kinesis records (aggregates or plain records) that Kinesis accepted.', (t) => t.kinesisRecordsPut);
-    shardCounter('kpl_kinesis_records_data_put_bytes_total',
-      'Bytes of the Kinesis records that Kinesis accepted, data plus partition key, as the shard limits count them.', (t) => t.kinesisRecordsBytes);
-    shardCounter('kpl_all_errors_total', 'Kinesis records that a PutRecords attempt did not store, whatever the error.', (t) => countAll(t.errorsByCode));
-    counter(registry, 'kpl_errors_by_code_total',
+    shardCounter(
+      'kpl_user_records_data_put_bytes_total',
+      'Data bytes of the user records that Kinesis accepted.',
+      (t) => t.userRecordsDataBytes,
+    );
+    shardCounter(
+      'kpl_kinesis_records_put_total',
+      'Kinesis records (aggregates or plain records) that Kinesis accepted.',
+      (t) => t.kinesisRecordsPut,
+    );
+    shardCounter(
+      'kpl_kinesis_records_data_put_bytes_total',
+      'Bytes of the Kinesis records that Kinesis accepted, data plus partition key, as the shard limits count them.',
+      (t) => t.kinesisRecordsBytes,
+    );
+    shardCounter('kpl_all_errors_total', 'Kinesis records that a PutRecords attempt did not store, whatever the error.', (t) =>
+      countAll(t.errorsByCode),
+    );
+    counter(
+      registry,
+      'kpl_errors_by_code_total',
       'Kinesis records that a PutRecords attempt did not store, by error code; a failed request counts each record it carried.',
-      [...shardLabels, 'error_code'], byCode(shardErrors));
+      [...shardLabels, 'error_code'],
+      byCode(shardErrors),
+    );
     streamCounter('kpl_user_records_expired_total', 'User records that failed because recordTtl passed.', (t) => t.expired);
-    streamCounter('kpl_user_records_resent_after_reshard_total',
+    streamCounter(
+      'kpl_user_records_resent_after_reshard_total',
       'User records sent again because a reshard put their aggregate on a shard whose hash key range does not hold them (a raw reader sees them twice).',
-      (t) => t.resentAfterReshard);
-    counter(registry, 'kpl_user_records_failed_total',
+      (t) => t.resentAfterReshard,
+    );
+    counter(
+      registry,
+      'kpl_user_records_failed_total',
       'User records whose add() promise rejected after they were accepted: expired, unretryable, throttled with failIfThrottled, or closed.',
-      [...streamLabels, 'error_code'], byCode((t) => [[labelsOf(t.stream), t.failedByCode]]));
+      [...streamLabels, 'error_code'],
+      byCode((t) => [[labelsOf(t.stream), t.failedByCode]]),
+    );
 
     if (!this.#detailed) return;
     const shardHistogram = (name: string, help: string, bounds: readonly number[], read: (totals: ShardTotals) => BucketCounts): void => {
@@ -323,18 +352,42 @@ export class ProducerMetrics implements PipelineObserver {
         return sums.entries();
       });
     };
-    shardHistogram('kpl_retries_per_record', 'Failed attempts before each user record was put; 0 for records put at the first try.',
-      BUCKETS.retriesPerRecord, (t) => t.retriesPerRecord);
-    shardHistogram('kpl_buffering_time_seconds', 'Time from add() to the start of each PutRecords attempt carrying the record.',
-      BUCKETS.bufferingSeconds, (t) => t.bufferingSeconds);
-    streamHistogram('kpl_request_time_seconds', 'Duration of PutRecords requests, failed ones included.',
-      BUCKETS.requestSeconds, (t) => t.requestSeconds);
-    shardHistogram('kpl_user_records_per_kinesis_record', 'User records in each Kinesis record put.',
-      BUCKETS.userRecordsPerKinesisRecord, (t) => t.userRecordsPerKinesisRecord);
-    streamHistogram('kpl_kinesis_records_per_put_records_request', 'Kinesis records in each PutRecords request.',
-      BUCKETS.kinesisRecordsPerRequest, (t) => t.kinesisRecordsPerRequest);
-    streamHistogram('kpl_user_records_per_put_records_request', 'User records in each PutRecords request.',
-      BUCKETS.userRecordsPerRequest, (t) => t.userRecordsPerRequest);
+    shardHistogram(
+      'kpl_retries_per_record',
+      'Failed attempts before each user record was put; 0 for records put at the first try.',
+      BUCKETS.retriesPerRecord,
+      (t) => t.retriesPerRecord,
+    );
+    shardHistogram(
+      'kpl_buffering_time_seconds',
+      'Time from add() to the start of each PutRecords attempt carrying the record.',
+      BUCKETS.bufferingSeconds,
+      (t) => t.bufferingSeconds,
+    );
+    streamHistogram(
+      'kpl_request_time_seconds',
+      'Duration of PutRecords requests, failed ones included.',
+      BUCKETS.requestSeconds,
+      (t) => t.requestSeconds,
+    );
+    shardHistogram(
+      'kpl_user_records_per_kinesis_record',
+      'User records in each Kinesis record put.',
+      BUCKETS.userRecordsPerKinesisRecord,
+      (t) => t.userRecordsPerKinesisRecord,
+    );
+    streamHistogram(
+      'kpl_kinesis_records_per_put_records_request',
+      'Kinesis records in each PutRecords request.',
+      BUCKETS.kinesisRecordsPerRequest,
+      (t) => t.kinesisRecordsPerRequest,
+    );
+    streamHistogram(
+      'kpl_user_records_per_put_records_request',
+      'User records in each PutRecords request.',
+      BUCKETS.userRecordsPerRequest,
+      (t) => t.userRecordsPerRequest,
+    );
   }
 }
 
@@ -352,8 +405,13 @@ function observeBuffering(buckets: BucketCounts, items: readonly PendingRecord[]
 }
 
 /** A prom-client counter whose values are read from plain totals when the registry is scraped. */
-function counter(registry: Registry, name: string, help: string, labelNames: string[],
-  read: () => Iterable<{ labels: Labels; value: { total: number } }>): void {
+function counter(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: () => Iterable<{ labels: Labels; value: { total: number } }>,
+): void {
   new Counter({
     name,
     help,

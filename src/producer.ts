@@ -6,7 +6,15 @@ import { ProducerMetrics } from './metrics.js';
 import { OutstandingRecords } from './outstanding-records.js';
 import { monotonicMs, outstandingBytesOf, PendingRecord } from './pending-record.js';
 import { createKinesisClient } from './pipeline/kinesis-client.js';
-import { BufferFullError, ProducerClosedError, type RecordCallback, type UserRecord, type UserRecordResult, ValidationError, validateUserRecord } from './records.js';
+import {
+  BufferFullError,
+  ProducerClosedError,
+  type RecordCallback,
+  type UserRecord,
+  type UserRecordResult,
+  ValidationError,
+  validateUserRecord,
+} from './records.js';
 import { type ShardRateReport, StreamPipeline } from './pipeline/stream-pipeline.js';
 import { openSpoolFeeder, type SpoolFeeder } from './spool/open-spool-feeder.js';
 import type { SpoolStats } from './spool/spool.js';
@@ -73,30 +81,38 @@ export class KinesisProducer {
     const resolved = this.#config;
     this.#outstanding = new OutstandingRecords({ maxRecords: resolved.maxOutstandingRecords, maxBytes: resolved.maxOutstandingBytes });
     this.#ownsClient = resolved.client === undefined;
-    this.#client = resolved.client ?? createKinesisClient({
-      ...(resolved.region !== undefined ? { region: resolved.region } : {}),
-      ...(resolved.endpoint !== undefined ? { endpoint: resolved.endpoint } : {}),
-      ...(resolved.credentials !== undefined ? { credentials: resolved.credentials } : {}),
-      maxConnections: resolved.maxConnections,
-      requestTimeout: resolved.requestTimeout,
-      http2: resolved.http2,
-    });
+    this.#client =
+      resolved.client ??
+      createKinesisClient({
+        ...(resolved.region !== undefined ? { region: resolved.region } : {}),
+        ...(resolved.endpoint !== undefined ? { endpoint: resolved.endpoint } : {}),
+        ...(resolved.credentials !== undefined ? { credentials: resolved.credentials } : {}),
+        maxConnections: resolved.maxConnections,
+        requestTimeout: resolved.requestTimeout,
+        http2: resolved.http2,
+      });
     this.metrics = resolved.metricsRegistry ?? new Registry();
-    this.#metrics = resolved.metricsLevel === 'none' ? undefined : new ProducerMetrics({
-      registry: this.metrics,
-      level: resolved.metricsLevel,
-      granularity: resolved.metricsGranularity,
-      pending: () => this.#outstanding.size,
-    });
-    this.#defaultPipeline = this.#createPipeline(resolved.stream.streamARN ?? resolved.stream.streamName as string, resolved.stream);
+    this.#metrics =
+      resolved.metricsLevel === 'none'
+        ? undefined
+        : new ProducerMetrics({
+            registry: this.metrics,
+            level: resolved.metricsLevel,
+            granularity: resolved.metricsGranularity,
+            pending: () => this.#outstanding.size,
+          });
+    this.#defaultPipeline = this.#createPipeline(resolved.stream.streamARN ?? (resolved.stream.streamName as string), resolved.stream);
     this.#defaultPipeline.start();
-    this.#spool = resolved.spool === undefined ? undefined : openSpoolFeeder(resolved, this.metrics, {
-      windowRoom: () => ({
-        records: resolved.maxOutstandingRecords - this.#outstanding.size,
-        bytes: resolved.maxOutstandingBytes - this.#outstanding.bytes,
-      }),
-      submit: (record, data, settle) => this.#admit(record, data, settle),
-    });
+    this.#spool =
+      resolved.spool === undefined
+        ? undefined
+        : openSpoolFeeder(resolved, this.metrics, {
+            windowRoom: () => ({
+              records: resolved.maxOutstandingRecords - this.#outstanding.size,
+              bytes: resolved.maxOutstandingBytes - this.#outstanding.bytes,
+            }),
+            submit: (record, data, settle) => this.#admit(record, data, settle),
+          });
   }
 
   /** With a spool: its counts (bytes and records held, recovered, delivered...); undefined without one. */
@@ -157,7 +173,10 @@ export class KinesisProducer {
    */
   addWithCallback(record: StreamUserRecord, callback: RecordCallback): void {
     if (this.#spool !== undefined && !this.#closed) {
-      void this.#spool.add(record).then(() => callback(undefined, record), (error: unknown) => callback(error as Error, record));
+      void this.#spool.add(record).then(
+        () => callback(undefined, record),
+        (error: unknown) => callback(error as Error, record),
+      );
       return;
     }
     void this.#enqueue(record, callback);
@@ -170,7 +189,8 @@ export class KinesisProducer {
    */
   shardRates(): Array<ShardRateReport & { readonly stream: string }> {
     const rates: Array<ShardRateReport & { readonly stream: string }> = [];
-    for (const pipeline of this.#pipelines.values()) for (const rate of pipeline.shardRates()) rates.push({ stream: pipeline.label, ...rate });
+    for (const pipeline of this.#pipelines.values())
+      for (const rate of pipeline.shardRates()) rates.push({ stream: pipeline.label, ...rate });
     return rates;
   }
 
@@ -286,7 +306,15 @@ export class KinesisProducer {
     const bytes = outstandingBytesOf(record.partitionKey, data);
     const generation = outstanding.add(bytes);
     const promise = callback === undefined ? new Promise<UserRecordResult>(captureResolve) : undefined;
-    const item = new PendingRecord(record, data, monotonicMs(), generation, callback === undefined ? capturedResolve : noPromise, bytes, callback);
+    const item = new PendingRecord(
+      record,
+      data,
+      monotonicMs(),
+      generation,
+      callback === undefined ? capturedResolve : noPromise,
+      bytes,
+      callback,
+    );
     this.#metrics?.recordReceived(pipeline.label);
     pipeline.add(item, hashKey, 0);
     return promise;
@@ -295,7 +323,8 @@ export class KinesisProducer {
   /** Puts a record read back from the spool into its stream's pipeline, counted in the window; `settle` settles it. False when the window is full. */
   #admit(record: StreamUserRecord, data: Uint8Array, settle: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void): boolean {
     const bytes = outstandingBytesOf(record.partitionKey, data);
-    if (this.#outstanding.size >= this.#config.maxOutstandingRecords || this.#outstanding.bytes + bytes > this.#config.maxOutstandingBytes) return false;
+    if (this.#outstanding.size >= this.#config.maxOutstandingRecords || this.#outstanding.bytes + bytes > this.#config.maxOutstandingBytes)
+      return false;
     const hashKey = this.#hashKey;
     const pipeline = record.streamName === undefined ? this.#defaultPipeline : this.#pipelineFor(record.streamName);
     validateUserRecord(record, hashKey, 0, pipeline.maxRecordBytes, pipeline.maxRecordBytesSource);
@@ -310,7 +339,7 @@ export class KinesisProducer {
     const existing = this.#pipelines.get(streamName);
     if (existing !== undefined) return existing;
     if (typeof streamName !== 'string' || streamName.length === 0) {
-      throw new ValidationError('streamName', 'a record\'s streamName must be a non-empty string');
+      throw new ValidationError('streamName', "a record's streamName must be a non-empty string");
     }
     const pipeline = this.#createPipeline(streamName, { streamName });
     pipeline.start();
@@ -318,12 +347,15 @@ export class KinesisProducer {
   }
 
   #createPipeline(label: string, stream: { streamName?: string; streamARN?: string }): StreamPipeline {
-    const pipeline = new StreamPipeline({
-      config: this.#config,
-      client: this.#client,
-      observer: this.#metrics,
-      settled: (item) => this.#settled(item),
-    }, stream);
+    const pipeline = new StreamPipeline(
+      {
+        config: this.#config,
+        client: this.#client,
+        observer: this.#metrics,
+        settled: (item) => this.#settled(item),
+      },
+      stream,
+    );
     this.#pipelines.set(label, pipeline);
     return pipeline;
   }

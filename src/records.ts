@@ -168,8 +168,12 @@ export class UserRecordFailedError extends KplError {
    * @param message overrides the default message, which quotes the last attempt's error.
    * @param details the reason (default `unretryable`) and the error code (default the last attempt's).
    */
-  constructor(record: UserRecord, attempts: readonly Attempt[], message?: string,
-    details?: { readonly reason?: UserRecordFailureReason; readonly errorCode?: string }) {
+  constructor(
+    record: UserRecord,
+    attempts: readonly Attempt[],
+    message?: string,
+    details?: { readonly reason?: UserRecordFailureReason; readonly errorCode?: string },
+  ) {
     super(message ?? describeFailure(attempts), 'KPL_RECORD_FAILED');
     this.record = record;
     this.attempts = attempts;
@@ -251,8 +255,13 @@ const bufferFullErrorBrand = brand(BufferFullError, 'BufferFullError');
  * in UTF-8 bytes (10 MiB unless the stream's own limit is given, which `maxRecordBytesSource`
  * names); `explicitHashKey` is not a decimal integer in [0, 2^128 - 1].
  */
-export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, offset: number,
-  maxRecordBytes = LARGEST_RECORD_BYTES, maxRecordBytesSource = LARGEST_RECORD_SOURCE): Uint8Array {
+export function validateUserRecord(
+  record: unknown,
+  hashKeyOut: Uint32Array,
+  offset: number,
+  maxRecordBytes = LARGEST_RECORD_BYTES,
+  maxRecordBytesSource = LARGEST_RECORD_SOURCE,
+): Uint8Array {
   if (typeof record !== 'object' || record === null) {
     throw new ValidationError(
       'record',
@@ -265,22 +274,14 @@ export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, off
   const { partitionKey, data, explicitHashKey } = record as { [K in keyof UserRecord]?: unknown };
 
   if (typeof partitionKey !== 'string') {
-    throw new ValidationError(
-      'partitionKey',
-      `partitionKey must be a string, got ${describeValue(partitionKey)}`,
-      undefined,
-      undefined,
-      { code: 'KPL_PARTITION_KEY_INVALID' },
-    );
+    throw new ValidationError('partitionKey', `partitionKey must be a string, got ${describeValue(partitionKey)}`, undefined, undefined, {
+      code: 'KPL_PARTITION_KEY_INVALID',
+    });
   }
   if (partitionKey.length === 0) {
-    throw new ValidationError(
-      'partitionKey',
-      `partitionKey is empty; it must be 1 to ${MAX_PARTITION_KEY_LENGTH} characters`,
-      1,
-      0,
-      { code: 'KPL_PARTITION_KEY_EMPTY' },
-    );
+    throw new ValidationError('partitionKey', `partitionKey is empty; it must be 1 to ${MAX_PARTITION_KEY_LENGTH} characters`, 1, 0, {
+      code: 'KPL_PARTITION_KEY_EMPTY',
+    });
   }
   if (partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
     throw new ValidationError(
@@ -309,7 +310,8 @@ export function validateUserRecord(record: unknown, hashKeyOut: Uint32Array, off
     bytes = data;
   } else if (typeof data === 'string') {
     // UTF-8 never takes fewer bytes than UTF-16 code units: reject huge strings before encoding them.
-    if (data.length > maxRecordBytes) throw recordTooLarge(utf8Length(data) + utf8Length(partitionKey), maxRecordBytes, maxRecordBytesSource);
+    if (data.length > maxRecordBytes)
+      throw recordTooLarge(utf8Length(data) + utf8Length(partitionKey), maxRecordBytes, maxRecordBytesSource);
     bytes = Buffer.from(data, 'utf8');
   } else {
     throw new ValidationError(

@@ -46,7 +46,11 @@ function putRecordsBody(workload: Workload, variant: number): Buffer {
   const records = Array.from({ length: workload.records }, (_, i) => {
     const data = randomBytes(workload.dataBytes).toString('base64');
     return workload.explicitHashKeys
-      ? { Data: data, ExplicitHashKey: (BigInt(variant * 7919 + i) * 0x9e3779b97f4a7c15f39cc0605cedc834n % (1n << 128n)).toString(), PartitionKey: 'a' }
+      ? {
+          Data: data,
+          ExplicitHashKey: ((BigInt(variant * 7919 + i) * 0x9e3779b97f4a7c15f39cc0605cedc834n) % (1n << 128n)).toString(),
+          PartitionKey: 'a',
+        }
       : { Data: data, PartitionKey: `partition-key-${variant}-${i}` };
   });
   return Buffer.from(JSON.stringify({ Records: records, StreamName: STREAM }), 'utf8');
@@ -93,7 +97,8 @@ export async function measureEndpoints(seconds: number, concurrency: number): Pr
   const results: ThroughputResult[] = [];
   const fast = await startFastKinesis({ shards: SHARDS });
   try {
-    for (const workload of WORKLOADS) results.push(await drive(fast.endpoint, 'fast-kinesis (child process)', workload, seconds, concurrency));
+    for (const workload of WORKLOADS)
+      results.push(await drive(fast.endpoint, 'fast-kinesis (child process)', workload, seconds, concurrency));
   } finally {
     await fast.stop();
   }

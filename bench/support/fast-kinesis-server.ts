@@ -171,15 +171,11 @@ function answer(
     }
     case 'PutRecord': {
       const input = parseJson(body) as { PartitionKey?: string; ExplicitHashKey?: string } | undefined;
-      const index =
-        typeof input?.PartitionKey === 'string' ? shardIndexOf(input.PartitionKey, input.ExplicitHashKey, layout.count) : -1;
+      const index = typeof input?.PartitionKey === 'string' ? shardIndexOf(input.PartitionKey, input.ExplicitHashKey, layout.count) : -1;
       if (index < 0) return sendError(response, 'InvalidArgumentException', 'PutRecord body or its ExplicitHashKey is invalid.');
       counts.records++;
       counts.bodyBytes += body.length;
-      return send(
-        response,
-        JSON.stringify({ ShardId: layout.shardIds[index], SequenceNumber: nextSequenceNumber(sequence) }),
-      );
+      return send(response, JSON.stringify({ ShardId: layout.shardIds[index], SequenceNumber: nextSequenceNumber(sequence) }));
     }
     case 'ListShards':
       return listShards(response, parseJson(body), layout);
@@ -360,10 +356,7 @@ function describeStream(response: ServerResponse, input: Record<string, unknown>
   const limit = typeof input?.['Limit'] === 'number' ? Math.min(10_000, Math.max(1, input['Limit'])) : 100;
   const from = firstAfter(input?.['ExclusiveStartShardId'], layout);
   const end = Math.min(layout.count, from + limit);
-  const { OpenShardCount: _open, ConsumerCount: _consumers, ...description } = summary(input, layout) as Record<
-    string,
-    unknown
-  >;
+  const { OpenShardCount: _open, ConsumerCount: _consumers, ...description } = summary(input, layout) as Record<string, unknown>;
   const head = JSON.stringify({ ...description, HasMoreShards: end < layout.count }).slice(0, -1);
   send(response, `{"StreamDescription":${head},"Shards":[${layout.shardJson.slice(from, end).join(',')}]}}`);
 }

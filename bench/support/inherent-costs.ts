@@ -39,7 +39,7 @@ export function measureInherentCosts(keys: readonly string[], recordBytes: numbe
     builder.tryAdd(key, undefined, data, AGGREGATE_BYTES);
   }
   const bodies: Buffer[] = [];
-  for (let start = 0; start < aggregates.length; ) {
+  for (let start = 0; start < aggregates.length;) {
     const entries: KinesisRecord[] = [];
     let bytes = 0;
     for (; start < aggregates.length && entries.length < 500; start++) {

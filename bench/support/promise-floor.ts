@@ -52,10 +52,12 @@ export class PromiseFloor {
 
   /** Settles the oldest batches, on the next turn of the event loop as a response would, until below the window. */
   ready(): Promise<void> {
-    return new Promise((resolve) => setImmediate(() => {
-      while (this.#outstanding >= this.#window && this.#batches.length > 0) this.#settle(this.#batches.shift() as HeldRecord[]);
-      resolve();
-    }));
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        while (this.#outstanding >= this.#window && this.#batches.length > 0) this.#settle(this.#batches.shift() as HeldRecord[]);
+        resolve();
+      }),
+    );
   }
 
   /** Settles everything held. */
@@ -68,7 +70,13 @@ export class PromiseFloor {
 
   #settle(batch: HeldRecord[]): void {
     for (let i = 0; i < batch.length; i++) {
-      (batch[i] as HeldRecord).resolve({ successful: true, shardId: 'shardId-000000000000', sequenceNumber: '0', subSequenceNumber: i, attempts: ATTEMPTS });
+      (batch[i] as HeldRecord).resolve({
+        successful: true,
+        shardId: 'shardId-000000000000',
+        sequenceNumber: '0',
+        subSequenceNumber: i,
+        attempts: ATTEMPTS,
+      });
     }
     this.#outstanding -= batch.length;
   }

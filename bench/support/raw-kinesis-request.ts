@@ -19,7 +19,13 @@ const UNCHECKED_AUTHORIZATION = 'AWS4-HMAC-SHA256 Credential=x/20200101/us-east-
  * POSTs `body` as `operation` (e.g. 'PutRecords') in `contentType` ('application/x-amz-json-1.1'
  * or 'application/x-amz-cbor-1.1') to `endpoint`, through `agent` (false: a connection of its own).
  */
-export function postRawKinesis(endpoint: URL, operation: string, contentType: string, body: Buffer, agent: http.Agent | false): Promise<RawKinesisAnswer> {
+export function postRawKinesis(
+  endpoint: URL,
+  operation: string,
+  contentType: string,
+  body: Buffer,
+  agent: http.Agent | false,
+): Promise<RawKinesisAnswer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
@@ -39,7 +45,9 @@ export function postRawKinesis(endpoint: URL, operation: string, contentType: st
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body: Buffer.concat(chunks) }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body: Buffer.concat(chunks) }),
+        );
       },
     );
     request.on('error', reject);

@@ -44,8 +44,10 @@ export function streamName(value: string): string {
 }
 
 /** Dummy credentials for a local endpoint when the environment has none: a local Kinesis checks signatures' form, not their keys. */
-export function localCredentials(endpoint: string | undefined, env: Readonly<Record<string, string | undefined>>):
-  { accessKeyId: string; secretAccessKey: string } | undefined {
+export function localCredentials(
+  endpoint: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { accessKeyId: string; secretAccessKey: string } | undefined {
   if (endpoint === undefined || env['AWS_ACCESS_KEY_ID'] !== undefined || env['AWS_PROFILE'] !== undefined) return undefined;
   const host = new URL(endpoint).hostname;
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;

@@ -28,7 +28,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     })
     .exitOverride()
     .showSuggestionAfterError(true)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ kpl bench                                       # throughput on an embedded local Kinesis (no AWS account)
   $ kpl bench --compare-plain                       # side by side with plain PutRecords
@@ -37,7 +39,8 @@ Examples:
   $ kpl tail --stream logs "/var/log/app.log*"      # follow log files through rotation
   $ kpl local --port 4567 --shards 4                # a limits-enforcing Kinesis for your own tests
 
-Run 'kpl help <command>' or 'kpl <command> --help' for a command's flags and examples.`);
+Run 'kpl help <command>' or 'kpl <command> --help' for a command's flags and examples.`,
+    );
   program.addCommand(benchCommand(io, setExitCode));
   program.addCommand(sendCommand(io, setExitCode));
   program.addCommand(tailCommand(io, setExitCode));

@@ -161,7 +161,13 @@ function skipTag(bytes: Uint8Array, end: number): boolean {
       if (fieldEnd === MALFORMED) return false;
       cursor = fieldEnd;
       if (fieldTag === TAG_TAG_KEY) hasKey = true;
-    } else if (fieldTag === MALFORMED || fieldTag < 8 || fieldTag > MAX_TAG || (fieldTag >>> 3) <= 2 || !skipField(bytes, tagEnd, fieldTag & 7)) {
+    } else if (
+      fieldTag === MALFORMED ||
+      fieldTag < 8 ||
+      fieldTag > MAX_TAG ||
+      fieldTag >>> 3 <= 2 ||
+      !skipField(bytes, tagEnd, fieldTag & 7)
+    ) {
       return false;
     }
   }
@@ -220,7 +226,13 @@ function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
           cursor = dataEnd;
         } else if (fieldTag === TAG_TAGS) {
           if (!skipTag(bytes, recordEnd)) return undefined;
-        } else if (fieldTag === MALFORMED || fieldTag < 8 || fieldTag > MAX_TAG || (fieldTag >>> 3) <= 4 || !skipField(bytes, recordEnd, fieldTag & 7)) {
+        } else if (
+          fieldTag === MALFORMED ||
+          fieldTag < 8 ||
+          fieldTag > MAX_TAG ||
+          fieldTag >>> 3 <= 4 ||
+          !skipField(bytes, recordEnd, fieldTag & 7)
+        ) {
           // Fields 1-4 with another wire type are corrupt; unknown fields are skipped.
           return undefined;
         }
@@ -241,7 +253,7 @@ function scanProtobuf(bytes: Uint8Array): ScannedAggregate | undefined {
       scanDataStart[count] = dataStart;
       scanDataEnd[count] = dataEnd;
       count++;
-    } else if ((tag >>> 3) <= 3 || !skipField(bytes, end, tag & 7)) {
+    } else if (tag >>> 3 <= 3 || !skipField(bytes, end, tag & 7)) {
       return undefined;
     }
   }

@@ -252,8 +252,13 @@ export class AggregateBuilder {
  * already there. `count` records are there already, `explicitHashKeys` of them with an explicit
  * hash key.
  */
-export function newRecordBytes(partitionKeyLength: number, explicitHashKeyLength: number, dataLength: number,
-  count: number, explicitHashKeys: number): number {
+export function newRecordBytes(
+  partitionKeyLength: number,
+  explicitHashKeyLength: number,
+  dataLength: number,
+  count: number,
+  explicitHashKeys: number,
+): number {
   let added = 1 + varintLength(partitionKeyLength) + partitionKeyLength;
   let hashIndex = NO_HASH_KEY;
   if (explicitHashKeyLength >= 0) {

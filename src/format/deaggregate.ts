@@ -58,7 +58,10 @@ export function deaggregate(record: ReceivedKinesisRecord): DeaggregatedRecord[]
     const hashIndex = hashKeyIndex[i]!;
     // Four literal shapes rather than properties added later: every record of a kind shares one hidden class.
     if (hashIndex < 0) {
-      result[i] = sequenceNumber === undefined ? { partitionKey, data, subSequenceNumber: i } : { partitionKey, data, sequenceNumber, subSequenceNumber: i };
+      result[i] =
+        sequenceNumber === undefined
+          ? { partitionKey, data, subSequenceNumber: i }
+          : { partitionKey, data, sequenceNumber, subSequenceNumber: i };
     } else {
       const explicitHashKey = explicitHashKeys[hashIndex]!;
       result[i] =

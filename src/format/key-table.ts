@@ -139,8 +139,11 @@ export class KeyTable {
       const found = index[slot]!;
       if (found === EMPTY) break;
       const info = slotCount + KEY_INFO * found;
-      if (index[info + INFO_HASH] === hash && index[info + INFO_LENGTH] === utf8Length
-        && sameBytes(bytes, index[info + INFO_START]!, start + SHORT_HEADER, utf8Length)) {
+      if (
+        index[info + INFO_HASH] === hash &&
+        index[info + INFO_LENGTH] === utf8Length &&
+        sameBytes(bytes, index[info + INFO_START]!, start + SHORT_HEADER, utf8Length)
+      ) {
         (this.#repeated ??= new Map()).set(key, found);
         this.#pendingEntryBytes = 0;
         return found;

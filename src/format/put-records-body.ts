@@ -25,8 +25,11 @@ const allocateUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
  * Everything but the base64 is written byte by byte: a request of small aggregates (thousands of
  * shards) has 500 entries, and a native write call per JSON fragment cost more than the base64.
  */
-export function encodePutRecordsBody(target: PutRecordsTarget, records: readonly KinesisRecord[],
-  allocate: (size: number) => Buffer = allocateUnsafe): Buffer {
+export function encodePutRecordsBody(
+  target: PutRecordsTarget,
+  records: readonly KinesisRecord[],
+  allocate: (size: number) => Buffer = allocateUnsafe,
+): Buffer {
   // Per record, its key as JSON when it needs escaping or is not ASCII; undefined when it is written as it is.
   const escapedKeys = new Array<string | undefined>(records.length);
   let size = RECORDS_OPEN.length;

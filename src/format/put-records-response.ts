@@ -1,7 +1,6 @@
 /** Where one Kinesis record of a PutRecords request landed, or why it did not. */
 export type RecordOutcome =
-  | { shardId: string; sequenceNumber: string; errorCode?: undefined }
-  | { errorCode: string; errorMessage: string };
+  { shardId: string; sequenceNumber: string; errorCode?: undefined } | { errorCode: string; errorMessage: string };
 
 /** One entry of a PutRecords response's `Records`, as the service writes it (and as the SDK types it). */
 export interface PutRecordsResultFields {
@@ -52,7 +51,10 @@ function recordOutcome(result: PutRecordsResultFields | undefined): RecordOutcom
   }
   const { ShardId: shardId, SequenceNumber: sequenceNumber } = result;
   if (typeof shardId !== 'string' || typeof sequenceNumber !== 'string') {
-    return { errorCode: 'InternalFailure', errorMessage: 'PutRecords answered a record with neither an error nor a shard and sequence number' };
+    return {
+      errorCode: 'InternalFailure',
+      errorMessage: 'PutRecords answered a record with neither an error nor a shard and sequence number',
+    };
   }
   return { shardId, sequenceNumber };
 }

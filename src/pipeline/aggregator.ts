@@ -200,11 +200,22 @@ export class Aggregator<T extends AggregatedItem> {
    * Returns the shard's open aggregate that holds `item` afterwards. `hashKey` is the item's hash
    * key, or undefined to compute it if the item has to open an aggregate.
    */
-  #collect(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number,
-    expiresAt: number): OpenAggregate<T> {
+  #collect(
+    aggregate: OpenAggregate<T>,
+    item: T,
+    hashKey: Uint32Array | undefined,
+    offset: number,
+    now: number,
+    expiresAt: number,
+  ): OpenAggregate<T> {
     const explicitHashKey = item.explicitHashKey;
-    const added = newRecordBytes(item.partitionKey.length, explicitHashKey === undefined ? -1 : explicitHashKey.length,
-      item.data.length, aggregate.items.length, aggregate.explicitHashKeys);
+    const added = newRecordBytes(
+      item.partitionKey.length,
+      explicitHashKey === undefined ? -1 : explicitHashKey.length,
+      item.data.length,
+      aggregate.items.length,
+      aggregate.explicitHashKeys,
+    );
     if (aggregate.items.length > 0 && aggregateSize(aggregate.estimate + added) > this.#maxSize) {
       return this.#pack(aggregate, item, hashKey, offset, now, expiresAt);
     }
@@ -216,8 +227,14 @@ export class Aggregator<T extends AggregatedItem> {
   }
 
   /** The estimate says `item` does not fit: packs the collected records for real and decides. */
-  #pack(aggregate: OpenAggregate<T>, item: T, hashKey: Uint32Array | undefined, offset: number, now: number,
-    expiresAt: number): OpenAggregate<T> {
+  #pack(
+    aggregate: OpenAggregate<T>,
+    item: T,
+    hashKey: Uint32Array | undefined,
+    offset: number,
+    now: number,
+    expiresAt: number,
+  ): OpenAggregate<T> {
     const packer = this.#packer;
     const items = aggregate.items;
     const packed = this.#fill(items, 0);
@@ -304,7 +321,14 @@ export class Aggregator<T extends AggregatedItem> {
     } else {
       const size = builder.size;
       const record = builder.finish(this.#firstHashKeys, aggregate.shard * HASH_KEY_WORDS);
-      this.#emit({ shard: aggregate.shard, record, items: aggregate.items, size, oldestAt: aggregate.openedAt, expiresAt: aggregate.expiresAt });
+      this.#emit({
+        shard: aggregate.shard,
+        record,
+        items: aggregate.items,
+        size,
+        oldestAt: aggregate.openedAt,
+        expiresAt: aggregate.expiresAt,
+      });
     }
     this.#forget(aggregate);
   }
@@ -374,7 +398,7 @@ export class Aggregator<T extends AggregatedItem> {
 
   /** Makes room in the first-hash-key table for `shard`, at least doubling it. */
   #growFirstHashKeys(shard: number): void {
-    const grown = new Uint32Array(Math.max(shard + 1, 2 * this.#firstHashKeys.length / HASH_KEY_WORDS) * HASH_KEY_WORDS);
+    const grown = new Uint32Array(Math.max(shard + 1, (2 * this.#firstHashKeys.length) / HASH_KEY_WORDS) * HASH_KEY_WORDS);
     grown.set(this.#firstHashKeys);
     this.#firstHashKeys = grown;
   }

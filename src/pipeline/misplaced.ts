@@ -33,8 +33,11 @@ export class MisplacedAggregates {
    * @param hashKeyOf writes a record's 128-bit hash key.
    * @param settled reports each aggregate settled: its records put, and how many go out again.
    */
-  constructor(settler: Settler, hashKeyOf: (item: PendingRecord, out: Uint32Array, offset: number) => void,
-    settled: (shardId: string, put: readonly PendingRecord[], resent: number) => void) {
+  constructor(
+    settler: Settler,
+    hashKeyOf: (item: PendingRecord, out: Uint32Array, offset: number) => void,
+    settled: (shardId: string, put: readonly PendingRecord[], resent: number) => void,
+  ) {
     this.#settler = settler;
     this.#hashKeyOf = hashKeyOf;
     this.#settled = settled;

@@ -24,9 +24,7 @@ export interface RetryPolicyOptions {
 }
 
 /** What to do with a record whose attempt failed. */
-export type RetryDecision =
-  | { action: 'retry'; delayMs: number }
-  | { action: 'fail'; reason: 'expired' | 'throttled' | 'unretryable' };
+export type RetryDecision = { action: 'retry'; delayMs: number } | { action: 'fail'; reason: 'expired' | 'throttled' | 'unretryable' };
 
 /** The error code Kinesis gives a record or request that exceeded a shard's or account's write limits. */
 export const THROTTLED_ERROR_CODE = 'ProvisionedThroughputExceededException';
@@ -66,9 +64,7 @@ export class Retrier {
       throw new RangeError(`retry.minDelayMs must be a finite number of ms, 0 or more; got ${minDelayMs}`);
     }
     if (!Number.isFinite(maxDelayMs) || maxDelayMs < minDelayMs) {
-      throw new RangeError(
-        `retry.maxDelayMs must be a finite number of ms, at least retry.minDelayMs (${minDelayMs}); got ${maxDelayMs}`,
-      );
+      throw new RangeError(`retry.maxDelayMs must be a finite number of ms, at least retry.minDelayMs (${minDelayMs}); got ${maxDelayMs}`);
     }
     this.#minDelayMs = minDelayMs;
     this.#maxDelayMs = maxDelayMs;

@@ -80,7 +80,13 @@ export class Settler {
    * strictOrdering's retry groups handed over at the end. `map` is the one its shards were predicted
    * with; `sentAt` (ms, the records' clock) is when it went out.
    */
-  settleRequest(entries: readonly PendingAggregate[], outcome: SendOutcome, map: ShardMap | undefined, sentAt: number, now: number): RequestSettlement {
+  settleRequest(
+    entries: readonly PendingAggregate[],
+    outcome: SendOutcome,
+    map: ShardMap | undefined,
+    sentAt: number,
+    now: number,
+  ): RequestSettlement {
     const { durationMs } = outcome;
     const retrier = this.#retrier;
     let stale = false;
@@ -181,7 +187,13 @@ export class Settler {
     let lastReason: UserRecordFailureReason = 'unretryable';
     for (const item of entry.items) {
       const attempts = item.attempts ?? (item.attempts = []);
-      attempts.push({ delayMs: Math.max(0, Math.round(sentAt) - item.readyAt), durationMs: delayMs, success: false, errorCode, errorMessage });
+      attempts.push({
+        delayMs: Math.max(0, Math.round(sentAt) - item.readyAt),
+        durationMs: delayMs,
+        success: false,
+        errorCode,
+        errorMessage,
+      });
       const decision = this.#closed
         ? { action: 'fail' as const, reason: 'closed' as const }
         : this.#retrier.decide(errorCode, backoffRetries(attempts), item.arrivedAt + this.#recordTtl, now);
@@ -238,7 +250,8 @@ export class Settler {
       const attempts = item.attempts ?? [];
       const last = attempts[attempts.length - 1]?.errorCode;
       const errorCode = last ?? EXPIRED_ERROR_CODE;
-      const message = `record expired: recordTtl of ${this.#recordTtl} ms passed after ${attempts.length} attempt(s)` +
+      const message =
+        `record expired: recordTtl of ${this.#recordTtl} ms passed after ${attempts.length} attempt(s)` +
         (last === undefined ? ' while it waited to be sent' : `; last error ${last}`);
       this.#reject(item, message, 'expired', errorCode);
       lastCode = errorCode;

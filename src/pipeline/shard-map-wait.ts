@@ -43,8 +43,13 @@ export class ShardMapWait<T> {
   #closed = false;
 
   /** @param now a monotonic clock in ms, the records' clock; replace it in tests that fake time. */
-  constructor(client: KinesisClient, stream: StreamRef, options: ShardMapWaitOptions<T>, sink: ShardMapWaitSink<T>,
-    now: () => number = () => performance.now()) {
+  constructor(
+    client: KinesisClient,
+    stream: StreamRef,
+    options: ShardMapWaitOptions<T>,
+    sink: ShardMapWaitSink<T>,
+    now: () => number = () => performance.now(),
+  ) {
     this.#sink = sink;
     this.#deadlineOf = options.deadlineOf;
     this.#minIntervalMs = options.retry.minDelayMs;

@@ -9,7 +9,13 @@
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis';
 import pRetry from 'p-retry';
 import { compareHashKeys, HASH_KEY_WORDS, hashKeyToDecimal, parseHashKey } from '../format/hash-key.js';
-import { describeKinesisError, isUnretryableErrorCode, PRODUCER_CLOSED_ERROR_CODE, streamParameters, type StreamRef } from './kinesis-client.js';
+import {
+  describeKinesisError,
+  isUnretryableErrorCode,
+  PRODUCER_CLOSED_ERROR_CODE,
+  streamParameters,
+  type StreamRef,
+} from './kinesis-client.js';
 
 /** An open shard's id and its inclusive range of hash keys, as decimal strings. */
 export interface ShardRange {
@@ -102,7 +108,7 @@ export class ShardMap {
     // Finds the last shard whose starting key's top word is <= the key's, without a branch per
     // step (the comparison compiles to a conditional move): random keys defeat branch prediction.
     let base = 0;
-    for (let n = size; n > 1; ) {
+    for (let n = size; n > 1;) {
       const half = n >>> 1;
       base = tops[base + half]! <= top ? base + half : base;
       n -= half;

@@ -39,7 +39,7 @@ const DEFAULT_LIMITS: StreamLimits = {
   source: 'default',
   streamMode: undefined,
   streamStatus: undefined,
-  description: 'the service\'s default of 1 MiB: the stream\'s MaxRecordSizeInKiB could not be read; the maxRecordSize option can say it',
+  description: "the service's default of 1 MiB: the stream's MaxRecordSizeInKiB could not be read; the maxRecordSize option can say it",
 };
 
 /**

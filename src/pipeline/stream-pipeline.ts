@@ -78,25 +78,34 @@ export class StreamPipeline {
     this.#label = stream.streamName ?? stream.streamARN ?? '';
     this.#recordTtl = config.recordTtl;
     const deadlineOf = (item: PendingRecord): number => item.arrivedAt + config.recordTtl;
-    this.#map = new ShardMapWait<PendingRecord>(context.client, stream, { retry: config.retry, deadlineOf }, {
-      loaded: (map, previous, waiting) => this.#mapLoaded(map, previous, waiting),
-      failed: (items, errorCode, errorMessage) => this.#mapFailed(items, errorCode, errorMessage),
-      expired: (items) => {
-        for (const item of items) this.#settler.fail(item, 'expired', EXPIRED_ERROR_CODE, 'the shard map could not be loaded before recordTtl passed');
+    this.#map = new ShardMapWait<PendingRecord>(
+      context.client,
+      stream,
+      { retry: config.retry, deadlineOf },
+      {
+        loaded: (map, previous, waiting) => this.#mapLoaded(map, previous, waiting),
+        failed: (items, errorCode, errorMessage) => this.#mapFailed(items, errorCode, errorMessage),
+        expired: (items) => {
+          for (const item of items)
+            this.#settler.fail(item, 'expired', EXPIRED_ERROR_CODE, 'the shard map could not be loaded before recordTtl passed');
+        },
       },
-    });
+    );
     const buffers = new BufferPool({ maxFreeBytes: Math.min(MAX_FREE_BUFFER_BYTES, config.maxOutstandingBytes) });
-    this.#aggregator = new Aggregator<PendingRecord>({
-      maxCount: config.aggregationMaxCount,
-      maxSize: config.aggregationMaxSize,
-      lingerMs: config.recordMaxBufferedTime,
-      compression: config.compression,
-      allocate: (size) => buffers.acquire(size),
-      hashKeyOf: (item, out, offset) => writeHashKey(item.record, out, offset),
-    }, (aggregate) => this.#gate.admit(aggregate));
+    this.#aggregator = new Aggregator<PendingRecord>(
+      {
+        maxCount: config.aggregationMaxCount,
+        maxSize: config.aggregationMaxSize,
+        lingerMs: config.recordMaxBufferedTime,
+        compression: config.compression,
+        allocate: (size) => buffers.acquire(size),
+        hashKeyOf: (item, out, offset) => writeHashKey(item.record, out, offset),
+      },
+      (aggregate) => this.#gate.admit(aggregate),
+    );
     this.#limiter = new ShardRateLimiter({
-      recordsPerSecond: SHARD_MAX_RECORDS_PER_SECOND * config.rateLimit / 100,
-      bytesPerSecond: SHARD_MAX_BYTES_PER_SECOND * config.rateLimit / 100,
+      recordsPerSecond: (SHARD_MAX_RECORDS_PER_SECOND * config.rateLimit) / 100,
+      bytesPerSecond: (SHARD_MAX_BYTES_PER_SECOND * config.rateLimit) / 100,
       // Adaptive shards start at the service's limits, or at rateLimit % where that is lower.
       adaptive: config.adaptiveRateLimit ? { initialRatio: Math.min(1, 100 / config.rateLimit) } : undefined,
     });
@@ -104,49 +113,70 @@ export class StreamPipeline {
     // An aggregate let through waits at most a linger in the collector; a quarter of recordTtl
     // keeps records alive when the linger is set longer than their TTL.
     const expiryMarginMs = Math.min(config.recordMaxBufferedTime, config.recordTtl / 4);
-    this.#gate = new ShardGate<PendingRecord, PendingAggregate>(this.#limiter, { strictOrdering: config.strictOrdering, expiryMarginMs, deadlineOf }, {
-      pass: (aggregate) => this.#collector.add(aggregate),
-      expired: (aggregates) => this.#expire(aggregates, expiryMarginMs),
-      expiredParked: (items) => this.#settler.expire(items),
-      unparked: (items) => this.#readmit(items),
-      released: () => {
-        // A flush() that found aggregates held by their shards' rate sends them as they pass, not a linger later.
-        if (this.#flushRequested) {
-          this.#flushRequested = this.#waitingOutside();
-          this.#collector.closeAll();
-        }
-        if (this.#collector.count > 0) this.#linger.arm();
+    this.#gate = new ShardGate<PendingRecord, PendingAggregate>(
+      this.#limiter,
+      { strictOrdering: config.strictOrdering, expiryMarginMs, deadlineOf },
+      {
+        pass: (aggregate) => this.#collector.add(aggregate),
+        expired: (aggregates) => this.#expire(aggregates, expiryMarginMs),
+        expiredParked: (items) => this.#settler.expire(items),
+        unparked: (items) => this.#readmit(items),
+        released: () => {
+          // A flush() that found aggregates held by their shards' rate sends them as they pass, not a linger later.
+          if (this.#flushRequested) {
+            this.#flushRequested = this.#waitingOutside();
+            this.#collector.closeAll();
+          }
+          if (this.#collector.count > 0) this.#linger.arm();
+        },
       },
-    });
-    this.#collector = new Collector<PendingAggregate>({
-      maxCount: config.collectionMaxCount,
-      maxSize: config.collectionMaxSize,
-      lingerMs: config.recordMaxBufferedTime,
-    }, (batch) => {
-      this.#sendQueue.push(batch);
-      this.#pump();
-    });
+    );
+    this.#collector = new Collector<PendingAggregate>(
+      {
+        maxCount: config.collectionMaxCount,
+        maxSize: config.collectionMaxSize,
+        lingerMs: config.recordMaxBufferedTime,
+      },
+      (batch) => {
+        this.#sendQueue.push(batch);
+        this.#pump();
+      },
+    );
     this.#sendQueue = new SendQueue<PendingAggregate>((entries) => {
       for (const entry of entries) this.#gate.finished(entry.shard);
       this.#expire(entries, 0);
       if (config.strictOrdering) this.#gate.release();
     });
-    this.#sender = new Sender(context.client, stream, { maxConnections: config.maxConnections, requestTimeout: config.requestTimeout, buffers });
+    this.#sender = new Sender(context.client, stream, {
+      maxConnections: config.maxConnections,
+      requestTimeout: config.requestTimeout,
+      buffers,
+    });
     const retrier = new Retrier({ ...config.retry, failIfThrottled: config.failIfThrottled });
-    this.#settler = new Settler({ retrier, recordTtl: config.recordTtl, strictOrdering: config.strictOrdering }, {
-      settled: (item) => context.settled(item),
-      failed: (errorCode, count, reason) => context.observer?.recordsFailed(this.#label, errorCode, count, reason === 'expired'),
-      retry: (item, delayMs) => this.#retries.schedule(item, delayMs),
-      retryShard: (shard, items, delayMs) => this.#gate.block(shard, items, this.#aggregator.takeItems(shard), delayMs),
-      misplaced: (entry, shardId, sequenceNumber, sentAt, durationMs) => this.#misplaced.add(entry, shardId, sequenceNumber, sentAt, durationMs),
-    });
+    this.#settler = new Settler(
+      { retrier, recordTtl: config.recordTtl, strictOrdering: config.strictOrdering },
+      {
+        settled: (item) => context.settled(item),
+        failed: (errorCode, count, reason) => context.observer?.recordsFailed(this.#label, errorCode, count, reason === 'expired'),
+        retry: (item, delayMs) => this.#retries.schedule(item, delayMs),
+        retryShard: (shard, items, delayMs) => this.#gate.block(shard, items, this.#aggregator.takeItems(shard), delayMs),
+        misplaced: (entry, shardId, sequenceNumber, sentAt, durationMs) =>
+          this.#misplaced.add(entry, shardId, sequenceNumber, sentAt, durationMs),
+      },
+    );
     this.#retries = new RetryScheduler<PendingRecord>((items) => this.#readmit(items));
-    this.#linger = new LingerTimer(() => Math.min(this.#aggregator.nextDueTime(), this.#collector.nextDueTime()), (now) => {
-      this.#aggregator.closeDue(now);
-      this.#collector.closeDue(now);
-    });
-    this.#misplaced = new MisplacedAggregates(this.#settler, (item, out, offset) => writeHashKey(item.record, out, offset),
-      (shardId, put, resent) => context.observer?.misplacedSettled(this.#label, shardId, put, resent));
+    this.#linger = new LingerTimer(
+      () => Math.min(this.#aggregator.nextDueTime(), this.#collector.nextDueTime()),
+      (now) => {
+        this.#aggregator.closeDue(now);
+        this.#collector.closeDue(now);
+      },
+    );
+    this.#misplaced = new MisplacedAggregates(
+      this.#settler,
+      (item, out, offset) => writeHashKey(item.record, out, offset),
+      (shardId, put, resent) => context.observer?.misplacedSettled(this.#label, shardId, put, resent),
+    );
   }
 
   /** The stream's name or ARN, as metrics label it. */
@@ -223,12 +253,19 @@ export class StreamPipeline {
     this.#sendQueue.close();
     this.#sender.close();
     this.#misplaced.settleAsPut();
-    for (const item of stranded) this.#settler.fail(item, 'closed', PRODUCER_CLOSED_ERROR_CODE, 'the producer closed before the record was sent');
+    for (const item of stranded)
+      this.#settler.fail(item, 'closed', PRODUCER_CLOSED_ERROR_CODE, 'the producer closed before the record was sent');
   }
 
   #waitingOutside(): boolean {
-    return this.#map.size > 0 || this.#retries.size > 0 || this.#gate.parkedShards > 0 || this.#misplaced.size > 0
-      || this.#waitingForLimits.length > 0 || this.#gate.heldCount > 0;
+    return (
+      this.#map.size > 0 ||
+      this.#retries.size > 0 ||
+      this.#gate.parkedShards > 0 ||
+      this.#misplaced.size > 0 ||
+      this.#waitingForLimits.length > 0 ||
+      this.#gate.heldCount > 0
+    );
   }
 
   #loadLimits(): void {
@@ -280,7 +317,8 @@ export class StreamPipeline {
 
   #mapFailed(items: readonly PendingRecord[], errorCode: string, errorMessage: string): void {
     this.#misplaced.settleAsPut();
-    for (const item of items) this.#settler.fail(item, 'unretryable', errorCode, `cannot list the shards of ${this.#label}: ${errorMessage}`);
+    for (const item of items)
+      this.#settler.fail(item, 'unretryable', errorCode, `cannot list the shards of ${this.#label}: ${errorMessage}`);
   }
 
   /** Every record that is buffered but not in flight, in arrival order per shard. */

@@ -12,8 +12,11 @@ export class SpoolLockedError extends KplError {
   readonly pid: number;
 
   constructor(path: string, pid: number) {
-    super(`spool directory is in use by process ${pid} (lock file ${path}); one process per spool directory; `
-      + 'stop that process or give this one another directory', 'KPL_SPOOL_LOCKED');
+    super(
+      `spool directory is in use by process ${pid} (lock file ${path}); one process per spool directory; ` +
+        'stop that process or give this one another directory',
+      'KPL_SPOOL_LOCKED',
+    );
     this.name = 'SpoolLockedError';
     this.path = path;
     this.pid = pid;
@@ -33,8 +36,11 @@ export class SpoolWriteError extends KplError {
 
   constructor(path: string, cause: NodeJS.ErrnoException, doing: string) {
     const errno = cause.code ?? 'EIO';
-    super(`spool cannot ${doing} ${path}: ${errno}${errno === 'ENOSPC' ? ' (no space left on the device)' : ''}: ${cause.message}`,
-      'KPL_SPOOL_WRITE_FAILED', { cause });
+    super(
+      `spool cannot ${doing} ${path}: ${errno}${errno === 'ENOSPC' ? ' (no space left on the device)' : ''}: ${cause.message}`,
+      'KPL_SPOOL_WRITE_FAILED',
+      { cause },
+    );
     this.name = 'SpoolWriteError';
     this.path = path;
     this.errno = errno;

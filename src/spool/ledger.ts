@@ -95,7 +95,7 @@ export class AckLedger {
     const bytes = encodeEntries(this.#pending);
     this.#pending = [];
     try {
-      const fd = this.#fd ??= openSync(this.path, 'a', 0o644);
+      const fd = (this.#fd ??= openSync(this.path, 'a', 0o644));
       writeSync(fd, bytes);
       fdatasyncSync(fd);
     } catch (error) {

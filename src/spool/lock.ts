@@ -65,6 +65,7 @@ function removeStale(path: string): void {
   try {
     unlinkSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new SpoolWriteError(path, error as NodeJS.ErrnoException, 'remove its lock file');
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new SpoolWriteError(path, error as NodeJS.ErrnoException, 'remove its lock file');
   }
 }

@@ -1,7 +1,15 @@
 import type { Logger } from '../config.js';
 import { isUnretryableErrorCode } from '../pipeline/kinesis-client.js';
 import { THROTTLED_ERROR_CODE } from '../pipeline/retrier.js';
-import { BufferFullError, ProducerClosedError, type UserRecord, UserRecordFailedError, type UserRecordResult, ValidationError, validateUserRecord } from '../records.js';
+import {
+  BufferFullError,
+  ProducerClosedError,
+  type UserRecord,
+  UserRecordFailedError,
+  type UserRecordResult,
+  ValidationError,
+  validateUserRecord,
+} from '../records.js';
 import { SpoolWriteError } from './errors.js';
 import type { SpoolEntry } from './reader.js';
 import type { Spool } from './spool.js';
@@ -138,11 +146,15 @@ export class SpoolFeeder {
     let durable: Promise<void> = Promise.resolve();
     const appended = (this.#roomQueue ?? Promise.resolve()).then(async () => {
       while (!this.spool.hasRoom(payload.length) && !this.#stopped) await this.spool.waitForRoom(payload.length);
-      if (this.#stopped) throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
+      if (this.#stopped)
+        throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
       this.spool.append(payload);
       durable = this.spool.durable();
     });
-    const queued = appended.then(() => undefined, () => undefined);
+    const queued = appended.then(
+      () => undefined,
+      () => undefined,
+    );
     this.#roomQueue = queued;
     void queued.then(() => {
       if (this.#roomQueue === queued) this.#roomQueue = undefined;
@@ -172,7 +184,7 @@ export class SpoolFeeder {
   #encode(record: SpoolRecord): Buffer {
     const data = validateUserRecord(record, this.#hashKey, 0);
     if (record.streamName !== undefined && (typeof record.streamName !== 'string' || record.streamName.length === 0)) {
-      throw new ValidationError('streamName', 'a record\'s streamName must be a non-empty string');
+      throw new ValidationError('streamName', "a record's streamName must be a non-empty string");
     }
     return encodeSpooledRecord(record.streamName, record.partitionKey, record.explicitHashKey, data);
   }
@@ -186,7 +198,9 @@ export class SpoolFeeder {
     const waiters = [...this.#waiters.values()];
     this.#waiters.clear();
     for (const wake of this.#addRoomWaiters.splice(0)) wake();
-    const closed = new ProducerClosedError('the producer closed before Kinesis stored the record; it stays in the spool and the next producer on this directory sends it');
+    const closed = new ProducerClosedError(
+      'the producer closed before Kinesis stored the record; it stays in the spool and the next producer on this directory sends it',
+    );
     for (const waiter of waiters) waiter(Promise.reject(closed));
     if (this.#parkTimer !== undefined) clearTimeout(this.#parkTimer);
     this.#parkTimer = undefined;
@@ -264,7 +278,13 @@ export class SpoolFeeder {
     this.#overflow.push(parked);
   }
 
-  #settled(entry: SpoolEntry, record: SpoolRecord, data: Uint8Array, settle: Settle, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
+  #settled(
+    entry: SpoolEntry,
+    record: SpoolRecord,
+    data: Uint8Array,
+    settle: Settle,
+    value: UserRecordResult | PromiseLike<UserRecordResult>,
+  ): void {
     if (isThenable(value)) {
       value.then(undefined, (error: unknown) => this.#failed(entry, record, data, settle, error));
       return;
@@ -302,11 +322,15 @@ export class SpoolFeeder {
 
   #expire(entry: SpoolEntry): void {
     this.spool.acknowledge(entry.sequence, 'expired');
-    this.#rejectWaiter(entry.sequence, new UserRecordFailedError(
-      { partitionKey: '', data: entry.payload }, [],
-      `record dropped unsent: older than spool.maxAgeMs (${this.spool.maxAgeMs.toLocaleString('en-US')} ms)`,
-      { reason: 'expired', errorCode: 'Expired' },
-    ));
+    this.#rejectWaiter(
+      entry.sequence,
+      new UserRecordFailedError(
+        { partitionKey: '', data: entry.payload },
+        [],
+        `record dropped unsent: older than spool.maxAgeMs (${this.spool.maxAgeMs.toLocaleString('en-US')} ms)`,
+        { reason: 'expired', errorCode: 'Expired' },
+      ),
+    );
   }
 
   #unpark(): void {

@@ -1,4 +1,16 @@
-import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlink, unlinkSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  unlink,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../config.js';
 import { BufferFullError, ProducerClosedError } from '../records.js';
@@ -143,16 +155,18 @@ export class Spool {
     this.directory = options.directory;
     this.maxBytes = options.maxBytes ?? SPOOL_DEFAULTS.maxBytes;
     this.maxAgeMs = options.maxAgeMs ?? SPOOL_DEFAULTS.maxAgeMs;
-    this.#segmentBytes = options.segmentBytes
-      ?? Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(this.maxBytes / 16)));
+    this.#segmentBytes = options.segmentBytes ?? Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(this.maxBytes / 16)));
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
     this.#releaseLock = releaseLock;
     const syncIntervalMs = options.syncIntervalMs ?? SPOOL_DEFAULTS.syncIntervalMs;
-    this.#writer = new GroupCommitWriter({
-      synced: (target, lastSequence) => this.#synced(target as Segment, lastSequence),
-      failed: (first, last, error) => this.#writeFailed(first, last, error),
-    }, syncIntervalMs);
+    this.#writer = new GroupCommitWriter(
+      {
+        synced: (target, lastSequence) => this.#synced(target as Segment, lastSequence),
+        failed: (first, last, error) => this.#writeFailed(first, last, error),
+      },
+      syncIntervalMs,
+    );
     this.#segments = this.#recover();
     this.#active = this.#segments[this.#segments.length - 1] as Segment;
     this.#nextSequence = this.#active.endSequence;
@@ -287,7 +301,11 @@ export class Spool {
     this.#records--;
     this.#counts[outcome]++;
     if (outcome === 'expired') {
-      this.#logger?.warn('spool: record dropped, older than spool.maxAgeMs', { sequence, maxAgeMs: this.maxAgeMs, directory: this.directory });
+      this.#logger?.warn('spool: record dropped, older than spool.maxAgeMs', {
+        sequence,
+        maxAgeMs: this.maxAgeMs,
+        directory: this.directory,
+      });
     }
     this.#afterDone(segment, sequence);
   }
@@ -385,7 +403,11 @@ export class Spool {
     }
     this.#counts.recovered = this.#records;
     if (this.#records > 0) {
-      this.#logger?.info('spool: recovered records left by an earlier process', { directory: this.directory, records: this.#records, segments: kept.length });
+      this.#logger?.info('spool: recovered records left by an earlier process', {
+        directory: this.directory,
+        records: this.#records,
+        segments: kept.length,
+      });
     }
     return kept;
   }
@@ -519,7 +541,11 @@ export class Spool {
   }
 
   #writeFailed(first: number, last: number, error: SpoolWriteError): void {
-    this.#logger?.error('spool: append failed; the records were refused', { path: error.path, errno: error.errno, records: last - first + 1 });
+    this.#logger?.error('spool: append failed; the records were refused', {
+      path: error.path,
+      errno: error.errno,
+      records: last - first + 1,
+    });
     for (let sequence = first; sequence <= last; sequence++) {
       const segment = this.#segmentOf(sequence);
       if (segment === undefined || !segment.ledger.markDone(sequence - segment.base)) continue;
@@ -554,7 +580,8 @@ export class Spool {
 
   #writeLedgers(): void {
     const reported = (error: SpoolWriteError | undefined): void => {
-      if (error !== undefined) this.#logger?.error('spool: could not write an acknowledgement ledger', { path: error.path, errno: error.errno });
+      if (error !== undefined)
+        this.#logger?.error('spool: could not write an acknowledgement ledger', { path: error.path, errno: error.errno });
     };
     for (const segment of this.#segments) segment.ledger.writePending(false, reported);
   }
@@ -569,10 +596,10 @@ export class Spool {
 function spoolFullError(maxBytes: number, bytes: number, directory: string, diskFull: boolean): BufferFullError {
   const error = new BufferFullError('spool.maxBytes', maxBytes, bytes);
   error.message = diskFull
-    ? `the disk under the spool in ${directory} is full (ENOSPC) at ${bytes.toLocaleString('en-US')} bytes of spool, `
-      + `below spool.maxBytes of ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`
-    : `spool.maxBytes reached: the spool in ${directory} holds ${bytes.toLocaleString('en-US')} bytes, `
-      + `the limit is ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`;
+    ? `the disk under the spool in ${directory} is full (ENOSPC) at ${bytes.toLocaleString('en-US')} bytes of spool, ` +
+      `below spool.maxBytes of ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`
+    : `spool.maxBytes reached: the spool in ${directory} holds ${bytes.toLocaleString('en-US')} bytes, ` +
+      `the limit is ${maxBytes.toLocaleString('en-US')}; enqueue() waits for room instead of failing`;
   return error;
 }
 

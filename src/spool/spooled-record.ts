@@ -19,7 +19,12 @@ export interface SpooledRecord {
 }
 
 /** The payload of a record: its stream (undefined for the producer's own), key, explicit hash key and data. */
-export function encodeSpooledRecord(streamName: string | undefined, partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array): Buffer {
+export function encodeSpooledRecord(
+  streamName: string | undefined,
+  partitionKey: string,
+  explicitHashKey: string | undefined,
+  data: Uint8Array,
+): Buffer {
   const streamBytes = streamName === undefined ? 0 : Buffer.byteLength(streamName);
   const keyBytes = Buffer.byteLength(partitionKey);
   const hashKeyBytes = explicitHashKey === undefined ? 0 : explicitHashKey.length;

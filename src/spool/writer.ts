@@ -147,8 +147,18 @@ export class GroupCommitWriter {
     // Callers that only wait for room may never look at this promise; a failure is reported to them through append's own promise.
     durable.catch(() => undefined);
     const batch: Batch = {
-      target, startOffset: target.size, chunks: [], openSlab: undefined, openStart: 0, openEnd: 0, bytes: 0,
-      firstSequence: sequence, lastSequence: sequence, durable, resolve, reject,
+      target,
+      startOffset: target.size,
+      chunks: [],
+      openSlab: undefined,
+      openStart: 0,
+      openEnd: 0,
+      bytes: 0,
+      firstSequence: sequence,
+      lastSequence: sequence,
+      durable,
+      resolve,
+      reject,
     };
     this.#batches.push(batch);
     return batch;

@@ -119,9 +119,7 @@ function rate(value: number | undefined, field: string): number {
 function latencyRange(value: Faults['latencyMs']): readonly [number, number] {
   const [min, max] = value === undefined ? [0, 0] : typeof value === 'number' ? [value, value] : value;
   if (!isDelay(min) || !isDelay(max) || min > max) {
-    throw new RangeError(
-      `faults.latencyMs must be milliseconds from 0 up, or [min, max] with min <= max, got ${JSON.stringify(value)}`,
-    );
+    throw new RangeError(`faults.latencyMs must be milliseconds from 0 up, or [min, max] with min <= max, got ${JSON.stringify(value)}`);
   }
   return [min, max];
 }

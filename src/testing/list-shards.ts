@@ -26,8 +26,7 @@ const MAX_MAX_RESULTS = 10_000;
 
 /** A ListShards answer, or an InvalidArgumentException message. */
 export type ListShardsPage =
-  | { readonly ok: true; readonly body: { Shards: ListedShard[]; NextToken?: string } }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly body: { Shards: ListedShard[]; NextToken?: string } } | { readonly ok: false; readonly message: string };
 
 /** Reads where to start: the stream and filter come from the request, or from its NextToken. */
 export function listShardsCursor(input: ListShardsInput): PageCursor | string {

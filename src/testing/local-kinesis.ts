@@ -496,9 +496,14 @@ export class LocalKinesis {
     const size = input?.['MaxRecordSizeInKiB'];
     if (input === undefined || size === undefined) return this.#passThrough('CreateStream', request, response, body, codec);
     if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
-      sendError(response, 400, codec, 'ValidationException',
+      sendError(
+        response,
+        400,
+        codec,
+        'ValidationException',
         `1 validation error detected: Value '${JSON.stringify(size)}' at 'maxRecordSizeInKiB' failed to satisfy constraint: ` +
-          `Member must have value between ${DEFAULT_MAX_RECORD_SIZE_KIB} and ${MAX_MAX_RECORD_SIZE_KIB}`);
+          `Member must have value between ${DEFAULT_MAX_RECORD_SIZE_KIB} and ${MAX_MAX_RECORD_SIZE_KIB}`,
+      );
       return;
     }
     delete input['MaxRecordSizeInKiB'];
@@ -528,13 +533,7 @@ export class LocalKinesis {
     sendAnswer(response, codec, { status: answer.status, body: records });
   }
 
-  async #passThrough(
-    operation: string,
-    request: IncomingMessage,
-    response: ServerResponse,
-    body: Buffer,
-    codec: BodyCodec,
-  ): Promise<void> {
+  async #passThrough(operation: string, request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
     let forwarded = body;
     let streamName: string | undefined;
     const mayNameByArn = body.length < SMALL_BODY_BYTES && body.includes('StreamARN');
@@ -638,9 +637,7 @@ function decode(codec: BodyCodec, body: Buffer): Record<string, unknown> | undef
   } catch {
     return undefined;
   }
-  return typeof input === 'object' && input !== null && !Array.isArray(input)
-    ? (input as Record<string, unknown>)
-    : undefined;
+  return typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
 }
 
 /**
@@ -686,4 +683,3 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
     });
   });
 }
-

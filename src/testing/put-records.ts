@@ -49,9 +49,7 @@ interface RecordEntry {
   ExplicitHashKey?: string;
 }
 
-type RecordResult =
-  | { ShardId: string; SequenceNumber: string }
-  | { ErrorCode: string; ErrorMessage: string };
+type RecordResult = { ShardId: string; SequenceNumber: string } | { ErrorCode: string; ErrorMessage: string };
 
 /**
  * Answers PutRecords: draws injected per-record failures, takes each remaining record's allowance
@@ -62,11 +60,7 @@ type RecordResult =
  * `jsonBody` is the request's own JSON, when it can go to kinesalite as it is: if every record
  * passes, it is forwarded instead of a re-serialised copy.
  */
-export async function putRecords(
-  gate: WriteGate,
-  input: unknown,
-  jsonBody?: Buffer,
-): Promise<WriteAnswer | undefined> {
+export async function putRecords(gate: WriteGate, input: unknown, jsonBody?: Buffer): Promise<WriteAnswer | undefined> {
   const request = input as { StreamName?: unknown; Records?: unknown };
   if (typeof request.StreamName !== 'string' || !Array.isArray(request.Records)) return undefined;
   const streamName = request.StreamName;
@@ -107,7 +101,12 @@ export async function putRecords(
       sizes.every((size) => size <= KINESALITE_MAX_DATA_BYTES)
         ? jsonBody
         : undefined;
-    const answer = await store(gate, streamName, forwarded.map((i) => entries[i] as RecordEntry), asSent);
+    const answer = await store(
+      gate,
+      streamName,
+      forwarded.map((i) => entries[i] as RecordEntry),
+      asSent,
+    );
     if (!answer.ok) {
       for (const i of forwarded) gate.limiter(streamName, shardIds[i] as string)?.refund(sizes[i] as number);
       return { status: answer.status, body: answer.body };
@@ -189,9 +188,7 @@ function isRecordEntry(entry: unknown): entry is RecordEntry {
 function recordBytes(entry: RecordEntry): number {
   const { Data } = entry;
   const dataBytes =
-    typeof Data === 'string'
-      ? (Data.length / 4) * 3 - (Data.endsWith('==') ? 2 : Data.endsWith('=') ? 1 : 0)
-      : Data.byteLength;
+    typeof Data === 'string' ? (Data.length / 4) * 3 - (Data.endsWith('==') ? 2 : Data.endsWith('=') ? 1 : 0) : Data.byteLength;
   return dataBytes + Buffer.byteLength(entry.PartitionKey, 'utf8');
 }
 
@@ -231,10 +228,7 @@ async function store(
   return { ok: true, records };
 }
 
-function storedAnswer(
-  answer: { status: number; body: Buffer },
-  records: Array<{ ShardId: string; SequenceNumber: string }>,
-): StoreAnswer {
+function storedAnswer(answer: { status: number; body: Buffer }, records: Array<{ ShardId: string; SequenceNumber: string }>): StoreAnswer {
   const body = JSON.parse(answer.body.toString('utf8')) as { Records: Array<{ ShardId: string; SequenceNumber: string }> };
   if (answer.status !== 200) return { ok: false, status: answer.status, body };
   records.push(...body.Records);
@@ -285,9 +279,7 @@ function predictShards(map: ShardMap, entries: readonly RecordEntry[]): string[]
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as RecordEntry;
     const hashKey =
-      entry.ExplicitHashKey === undefined
-        ? partitionKeyHashKey(entry.PartitionKey)
-        : parseExplicitHashKey(entry.ExplicitHashKey);
+      entry.ExplicitHashKey === undefined ? partitionKeyHashKey(entry.PartitionKey) : parseExplicitHashKey(entry.ExplicitHashKey);
     const shardId = hashKey === undefined ? undefined : map.shardFor(hashKey);
     if (shardId === undefined) return undefined;
     shardIds[i] = shardId;

@@ -12,11 +12,7 @@ export class ShardLimiter {
   readonly #bytesCapacity: number;
 
   constructor(limits: ResolvedWriteLimits, now: number) {
-    this.#records = new TokenBucket(
-      limits.recordsPerSecond,
-      Math.max(1, limits.recordsPerSecond * limits.burstSeconds),
-      now,
-    );
+    this.#records = new TokenBucket(limits.recordsPerSecond, Math.max(1, limits.recordsPerSecond * limits.burstSeconds), now);
     this.#bytesCapacity = limits.bytesPerSecond * limits.burstSeconds;
     this.#bytes = new TokenBucket(limits.bytesPerSecond, this.#bytesCapacity, now);
   }

@@ -12,8 +12,7 @@ export interface ListedShard {
 
 /** Every shard of a stream, open and closed, or the upstream's error answer. */
 export type ShardListing =
-  | { readonly found: true; readonly shards: ListedShard[] }
-  | { readonly found: false; readonly status: number; readonly body: Buffer };
+  { readonly found: true; readonly shards: ListedShard[] } | { readonly found: false; readonly status: number; readonly body: Buffer };
 
 /** Reads a stream's shards from kinesalite, which answers in one page. */
 export async function listShards(upstream: Upstream, streamName: string): Promise<ShardListing> {

@@ -3,8 +3,7 @@ import { AMZ_JSON, readBody } from './wire.js';
 
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 // kinesalite checks that a request is signed, not the signature: any well-formed header will do.
-const INTERNAL_AUTHORIZATION =
-  'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0';
+const INTERNAL_AUTHORIZATION = 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length', 'expect']);
 
 /** An answer from kinesalite, read whole. */

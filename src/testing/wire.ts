@@ -49,13 +49,7 @@ export function sendBody(response: ServerResponse, status: number, codec: BodyCo
  * Answers with an AWS error: the SDK takes the code from `__type` (and `x-amzn-ErrorType`) and
  * the message from `message`.
  */
-export function sendError(
-  response: ServerResponse,
-  status: number,
-  codec: BodyCodec,
-  code: string,
-  message: string,
-): void {
+export function sendError(response: ServerResponse, status: number, codec: BodyCodec, code: string, message: string): void {
   const body = codec.encode({ __type: code, message });
   response.writeHead(status, {
     'content-type': codec.contentType,
@@ -72,8 +66,7 @@ export function sendError(
 export function readBody(message: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(message.headers['content-length']);
-    const fixed =
-      Number.isSafeInteger(declared) && declared >= 0 && declared <= maxBytes ? Buffer.allocUnsafe(declared) : undefined;
+    const fixed = Number.isSafeInteger(declared) && declared >= 0 && declared <= maxBytes ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let length = 0;
     let tooLarge = false;

@@ -29,7 +29,14 @@ describe('kpl bench', () => {
     const summary = lastJsonLine(stdout());
     expect(summary).toMatchObject({ mode: 'kinesis-kpl', shards: 4, recordSize: 100, records: 5000, delivered: 5000, lost: 0 });
     expect(summary['readBack']).toEqual({ found: 5000, missing: 0, duplicates: 0 });
-    for (const key of ['recordsPerSecond', 'bytesPerSecond', 'userRecordsPerKinesisRecord', 'putRecordsPerSecond', 'throttledPercent', 'peakRssBytes']) {
+    for (const key of [
+      'recordsPerSecond',
+      'bytesPerSecond',
+      'userRecordsPerKinesisRecord',
+      'putRecordsPerSecond',
+      'throttledPercent',
+      'peakRssBytes',
+    ]) {
       expect(summary[key], key).toBeTypeOf('number');
     }
     expect(summary['userRecordsPerKinesisRecord']).toBeGreaterThan(10);
@@ -70,10 +77,16 @@ describe('kpl bench', () => {
   });
 
   it.each([
-    [['bench', '--out', 'x.svg'], "kpl: error: --out is where --sweep writes its chart; add --sweep\n"],
-    [['bench', '--records', '10', '--duration', '5'], "kpl: error: option '--duration <seconds>' cannot be used with option '--records <n>'\n"],
+    [['bench', '--out', 'x.svg'], 'kpl: error: --out is where --sweep writes its chart; add --sweep\n'],
+    [
+      ['bench', '--records', '10', '--duration', '5'],
+      "kpl: error: option '--duration <seconds>' cannot be used with option '--records <n>'\n",
+    ],
     [['bench', '--endpoint', 'http://127.0.0.1:1'], 'kpl: error: --endpoint needs --stream: the stream to write to there\n'],
-    [['bench', '--metrics-level', 'all'], "kpl: error: option '--metrics-level <level>' argument 'all' is invalid. Allowed choices are none, summary, detailed.\n"],
+    [
+      ['bench', '--metrics-level', 'all'],
+      "kpl: error: option '--metrics-level <level>' argument 'all' is invalid. Allowed choices are none, summary, detailed.\n",
+    ],
   ])('%j is a usage error: one line, exit 2', async (argv, message) => {
     const { io, stderr, stdout } = testIo();
     expect(await runCli(argv, io)).toBe(2);

@@ -52,12 +52,15 @@ describe('kpl as a process', () => {
     directory = await mkdtemp(path.join(tmpdir(), 'kpl-cli-'));
     await symlink(path.join(ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
     await writeFile(path.join(directory, 'package.json'), '{ "type": "module" }\n');
-    await writeFile(path.join(directory, 'tsconfig.json'), JSON.stringify({
-      extends: path.join(ROOT, 'tsconfig.json'),
-      compilerOptions: { rootDir: ROOT, outDir: directory, noEmit: false, declaration: false, sourceMap: false, incremental: false },
-      files: [path.join(ROOT, 'src/cli/main.ts')],
-      include: [],
-    }));
+    await writeFile(
+      path.join(directory, 'tsconfig.json'),
+      JSON.stringify({
+        extends: path.join(ROOT, 'tsconfig.json'),
+        compilerOptions: { rootDir: ROOT, outDir: directory, noEmit: false, declaration: false, sourceMap: false, incremental: false },
+        files: [path.join(ROOT, 'src/cli/main.ts')],
+        include: [],
+      }),
+    );
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     try {
       await run(process.execPath, [tsc, '-p', path.join(directory, 'tsconfig.json')], { cwd: ROOT });

@@ -54,7 +54,10 @@ describe('kpl send --spool', () => {
     await kinesis.setOutage(true);
     const input = new PassThrough();
     const first = testIo(input);
-    const running = runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--spool', spool, '--spool-sync', '5'], first.io);
+    const running = runCli(
+      ['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--spool', spool, '--spool-sync', '5'],
+      first.io,
+    );
     const lines = Array.from({ length: 300 }, (_, i) => `line ${i}`);
     input.write(`${lines.join('\n')}\n`);
     await sleep(500);

@@ -14,7 +14,9 @@ import { testIo } from './cli-io.js';
 /** Every user record of the stream, unpacked as a consumer would: data as text, with its partition key. */
 async function readBack(client: KinesisClient, streamName: string): Promise<Array<{ data: string; partitionKey: string }>> {
   const records = await readAllRecords(client, streamName);
-  return records.flatMap((record) => deaggregate(record).map((user) => ({ data: Buffer.from(user.data).toString('utf8'), partitionKey: user.partitionKey })));
+  return records.flatMap((record) =>
+    deaggregate(record).map((user) => ({ data: Buffer.from(user.data).toString('utf8'), partitionKey: user.partitionKey })),
+  );
 }
 
 describe('kpl send', () => {
@@ -39,7 +41,7 @@ describe('kpl send', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('forwards a 100,000-line file completely, through the shards\' write limits', async () => {
+  it("forwards a 100,000-line file completely, through the shards' write limits", async () => {
     const streamName = await newStream();
     const lines = Array.from({ length: 100_000 }, (_, i) => JSON.stringify({ device: `d${i % 97}`, n: i }));
     const file = path.join(directory, 'lines.ndjson');
@@ -76,16 +78,25 @@ describe('kpl send', () => {
 
     expect(exitCode).toBe(0);
     expect(stderr()).toContain('kpl send: stdin:2: the line is not JSON');
-    expect(stderr()).toContain('5 lines read, 5 records delivered, 0 failed; 2 lines unparsed, sent as they are (NotJson 1, KeyFieldMissing 1)');
+    expect(stderr()).toContain(
+      '5 lines read, 5 records delivered, 0 failed; 2 lines unparsed, sent as they are (NotJson 1, KeyFieldMissing 1)',
+    );
     const stored = await readBack(client, streamName);
     expect(stored.map((record) => record.data).sort()).toEqual(['not json', '{"id":"a"}', '{"id":"b"}', '{"id":7}', '{"other":1}']);
-    expect(stored.filter((record) => record.data.startsWith('{"id"')).map((record) => record.partitionKey).sort()).toEqual(['7', 'a', 'b']);
+    expect(
+      stored
+        .filter((record) => record.data.startsWith('{"id"'))
+        .map((record) => record.partitionKey)
+        .sort(),
+    ).toEqual(['7', 'a', 'b']);
   });
 
   it('skips unparsed lines with --unparsed skip', async () => {
     const streamName = await newStream(1);
     const { io, stderr } = testIo('{"id":"a"}\nnot json\n');
-    expect(await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key-field', 'id', '--unparsed', 'skip'], io)).toBe(0);
+    expect(
+      await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key-field', 'id', '--unparsed', 'skip'], io),
+    ).toBe(0);
     expect(stderr()).toContain('2 lines read, 1 records delivered, 0 failed; 1 lines unparsed, skipped (NotJson 1)');
     expect((await readBack(client, streamName)).map((record) => record.data)).toEqual(['{"id":"a"}']);
   });
@@ -96,8 +107,27 @@ describe('kpl send', () => {
     await writeFile(file, 'id;customer;total\r\n1042;"Smith; John";19.99\r\n1043;"O\'Neil ""Jr""";5\r\n');
     const { io, stderr } = testIo();
 
-    const exitCode = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--format', 'csv', '--fields', 'id,customer,total', '--delimiter', ';',
-      '--skip-header-lines', '1', '--key-field', 'id', file], io);
+    const exitCode = await runCli(
+      [
+        'send',
+        '--endpoint',
+        kinesis.endpoint,
+        '--stream',
+        streamName,
+        '--format',
+        'csv',
+        '--fields',
+        'id,customer,total',
+        '--delimiter',
+        ';',
+        '--skip-header-lines',
+        '1',
+        '--key-field',
+        'id',
+        file,
+      ],
+      io,
+    );
 
     expect(stderr()).toContain('3 lines read, 2 records delivered, 0 failed');
     expect(exitCode).toBe(0);
@@ -108,14 +138,20 @@ describe('kpl send', () => {
     ]);
   });
 
-  it('joins a Java stack trace into one record with --multiline-start, the file\'s last line without a line break included', async () => {
+  it("joins a Java stack trace into one record with --multiline-start, the file's last line without a line break included", async () => {
     const streamName = await newStream(1);
     const file = path.join(directory, 'app.log');
     await writeFile(file, '2026-12-05 ERROR failed\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)\n2026-12-05 INFO ok');
     const { io } = testIo();
-    expect(await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key', 'app', '--multiline-start', '^\\d{4}-', file], io)).toBe(0);
+    expect(
+      await runCli(
+        ['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key', 'app', '--multiline-start', '^\\d{4}-', file],
+        io,
+      ),
+    ).toBe(0);
     expect((await readBack(client, streamName)).map((record) => record.data)).toEqual([
-      '2026-12-05 ERROR failed\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)', '2026-12-05 INFO ok',
+      '2026-12-05 ERROR failed\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)',
+      '2026-12-05 INFO ok',
     ]);
   });
 

@@ -19,12 +19,15 @@ export async function compileKpl(): Promise<{ main: string; remove: () => Promis
   const directory = await mkdtemp(path.join(tmpdir(), 'kpl-tail-cli-'));
   await symlink(path.join(ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
   await writeFile(path.join(directory, 'package.json'), '{ "type": "module" }\n');
-  await writeFile(path.join(directory, 'tsconfig.json'), JSON.stringify({
-    extends: path.join(ROOT, 'tsconfig.json'),
-    compilerOptions: { rootDir: ROOT, outDir: directory, noEmit: false, declaration: false, sourceMap: false, incremental: false },
-    files: [path.join(ROOT, 'src/cli/main.ts')],
-    include: [],
-  }));
+  await writeFile(
+    path.join(directory, 'tsconfig.json'),
+    JSON.stringify({
+      extends: path.join(ROOT, 'tsconfig.json'),
+      compilerOptions: { rootDir: ROOT, outDir: directory, noEmit: false, declaration: false, sourceMap: false, incremental: false },
+      files: [path.join(ROOT, 'src/cli/main.ts')],
+      include: [],
+    }),
+  );
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
     await run(process.execPath, [tsc, '-p', path.join(directory, 'tsconfig.json')], { cwd: ROOT });
@@ -61,7 +64,8 @@ export function startTail(main: string, args: readonly string[]): TailProcess {
     async waitFor(text, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (!(typeof text === 'string' ? stderr.includes(text) : text.test(stderr))) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`kpl tail did not print ${String(text)}; its stderr:\n${stderr}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`kpl tail did not print ${String(text)}; its stderr:\n${stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
@@ -97,8 +101,12 @@ export function startWriter(rate: number, lines: number, files: readonly string[
  */
 export async function readAsKcl(client: KinesisClient, streamName: string): Promise<string[]> {
   const shards = await listAllShards(client, streamName);
-  const ranges = new Map(shards.map((shard) => [shard.ShardId ?? '',
-    [BigInt(shard.HashKeyRange?.StartingHashKey ?? '0'), BigInt(shard.HashKeyRange?.EndingHashKey ?? '0')] as const]));
+  const ranges = new Map(
+    shards.map((shard) => [
+      shard.ShardId ?? '',
+      [BigInt(shard.HashKeyRange?.StartingHashKey ?? '0'), BigInt(shard.HashKeyRange?.EndingHashKey ?? '0')] as const,
+    ]),
+  );
   const lines: string[] = [];
   for (const record of await readAllRecords(client, streamName)) {
     const [start, end] = ranges.get(record.shardId) ?? [0n, -1n];

@@ -6,7 +6,17 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKinesis } from '../../src/testing/index.js';
 import { createKinesisClient } from '../support/index.js';
-import { compileKpl, countLines, expectedLines, readAsKcl, startTail, startWriter, type TailProcess, waitForLines, type WriterProcess } from './cli-tail-harness.js';
+import {
+  compileKpl,
+  countLines,
+  expectedLines,
+  readAsKcl,
+  startTail,
+  startWriter,
+  type TailProcess,
+  waitForLines,
+  type WriterProcess,
+} from './cli-tail-harness.js';
 
 /** The rate of the writer process, lines a second. */
 const RATE = 2000;
@@ -151,7 +161,9 @@ describe('kpl tail', () => {
     }
     expect(repeatedBeforeCheckpoint).toEqual([]);
     expect(stored).toHaveLength(lines + repeats);
-    console.log(`kpl tail SIGKILL: checkpoint at ${checkpointed.toLocaleString('en-US')} bytes, ${repeats} lines repeated (in flight at the kill)`);
+    console.log(
+      `kpl tail SIGKILL: checkpoint at ${checkpointed.toLocaleString('en-US')} bytes, ${repeats} lines repeated (in flight at the kill)`,
+    );
   });
 
   it('follows fifty files matched by one pattern, created after it started', async () => {
@@ -194,7 +206,17 @@ describe('kpl tail', () => {
       const log = path.join(cases, 'app.log');
       const checkpoint = path.join(cases, 'checkpoint.json');
       await writeFile(log, 'a\nb\nc\n');
-      const tailer = startTail(kpl.main, ['--endpoint', hanging.endpoint, '--stream', 'hangs', '--checkpoint', checkpoint, '--from', 'start', log]);
+      const tailer = startTail(kpl.main, [
+        '--endpoint',
+        hanging.endpoint,
+        '--stream',
+        'hangs',
+        '--checkpoint',
+        checkpoint,
+        '--from',
+        'start',
+        log,
+      ]);
       running.push(tailer);
       await tailer.waitFor('following');
       await sleep(500);
@@ -221,7 +243,19 @@ describe('kpl tail', () => {
     await writeFile(log, `${lines.join('\n')}\n`);
     const down = await LocalKinesis.start({ streams: [{ name: 'spooled', shards: 1 }], faults: { hangRate: 1 } });
     try {
-      const during = startTail(kpl.main, ['--endpoint', down.endpoint, '--stream', 'spooled', '--spool', spool, '--checkpoint', checkpoint, '--from', 'start', log]);
+      const during = startTail(kpl.main, [
+        '--endpoint',
+        down.endpoint,
+        '--stream',
+        'spooled',
+        '--spool',
+        spool,
+        '--checkpoint',
+        checkpoint,
+        '--from',
+        'start',
+        log,
+      ]);
       running.push(during);
       await during.waitFor('following');
       await sleep(1500);
@@ -247,10 +281,15 @@ describe('kpl tail', () => {
     const config = path.join(cases, 'flows.json');
     await writeFile(path.join(cases, 'web.log'), '{"host":"h1","path":"/"}\n{"host":"h2","path":"/a"}\n');
     await writeFile(path.join(cases, 'app.log'), 'one\ntwo\nthree\n');
-    await writeFile(config, JSON.stringify({ flows: [
-      { name: 'web', patterns: [path.join(cases, 'web.log')], stream: web, format: 'json', keyField: 'host', from: 'start' },
-      { name: 'app', patterns: [path.join(cases, 'app*.log')], stream: app, key: 'app', from: 'start' },
-    ] }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        flows: [
+          { name: 'web', patterns: [path.join(cases, 'web.log')], stream: web, format: 'json', keyField: 'host', from: 'start' },
+          { name: 'app', patterns: [path.join(cases, 'app*.log')], stream: app, key: 'app', from: 'start' },
+        ],
+      }),
+    );
     const tailer = tail(['--config', config]);
     expect(new Set(await waitForLines(client, web, 2, 10_000))).toEqual(new Set(['{"host":"h1","path":"/"}', '{"host":"h2","path":"/a"}']));
     expect(new Set(await waitForLines(client, app, 3, 10_000))).toEqual(new Set(['one', 'two', 'three']));
@@ -263,7 +302,9 @@ describe('kpl tail', () => {
     await writeFile(config, JSON.stringify({ flows: [{ name: 'web', patterns: ['/var/log/x'], stream: 'web', format: 'xml' }] }));
     const tailer = tail(['--config', config]);
     expect(await tailer.exited).toBe(2);
-    expect(tailer.stderr()).toBe(`kpl: error: --config ${config}: flow "web", field "format": expected one of lines, json, csv, apache, syslog, got "xml"\n`);
+    expect(tailer.stderr()).toBe(
+      `kpl: error: --config ${config}: flow "web", field "format": expected one of lines, json, csv, apache, syslog, got "xml"\n`,
+    );
   });
 
   // Root reads any file whatever its mode, so only another user can see a file it cannot read.
@@ -317,7 +358,10 @@ describe('kpl tail', () => {
     const errors = Number(/^kpl_all_errors_total\{[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? '0');
     if (errors === 0) expect(stored.length, tailer.stderr()).toBe(lineCount);
     else {
-      const codes = metrics.split('\n').filter((line) => line.startsWith('kpl_errors_by_code_total')).join('; ');
+      const codes = metrics
+        .split('\n')
+        .filter((line) => line.startsWith('kpl_errors_by_code_total'))
+        .join('; ');
       console.log(`kpl tail: ${stored.length - lineCount} repeats after ${errors} failed PutRecords attempts: ${codes}`);
     }
     console.log(`kpl tail: ${largeFileMb} MB (${lineCount.toLocaleString('en-US')} lines) read and stored in ${seconds.toFixed(1)} s`);

@@ -72,14 +72,10 @@ describe('kinesis-local in a child process', () => {
     );
     expect(put.FailedRecordCount).toBe(0);
 
-    await client.send(
-      new UpdateShardCountCommand({ StreamName: streamName, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }),
-    );
+    await client.send(new UpdateShardCountCommand({ StreamName: streamName, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
     await waitForStreamActive(client, streamName);
     const all = await listAllShards(client, streamName);
-    const latest = await client.send(
-      new ListShardsCommand({ StreamARN: streamARN, ShardFilter: { Type: 'AT_LATEST' } }),
-    );
+    const latest = await client.send(new ListShardsCommand({ StreamARN: streamARN, ShardFilter: { Type: 'AT_LATEST' } }));
     expect(latest.Shards?.length).toBe(all.filter(isOpenShard).length);
     expect(latest.Shards?.every(isOpenShard)).toBe(true);
     expect(all.length).toBeGreaterThan(latest.Shards?.length ?? 0);

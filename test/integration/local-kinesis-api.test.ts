@@ -42,18 +42,14 @@ describe('LocalKinesis beyond kinesalite', () => {
 
   it('pages ListShards with MaxResults; later pages carry only NextToken', async () => {
     const first = await client.send(new ListShardsCommand({ StreamName: 'paged', MaxResults: 3 }));
-    expect(first.Shards?.map((shard) => shard.ShardId)).toEqual([
-      'shardId-000000000000',
-      'shardId-000000000001',
-      'shardId-000000000002',
-    ]);
+    expect(first.Shards?.map((shard) => shard.ShardId)).toEqual(['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
     const second = await client.send(new ListShardsCommand({ NextToken: first.NextToken, MaxResults: 3 }));
     const third = await client.send(new ListShardsCommand({ NextToken: second.NextToken, MaxResults: 3 }));
     expect(third.Shards?.map((shard) => shard.ShardId)).toEqual(['shardId-000000000006']);
     expect(third.NextToken).toBeUndefined();
-    await expect(
-      client.send(new ListShardsCommand({ StreamName: 'paged', NextToken: first.NextToken })),
-    ).rejects.toMatchObject({ name: 'InvalidArgumentException' });
+    await expect(client.send(new ListShardsCommand({ StreamName: 'paged', NextToken: first.NextToken }))).rejects.toMatchObject({
+      name: 'InvalidArgumentException',
+    });
   });
 
   it('addresses streams by StreamARN', async () => {
@@ -98,7 +94,10 @@ describe('LocalKinesis beyond kinesalite', () => {
     expect(after).toHaveLength(4);
     const latest = await client.send(new ListShardsCommand({ StreamName: 'resharded', ShardFilter: { Type: 'AT_LATEST' } }));
     expect(latest.Shards?.map((shard) => shard.ShardId).sort()).toEqual(
-      after.filter(isOpenShard).map((shard) => shard.ShardId).sort(),
+      after
+        .filter(isOpenShard)
+        .map((shard) => shard.ShardId)
+        .sort(),
     );
 
     const landed = (await put(keyOnParent)).Records?.[0]?.ShardId;

@@ -48,10 +48,9 @@ describe('fast-kinesis, the non-storing bench endpoint', () => {
   });
 
   it('answers every record with the shard that owns its hash key and increasing sequence numbers', async () => {
-    const boundaries = shards.slice(0, 100).flatMap((shard) => [
-      shard.HashKeyRange?.StartingHashKey ?? '',
-      shard.HashKeyRange?.EndingHashKey ?? '',
-    ]);
+    const boundaries = shards
+      .slice(0, 100)
+      .flatMap((shard) => [shard.HashKeyRange?.StartingHashKey ?? '', shard.HashKeyRange?.EndingHashKey ?? '']);
     const entries: PutRecordsRequestEntry[] = [
       ...boundaries.map((key) => ({ PartitionKey: 'a', ExplicitHashKey: key, Data: new Uint8Array(3) })),
       { PartitionKey: 'b', ExplicitHashKey: MAX_HASH_KEY.toString(), Data: new Uint8Array(1) },

@@ -195,8 +195,7 @@ describe('LocalKinesis outages', () => {
 
 describe('LocalKinesis close()', () => {
   it('closes every socket, hanging requests too, and leaves no handle behind', async () => {
-    const handles = (): string[] =>
-      process.getActiveResourcesInfo().filter((name) => name === 'TCPServerWrap' || name === 'TCPSocketWrap');
+    const handles = (): string[] => process.getActiveResourcesInfo().filter((name) => name === 'TCPServerWrap' || name === 'TCPSocketWrap');
     // Sockets of earlier tests finish closing first.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const before = handles().length;

@@ -65,9 +65,7 @@ async function offerLoad(
     }
     for (let offset = 0; offset < batch.length; offset += 500) {
       const slice = batch.slice(offset, offset + 500);
-      const answer = await client.send(
-        new PutRecordsCommand({ StreamName: STREAM, Records: slice.map(({ entry }) => entry) }),
-      );
+      const answer = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: slice.map(({ entry }) => entry) }));
       let failed = 0;
       answer.Records?.forEach((result, i) => {
         const { entry, shardId } = slice[i] as Offered['sent'][number];
@@ -154,10 +152,7 @@ describe('LocalKinesis write limits', () => {
       { PartitionKey: 'k', Data: new Uint8Array(1) },
     ];
     const answer = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: records }));
-    expect(answer.Records?.map((result) => result.ErrorCode)).toEqual([
-      undefined,
-      'ProvisionedThroughputExceededException',
-    ]);
+    expect(answer.Records?.map((result) => result.ErrorCode)).toEqual([undefined, 'ProvisionedThroughputExceededException']);
     expect(local.stats()).toMatchObject({ acceptedBytes: 5_001, throttledBytes: 2 });
   });
 
@@ -193,9 +188,10 @@ describe('LocalKinesis write limits', () => {
       message: expect.stringContaining('the limit is 10,485,760'),
     });
     const keyTipsOver = [{ PartitionKey: 'k'.repeat(11), Data: big }];
-    await expect(client.send(new PutRecordsCommand({ StreamName: STREAM, Records: keyTipsOver }))).rejects.toMatchObject(
-      { name: 'InvalidArgumentException', message: expect.stringContaining('the limit is 1,048,576') },
-    );
+    await expect(client.send(new PutRecordsCommand({ StreamName: STREAM, Records: keyTipsOver }))).rejects.toMatchObject({
+      name: 'InvalidArgumentException',
+      message: expect.stringContaining('the limit is 1,048,576'),
+    });
     const atLimit = [{ PartitionKey: 'k'.repeat(10), Data: big }];
     const answer = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: atLimit }));
     expect(answer.FailedRecordCount).toBe(0);

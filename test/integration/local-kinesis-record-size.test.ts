@@ -73,10 +73,13 @@ describe('LocalKinesis record sizes', () => {
     for (let i = 0; i < sizes.length; i++) {
       const large = filled((sizes[i] as number) - key.length, i + 1);
       const small = filled(100, 100 + i);
-      const records = sizes[i] === 10 * MiB ? [{ PartitionKey: key, Data: large }] : [
-        { PartitionKey: key, Data: small },
-        { PartitionKey: key, Data: large },
-      ];
+      const records =
+        sizes[i] === 10 * MiB
+          ? [{ PartitionKey: key, Data: large }]
+          : [
+              { PartitionKey: key, Data: small },
+              { PartitionKey: key, Data: large },
+            ];
       const answer = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: records }));
       expect(answer.FailedRecordCount).toBe(0);
       sent.push(...records.map((record) => record.Data));
@@ -91,7 +94,7 @@ describe('LocalKinesis record sizes', () => {
     expect(local.stats().acceptedRecords).toBe(sent.length);
   });
 
-  it('refuses a record over the stream\'s limit and a request over 10 MiB, naming the limit', async () => {
+  it("refuses a record over the stream's limit and a request over 10 MiB, naming the limit", async () => {
     const [local, client] = await start({ streams: [{ name: STREAM, shards: 1, maxRecordSizeInKiB: 10_240 }], limits: false });
     await expect(
       client.send(new PutRecordsCommand({ StreamName: STREAM, Records: [{ PartitionKey: 'k', Data: new Uint8Array(10 * MiB) }] })),
@@ -119,7 +122,7 @@ describe('LocalKinesis record sizes', () => {
     records.forEach((record) => expect(Buffer.compare(byKey.get(record.PartitionKey) as Uint8Array, record.Data)).toBe(0));
   });
 
-  it('lets a record larger than a second\'s bytes through when the shard\'s bucket is full, and throttles what follows', async () => {
+  it("lets a record larger than a second's bytes through when the shard's bucket is full, and throttles what follows", async () => {
     const [local, client] = await start({ streams: [{ name: STREAM, shards: 1, maxRecordSizeInKiB: 10_240 }] });
     const large = await client.send(
       new PutRecordsCommand({ StreamName: STREAM, Records: [{ PartitionKey: 'k', Data: new Uint8Array(5 * MiB) }] }),

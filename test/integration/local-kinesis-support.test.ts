@@ -55,9 +55,7 @@ describe('test support against the shared kinesalite', () => {
       }),
     );
     await waitForStreamActive(client, streamName);
-    await client.send(
-      new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: 'after', Data: new Uint8Array([2]) }] }),
-    );
+    await client.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: 'after', Data: new Uint8Array([2]) }] }));
 
     const shards = await listAllShards(client, streamName);
     expect(shards.filter(isOpenShard)).toHaveLength(1);

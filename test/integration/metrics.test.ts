@@ -36,7 +36,9 @@ describe('producer metrics after a known run', () => {
     });
     const records = 8000;
     const data = new Uint8Array(100);
-    const results = await Promise.allSettled(Array.from({ length: records }, (_, i) => producer.add({ partitionKey: `key-${i % 500}`, data })));
+    const results = await Promise.allSettled(
+      Array.from({ length: records }, (_, i) => producer.add({ partitionKey: `key-${i % 500}`, data })),
+    );
     await producer.flush();
     const got = await totals(producer);
     await producer.close();
@@ -56,7 +58,9 @@ describe('producer metrics after a known run', () => {
     expect(got.get('kpl_errors_by_code_total:ProvisionedThroughputExceededException')).toBe(stream?.throttledRecords);
     expect(got.get('kpl_errors_by_code_total:InternalFailure')).toBe(stream?.failedRecords);
     expect(got.get('kpl_all_errors_total')).toBe((stream?.throttledRecords ?? 0) + (stream?.failedRecords ?? 0));
-    expect(got.get('kpl_kinesis_records_per_put_records_request_sum')).toBe((stream?.acceptedRecords ?? 0) + (got.get('kpl_all_errors_total') ?? 0));
+    expect(got.get('kpl_kinesis_records_per_put_records_request_sum')).toBe(
+      (stream?.acceptedRecords ?? 0) + (got.get('kpl_all_errors_total') ?? 0),
+    );
     expect(got.get('kpl_user_records_per_kinesis_record_sum')).toBe(records);
     expect(got.get('kpl_retries_per_record_count')).toBe(records);
     expect(got.get('kpl_retries_per_record_sum')).toBeGreaterThan(0);
@@ -79,7 +83,9 @@ describe('producer metrics after a known run', () => {
     });
     const records = 6000;
     const data = new Uint8Array(100);
-    const settled = await Promise.allSettled(Array.from({ length: records }, (_, i) => producer.add({ partitionKey: `key-${i % 700}`, data })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: records }, (_, i) => producer.add({ partitionKey: `key-${i % 700}`, data })),
+    );
     await producer.flush();
     const got = await totals(producer);
     await producer.close();
@@ -113,15 +119,21 @@ describe('producer metrics after a known run', () => {
     expect(got.get('kpl_kinesis_records_data_put_bytes_total')).toBe(stream?.acceptedBytes);
     expect(got.get('kpl_user_records_per_kinesis_record_sum')).toBe(records);
     expect(got.get('kpl_user_records_per_kinesis_record_count')).toBe(stream?.acceptedRecords);
-    expect(got.get('kpl_request_time_seconds_count')).toBe(stats.putRecordsRequests + stats.faults.internalFailure + stats.faults.serviceUnavailable);
+    expect(got.get('kpl_request_time_seconds_count')).toBe(
+      stats.putRecordsRequests + stats.faults.internalFailure + stats.faults.serviceUnavailable,
+    );
     expect(got.get('kpl_kinesis_records_per_put_records_request_count')).toBe(got.get('kpl_request_time_seconds_count'));
     expect(got.get('kpl_user_records_per_put_records_request_sum')).toBe(attempts.length);
     expect(got.get('kpl_errors_by_code_total:ProvisionedThroughputExceededException')).toBe(stream?.throttledRecords);
-    const failedRequestEntries = (got.get('kpl_errors_by_code_total:ServiceUnavailable') ?? 0) +
-      (got.get('kpl_errors_by_code_total:InternalFailure') ?? 0) - (stream?.failedRecords ?? 0);
+    const failedRequestEntries =
+      (got.get('kpl_errors_by_code_total:ServiceUnavailable') ?? 0) +
+      (got.get('kpl_errors_by_code_total:InternalFailure') ?? 0) -
+      (stream?.failedRecords ?? 0);
     expect(failedRequestEntries).toBeGreaterThan(0);
     expect(got.get('kpl_all_errors_total')).toBe((stream?.throttledRecords ?? 0) + (stream?.failedRecords ?? 0) + failedRequestEntries);
-    expect(got.get('kpl_kinesis_records_per_put_records_request_sum')).toBe((stream?.acceptedRecords ?? 0) + (got.get('kpl_all_errors_total') ?? 0));
+    expect(got.get('kpl_kinesis_records_per_put_records_request_sum')).toBe(
+      (stream?.acceptedRecords ?? 0) + (got.get('kpl_all_errors_total') ?? 0),
+    );
     // Failed attempts of user records, by code, match what the server did to their Kinesis records.
     const throttledUserAttempts = failedAttempts.filter((attempt) => attempt.errorCode === 'ProvisionedThroughputExceededException').length;
     expect(throttledUserAttempts).toBeGreaterThanOrEqual(stream?.throttledRecords ?? 0);

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BufferFullError, deaggregate, ProducerClosedError, type UserRecord, UserRecordFailedError, ValidationError } from '../../src/index.js';
+import {
+  BufferFullError,
+  deaggregate,
+  ProducerClosedError,
+  type UserRecord,
+  UserRecordFailedError,
+  ValidationError,
+} from '../../src/index.js';
 import { createKinesisClient, createStream, readAllRecords, uniqueStreamName } from '../support/index.js';
 import { createProducer } from '../support/producer.js';
 
@@ -12,7 +19,7 @@ describe('producer.addWithCallback', () => {
   });
   afterAll(() => client.destroy());
 
-  it('tells one shared callback each record\'s outcome, and the stream holds every record once', async () => {
+  it("tells one shared callback each record's outcome, and the stream holds every record once", async () => {
     const producer = createProducer(endpoint, { streamName });
     const outcomes: Array<[Error | undefined, UserRecord]> = [];
     const callback = (error: Error | undefined, record: UserRecord): void => {
@@ -28,7 +35,9 @@ describe('producer.addWithCallback', () => {
     expect(outcomes).toHaveLength(500);
     expect(outcomes.every(([error]) => error === undefined)).toBe(true);
     expect(new Set(outcomes.map(([, record]) => record))).toEqual(new Set(records));
-    const stored = (await readAllRecords(client, streamName)).flatMap((record) => deaggregate(record).map((user) => Buffer.from(user.data).toString()));
+    const stored = (await readAllRecords(client, streamName)).flatMap((record) =>
+      deaggregate(record).map((user) => Buffer.from(user.data).toString()),
+    );
     expect(stored.sort()).toEqual(records.map((record) => record.data.toString()).sort());
   });
 
@@ -58,13 +67,14 @@ describe('producer.addWithCallback', () => {
     const rethrown: unknown[] = [];
     const original = globalThis.queueMicrotask;
     // The rethrow would be an uncaught exception; the test catches it where it is scheduled.
-    globalThis.queueMicrotask = (task) => original(() => {
-      try {
-        task();
-      } catch (error) {
-        rethrown.push(error);
-      }
-    });
+    globalThis.queueMicrotask = (task) =>
+      original(() => {
+        try {
+          task();
+        } catch (error) {
+          rethrown.push(error);
+        }
+      });
     try {
       let told = 0;
       for (let i = 0; i < 10; i++) {

@@ -2,7 +2,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  BufferFullError, deaggregate, KinesisProducer, ProducerClosedError, type UserRecord, UserRecordFailedError, ValidationError,
+  BufferFullError,
+  deaggregate,
+  KinesisProducer,
+  ProducerClosedError,
+  type UserRecord,
+  UserRecordFailedError,
+  ValidationError,
 } from '../../src/index.js';
 import { createKinesisClient, createStream, readAllRecords, uniqueStreamName } from '../support/index.js';
 import { createProducer } from '../support/producer.js';
@@ -22,7 +28,8 @@ describe('producer API', () => {
 
   async function readUserRecords(stream: string): Promise<Array<{ partitionKey: string; data: Buffer; shardId: string }>> {
     return (await readAllRecords(client, stream)).flatMap((stored) =>
-      deaggregate(stored).map((user) => ({ partitionKey: user.partitionKey, data: Buffer.from(user.data), shardId: stored.shardId })));
+      deaggregate(stored).map((user) => ({ partitionKey: user.partitionKey, data: Buffer.from(user.data), shardId: stored.shardId })),
+    );
   }
 
   it('rejects every bad input at once with a ValidationError, and delivers the valid records beside it, limits included', async () => {
@@ -58,7 +65,10 @@ describe('producer API', () => {
     for (let i = 0; i < bad.length; i++) {
       deliveries.push(producer.add(valid[i % valid.length] as UserRecord));
       const [record, field] = bad[i] as [unknown, string];
-      const error = await producer.add(record as UserRecord).then(() => undefined, (e: unknown) => e);
+      const error = await producer.add(record as UserRecord).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error, `bad input ${i}`).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).field).toBe(field);
       expect((error as ValidationError).message.length).toBeGreaterThan(10);
@@ -98,7 +108,9 @@ describe('producer API', () => {
     expect(error).toMatchObject({ field: 'maxOutstandingRecords', limit: 10, actual: 10, max: 10, outstanding: 10 });
     expect(producer.outstandingRecords).toBe(10);
     let ready = false;
-    const readiness = producer.ready().then(() => { ready = true; });
+    const readiness = producer.ready().then(() => {
+      ready = true;
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ready).toBe(false);
     await producer.flush();
@@ -110,7 +122,9 @@ describe('producer API', () => {
   it('refuses records at maxOutstandingBytes, naming that limit', async () => {
     const producer = createProducer(endpoint, { streamName, maxOutstandingBytes: 1024 * 1024, recordMaxBufferedTime: 600_000 });
     const first = producer.add({ partitionKey: 'k', data: new Uint8Array(900_000) });
-    await expect(producer.add({ partitionKey: 'k', data: new Uint8Array(200_000) })).rejects.toMatchObject({ field: 'maxOutstandingBytes' });
+    await expect(producer.add({ partitionKey: 'k', data: new Uint8Array(200_000) })).rejects.toMatchObject({
+      field: 'maxOutstandingBytes',
+    });
     await producer.flush();
     await first;
   });

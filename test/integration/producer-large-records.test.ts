@@ -58,7 +58,7 @@ describe('records larger than 1 MiB', () => {
     expect(local.stats().throttledRecords).toBe(0);
   });
 
-  it('lets a 5 MiB record through a shard\'s limits without throttling', async () => {
+  it("lets a 5 MiB record through a shard's limits without throttling", async () => {
     const local = await startLocalKinesis({ streams: [{ name: STREAM, shards: 1, maxRecordSizeInKiB: 10_240 }] });
     const producer = createProducer(local.endpoint, { streamName: STREAM });
     const results = [producer.add({ partitionKey: 'large', data: filled(5 * MiB, 1) })];
@@ -68,13 +68,16 @@ describe('records larger than 1 MiB', () => {
     expect(local.stats().throttledRecords).toBeLessThanOrEqual(1);
   });
 
-  it('on a default stream puts 1 MiB with the key and refuses 1 MiB + 1 naming the stream\'s limit, sending nothing for it', async () => {
+  it("on a default stream puts 1 MiB with the key and refuses 1 MiB + 1 naming the stream's limit, sending nothing for it", async () => {
     const local = await startLocalKinesis({ streams: [{ name: STREAM, shards: 1 }] });
     const producer = createProducer(local.endpoint, { streamName: STREAM });
     const key = 'k'.repeat(16);
     await producer.add({ partitionKey: key, data: filled(MiB - 16, 1) });
     local.resetStats();
-    const refused = await producer.add({ partitionKey: key, data: filled(MiB - 15, 2) }).then(() => undefined, (error: unknown) => error);
+    const refused = await producer.add({ partitionKey: key, data: filled(MiB - 15, 2) }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(ValidationError);
     expect(refused).toMatchObject({ field: 'data', limit: MiB, actual: MiB + 1, code: 'KPL_RECORD_TOO_LARGE' });
     expect((refused as Error).message).toContain('1,048,576');
@@ -84,10 +87,13 @@ describe('records larger than 1 MiB', () => {
     expect(producer.outstandingRecords).toBe(0);
   });
 
-  it('refuses over 10 MiB at once, before the stream\'s limit is known', async () => {
+  it("refuses over 10 MiB at once, before the stream's limit is known", async () => {
     const local = await startLocalKinesis({ streams: [{ name: STREAM, shards: 1, maxRecordSizeInKiB: 10_240 }] });
     const producer = createProducer(local.endpoint, { streamName: STREAM });
-    const refused = await producer.add({ partitionKey: 'k', data: Buffer.alloc(10 * MiB) }).then(() => undefined, (error: unknown) => error);
+    const refused = await producer.add({ partitionKey: 'k', data: Buffer.alloc(10 * MiB) }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(ValidationError);
     expect(refused).toMatchObject({ field: 'data', limit: 10 * MiB, code: 'KPL_RECORD_TOO_LARGE' });
     expect((refused as Error).message).toContain('10,485,760');

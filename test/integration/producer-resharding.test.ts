@@ -36,8 +36,12 @@ interface Sent {
  * runs `reshard(wave)` in the background at the waves it names, so that records are being
  * aggregated, in flight and retried while the stream changes.
  */
-async function writeWhileResharding(producer: KinesisProducer, waves: number, perWave: number,
-  reshards: ReadonlyMap<number, () => Promise<void>>): Promise<Sent[]> {
+async function writeWhileResharding(
+  producer: KinesisProducer,
+  waves: number,
+  perWave: number,
+  reshards: ReadonlyMap<number, () => Promise<void>>,
+): Promise<Sent[]> {
   const random = createRandom(7);
   const sent: Sent[] = [];
   const settling: Array<Promise<void>> = [];
@@ -48,10 +52,16 @@ async function writeWhileResharding(producer: KinesisProducer, waves: number, pe
     for (let i = 0; i < perWave; i++) {
       const record: Sent = { id: `${wave}-${i}` };
       sent.push(record);
-      settling.push(producer.add({ partitionKey: `key-${Math.floor(random() * 1e9)}`, data: record.id }).then(
-        (result) => { record.result = result; },
-        (error: unknown) => { record.error = error; },
-      ));
+      settling.push(
+        producer.add({ partitionKey: `key-${Math.floor(random() * 1e9)}`, data: record.id }).then(
+          (result) => {
+            record.result = result;
+          },
+          (error: unknown) => {
+            record.error = error;
+          },
+        ),
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, WAVE_MS));
   }
@@ -66,7 +76,11 @@ async function writeWhileResharding(producer: KinesisProducer, waves: number, pe
  * promise points at the shard, sequence number and sub-sequence number where the reader finds it.
  * Returns what a raw reader sees besides: the sub-records it reads twice.
  */
-async function expectEveryRecordWherePromised(client: KinesisClient, streamName: string, sent: readonly Sent[]): Promise<{ rawDuplicates: number; skipped: number }> {
+async function expectEveryRecordWherePromised(
+  client: KinesisClient,
+  streamName: string,
+  sent: readonly Sent[],
+): Promise<{ rawDuplicates: number; skipped: number }> {
   const { records, skipped } = await readAsKcl(client, streamName);
   const found = new Map<string, string>();
   const visible = new Set<string>();
@@ -77,9 +91,12 @@ async function expectEveryRecordWherePromised(client: KinesisClient, streamName:
   }
   expect(sent.filter((record) => record.error !== undefined).map((record) => String(record.error))).toEqual([]);
   expect(sent.filter((record) => !visible.has(record.id)).map((record) => record.id)).toEqual([]);
-  const elsewhere = sent.filter(({ id, result }) =>
-    result === undefined || found.get(`${result.shardId}/${result.sequenceNumber}/${result.subSequenceNumber}`) !== id);
-  expect(elsewhere.map(({ id, result }) => `${id} -> ${result?.shardId}/${result?.sequenceNumber}/${result?.subSequenceNumber}`)).toEqual([]);
+  const elsewhere = sent.filter(
+    ({ id, result }) => result === undefined || found.get(`${result.shardId}/${result.sequenceNumber}/${result.subSequenceNumber}`) !== id,
+  );
+  expect(elsewhere.map(({ id, result }) => `${id} -> ${result?.shardId}/${result?.sequenceNumber}/${result?.subSequenceNumber}`)).toEqual(
+    [],
+  );
   return { rawDuplicates: records.length + skipped.length - sent.length, skipped: skipped.length };
 }
 
@@ -113,19 +130,33 @@ describe('producer during resharding (kinesalite)', () => {
       const first = (await openShards())[0] as Shard;
       const start = BigInt(first.HashKeyRange?.StartingHashKey ?? 0);
       const end = BigInt(first.HashKeyRange?.EndingHashKey ?? 0);
-      await client.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: first.ShardId, NewStartingHashKey: String((start + end) / 2n) }));
+      await client.send(
+        new SplitShardCommand({ StreamName: streamName, ShardToSplit: first.ShardId, NewStartingHashKey: String((start + end) / 2n) }),
+      );
       await waitForStreamActive(client, streamName);
     };
     const merge = async (): Promise<void> => {
       const [left, right] = (await openShards()).slice(-2) as [Shard, Shard];
-      await client.send(new MergeShardsCommand({ StreamName: streamName, ShardToMerge: left.ShardId, AdjacentShardToMerge: right.ShardId }));
+      await client.send(
+        new MergeShardsCommand({ StreamName: streamName, ShardToMerge: left.ShardId, AdjacentShardToMerge: right.ShardId }),
+      );
       await waitForStreamActive(client, streamName);
     };
-    const sent = await writeWhileResharding(producer, 40, 500, new Map([[5, split], [20, merge]]));
+    const sent = await writeWhileResharding(
+      producer,
+      40,
+      500,
+      new Map([
+        [5, split],
+        [20, merge],
+      ]),
+    );
     const { rawDuplicates, skipped } = await expectEveryRecordWherePromised(client, streamName, sent);
     const resent = await metricTotal(producer, 'kpl_user_records_resent_after_reshard_total');
-    console.log(`kinesalite split + merge: ${sent.length} records, ${resent} sent again after landing outside their shard's range ` +
-      `(a KCL reader skipped ${skipped}, a raw reader sees ${rawDuplicates} duplicates)`);
+    console.log(
+      `kinesalite split + merge: ${sent.length} records, ${resent} sent again after landing outside their shard's range ` +
+        `(a KCL reader skipped ${skipped}, a raw reader sees ${rawDuplicates} duplicates)`,
+    );
     expect(resent).toBe(resentAttempts(sent));
     // Each copy a KCL reader skips was sent again; a copy sent again whole is visible too, and not skipped.
     expect(skipped).toBeLessThanOrEqual(resent);
@@ -158,8 +189,10 @@ describe('producer during UpdateShardCount (kinesis-local, stream named by its A
     expect((await listAllShards(client, streamName)).filter(isOpenShard)).toHaveLength(6);
     const { rawDuplicates, skipped } = await expectEveryRecordWherePromised(client, streamName, sent);
     const resent = await metricTotal(producer, 'kpl_user_records_resent_after_reshard_total');
-    console.log(`kinesis-local UpdateShardCount 3 -> 6: ${sent.length} records, ${resent} sent again after landing outside their shard's range ` +
-      `(a KCL reader skipped ${skipped}, a raw reader sees ${rawDuplicates} duplicates)`);
+    console.log(
+      `kinesis-local UpdateShardCount 3 -> 6: ${sent.length} records, ${resent} sent again after landing outside their shard's range ` +
+        `(a KCL reader skipped ${skipped}, a raw reader sees ${rawDuplicates} duplicates)`,
+    );
     expect(resent).toBe(resentAttempts(sent));
     // Each copy a KCL reader skips was sent again; a copy sent again whole is visible too, and not skipped.
     expect(skipped).toBeLessThanOrEqual(resent);

@@ -43,7 +43,9 @@ describe('producer with a spool', () => {
     const client = createKinesisClient(kinesis.endpoint);
     const texts = await readBackLikeKcl(client, STREAM);
     client.destroy();
-    expect(texts.sort()).toEqual([...Array.from({ length: 50 }, (_, i) => `added ${i}`), ...Array.from({ length: 50 }, (_, i) => `enqueued ${i}`)].sort());
+    expect(texts.sort()).toEqual(
+      [...Array.from({ length: 50 }, (_, i) => `added ${i}`), ...Array.from({ length: 50 }, (_, i) => `enqueued ${i}`)].sort(),
+    );
   });
 
   it('keeps what an outage holds on disk across a restart, and the next process sends it first', async () => {
@@ -70,12 +72,18 @@ describe('producer with a spool', () => {
   it('at spool.maxBytes rejects add() with BufferFullError and makes enqueue() wait', async () => {
     const kinesis = await startLocalKinesis({ streams: [{ name: STREAM, shards: 1 }] });
     await kinesis.setOutage(true);
-    const producer = producerFor(kinesis.endpoint, { spool: { directory: spoolDirectory(), maxBytes: 1024 * 1024, syncIntervalMs: 1 }, requestTimeout: 200, recordTtl: 500 });
+    const producer = producerFor(kinesis.endpoint, {
+      spool: { directory: spoolDirectory(), maxBytes: 1024 * 1024, syncIntervalMs: 1 },
+      requestTimeout: 200,
+      recordTtl: 500,
+    });
     const data = 'x'.repeat(1000);
     let enqueued = 0;
-    const waiting = Array.from({ length: 1200 }, () => producer.enqueue({ partitionKey: 'k', data }).then(() => {
-      enqueued++;
-    }));
+    const waiting = Array.from({ length: 1200 }, () =>
+      producer.enqueue({ partitionKey: 'k', data }).then(() => {
+        enqueued++;
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(enqueued).toBeLessThan(1200);
     expect(enqueued).toBeGreaterThan(900);

@@ -35,16 +35,18 @@ describe('recordTtl wherever a record waits', () => {
       const due = Math.ceil(((performance.now() - started) / 1000) * perSecond);
       for (; offered < due; offered++) {
         const addedAt = performance.now();
-        settling.push(producer.add({ partitionKey: `k${offered % 1000}`.padEnd(8, '-'), data: new Uint8Array(RECORD_BYTES) }).then(
-          () => {
-            put++;
-            const tookMs = performance.now() - addedAt;
-            if (tookMs > RECORD_TTL_MS + REQUEST_TIMEOUT_MS) putLate.push(tookMs);
-          },
-          (error: unknown) => {
-            failures.push({ error, fromDeadlineMs: performance.now() - (addedAt + RECORD_TTL_MS) });
-          },
-        ));
+        settling.push(
+          producer.add({ partitionKey: `k${offered % 1000}`.padEnd(8, '-'), data: new Uint8Array(RECORD_BYTES) }).then(
+            () => {
+              put++;
+              const tookMs = performance.now() - addedAt;
+              if (tookMs > RECORD_TTL_MS + REQUEST_TIMEOUT_MS) putLate.push(tookMs);
+            },
+            (error: unknown) => {
+              failures.push({ error, fromDeadlineMs: performance.now() - (addedAt + RECORD_TTL_MS) });
+            },
+          ),
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

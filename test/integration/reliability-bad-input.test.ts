@@ -14,7 +14,14 @@ const MIB = 1024 * 1024;
 /** Whether `promise` has settled before any I/O callback could run. */
 async function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
-  promise.then(() => { settled = true; }, () => { settled = true; });
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
   await new Promise((resolve) => setImmediate(resolve));
   return settled;
 }

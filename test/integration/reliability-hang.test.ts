@@ -53,7 +53,9 @@ describe('reliability: an endpoint that never answers', () => {
         }
         if (readyWhileFull === undefined && producer.outstandingRecords === MAX_OUTSTANDING) {
           let state: 'pending' | 'resolved' = 'pending';
-          void producer.ready().then(() => { state = 'resolved'; });
+          void producer.ready().then(() => {
+            state = 'resolved';
+          });
           await new Promise((resolve) => setTimeout(resolve, 200));
           // Still full (the first records expire only after recordTtl), so ready() must still wait.
           if (producer.outstandingRecords === MAX_OUTSTANDING) readyWhileFull = state;

@@ -42,10 +42,12 @@ describe('reliability: overload and faults', () => {
       for (let now = started; now < started + OFFER_SECONDS * 1000; now = performance.now()) {
         while (source.offeredBytes < (now - started) * bytesPerMs) {
           const addedAt = performance.now();
-          deliveries.push(producer.add(source.next()).then((result) => {
-            slowest = Math.max(slowest, performance.now() - addedAt);
-            return result;
-          }));
+          deliveries.push(
+            producer.add(source.next()).then((result) => {
+              slowest = Math.max(slowest, performance.now() - addedAt);
+              return result;
+            }),
+          );
         }
         if (!resetForced && now - started > (OFFER_SECONDS * 1000) / 2) {
           resetForced = true;

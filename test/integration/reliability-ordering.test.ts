@@ -28,7 +28,7 @@ const FAULTS: Faults = {
 };
 
 describe('reliability: strictOrdering under throttling and faults', () => {
-  it('reads every partition key\'s records back in the order they were added, none lost', async () => {
+  it("reads every partition key's records back in the order they were added, none lost", async () => {
     const local = await startLocalKinesis({
       streams: [{ name: STREAM, shards: SHARDS }],
       limits: { bytesPerSecond: BYTES_PER_SECOND },

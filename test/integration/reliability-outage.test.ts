@@ -24,9 +24,14 @@ interface Gateway {
   peakBytes: number;
 }
 
-describe('reliability: a 5 s outage in the middle of a run (an IoT gateway\'s link)', () => {
+describe("reliability: a 5 s outage in the middle of a run (an IoT gateway's link)", () => {
   it('holds records up to maxOutstandingRecords / maxOutstandingBytes, refuses beyond with BufferFullError naming the limit, delivers every held record after recovery', async () => {
-    const local = await startLocalKinesis({ streams: [{ name: 'gateway-records', shards: 2 }, { name: 'gateway-bytes', shards: 2 }] });
+    const local = await startLocalKinesis({
+      streams: [
+        { name: 'gateway-records', shards: 2 },
+        { name: 'gateway-bytes', shards: 2 },
+      ],
+    });
     const client = createKinesisClient(local.endpoint);
     try {
       const gateways: Gateway[] = [];
@@ -88,9 +93,13 @@ describe('reliability: a 5 s outage in the middle of a run (an IoT gateway\'s li
         const outcomes = settled[g] as Array<PromiseSettledResult<UserRecordResult>>;
         const delivered = outcomes.filter((outcome): outcome is PromiseFulfilledResult<UserRecordResult> => outcome.status === 'fulfilled');
         const otherFailures = outcomes.flatMap((outcome) =>
-          outcome.status === 'rejected' && !(outcome.reason instanceof BufferFullError) ? [String(outcome.reason)] : []);
+          outcome.status === 'rejected' && !(outcome.reason instanceof BufferFullError) ? [String(outcome.reason)] : [],
+        );
         const sawOutage = delivered.some((outcome) => outcome.value.attempts.some((attempt) => !attempt.success));
-        const check = checkReadBack(await readTaggedRecords(client, gateway.name), gateway.source.only((index) => !gateway.refused.has(index)));
+        const check = checkReadBack(
+          await readTaggedRecords(client, gateway.name),
+          gateway.source.only((index) => !gateway.refused.has(index)),
+        );
         const limit = gateway.name === 'gateway-records' ? 'maxOutstandingRecords' : 'maxOutstandingBytes';
         const max = gateway.name === 'gateway-records' ? 2000 : MIB;
         console.log(
@@ -128,7 +137,14 @@ describe('reliability: a 5 s outage in the middle of a run (an IoT gateway\'s li
 /** True when `promise` has settled before any I/O callback could run (rejected at once). */
 async function settlesBeforeIo(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
-  promise.then(() => { settled = true; }, () => { settled = true; });
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
   await new Promise((resolve) => setImmediate(resolve));
   return settled;
 }

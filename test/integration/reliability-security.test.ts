@@ -81,7 +81,9 @@ describe('reliability: security', () => {
     expectNoSecret(lines.join('\n'), 'the log');
 
     const metrics = await producer.metrics.metrics();
-    console.log(`security: ${succeeded} delivered, ${errors.length} errors checked, ${lines.length} log lines, metrics text ${metrics.length} characters`);
+    console.log(
+      `security: ${succeeded} delivered, ${errors.length} errors checked, ${lines.length} log lines, metrics text ${metrics.length} characters`,
+    );
     expect(metrics).toMatch(/kpl_user_records_put_total/);
     expect(metrics).toMatch(/error_code="(InternalFailure|ServiceUnavailable|ProvisionedThroughputExceededException)"/);
     expectNoSecret(metrics, 'the metrics');
@@ -126,13 +128,22 @@ describe('reliability: security', () => {
     expect(plain.requests).toBe(0);
 
     // No endpoint: the SDK's regional endpoint, over https.
-    const client = createProducerClient({ region: 'eu-west-1', credentials: CREDENTIALS, maxConnections: 1, requestTimeout: 1000, http2: false });
+    const client = createProducerClient({
+      region: 'eu-west-1',
+      credentials: CREDENTIALS,
+      maxConnections: 1,
+      requestTimeout: 1000,
+      http2: false,
+    });
     const seen: string[] = [];
-    client.middlewareStack.add(() => (args) => {
-      const request = args.request as { protocol?: string; hostname?: string };
-      seen.push(`${request.protocol ?? ''}//${request.hostname ?? ''}`);
-      return Promise.reject(new Error('stopped before sending'));
-    }, { step: 'finalizeRequest', name: 'stopBeforeSending' });
+    client.middlewareStack.add(
+      () => (args) => {
+        const request = args.request as { protocol?: string; hostname?: string };
+        seen.push(`${request.protocol ?? ''}//${request.hostname ?? ''}`);
+        return Promise.reject(new Error('stopped before sending'));
+      },
+      { step: 'finalizeRequest', name: 'stopBeforeSending' },
+    );
     await expect(client.send(new ListShardsCommand({ StreamName: 'secure' }))).rejects.toThrow('stopped before sending');
     client.destroy();
     expect(seen).toEqual(['https://kinesis.eu-west-1.amazonaws.com']);

@@ -21,7 +21,9 @@ function activeResources(): Record<string, number> {
 
 /** Handle types more numerous now than in `before`, e.g. ['Timeout'] for a timer left behind. */
 function extraResources(before: Record<string, number>): string[] {
-  return Object.entries(activeResources()).filter(([type, count]) => count > (before[type] ?? 0)).map(([type]) => type);
+  return Object.entries(activeResources())
+    .filter(([type, count]) => count > (before[type] ?? 0))
+    .map(([type]) => type);
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -94,16 +96,19 @@ async function expectSettledByClose(run: Awaited<ReturnType<typeof closeWhileStu
 describe('reliability: close()', () => {
   it('settles records waiting in a retry backoff, then leaves no timer or socket behind', async () => {
     const run = await closeWhileStuck('fail-every-record', { recordTtl: 3000, retry: { minDelayMs: 1000, maxDelayMs: 1000 } });
-    console.log(`close() with ${run.outstandingAtClose} records in backoff took ${run.closeMs.toFixed(0)} ms; active handles before ${JSON.stringify(run.before)}, after ${JSON.stringify(run.after)}`);
+    console.log(
+      `close() with ${run.outstandingAtClose} records in backoff took ${run.closeMs.toFixed(0)} ms; active handles before ${JSON.stringify(run.before)}, after ${JSON.stringify(run.after)}`,
+    );
 
     await expectSettledByClose(run, 'InternalFailure');
   });
 
   it('settles records in flight against an endpoint that never answers, then leaves no timer or socket behind', async () => {
     const run = await closeWhileStuck('hang', { recordTtl: 1500, requestTimeout: 500 });
-    console.log(`close() with ${run.outstandingAtClose} records in flight took ${run.closeMs.toFixed(0)} ms; active handles before ${JSON.stringify(run.before)}, after ${JSON.stringify(run.after)}`);
+    console.log(
+      `close() with ${run.outstandingAtClose} records in flight took ${run.closeMs.toFixed(0)} ms; active handles before ${JSON.stringify(run.before)}, after ${JSON.stringify(run.after)}`,
+    );
 
     await expectSettledByClose(run, 'RequestTimeout');
   });
 });
-

@@ -145,7 +145,11 @@ describe('Sender against scripted servers', () => {
     }));
     const client = createKinesisClient({ ...CLIENT_OPTIONS, endpoint: server.endpoint });
     try {
-      const outcome = await new Sender(client, { streamName: 's' }, SENDER_OPTIONS).send([record('a', '1'), record('b', '2'), record('c', '3')]);
+      const outcome = await new Sender(client, { streamName: 's' }, SENDER_OPTIONS).send([
+        record('a', '1'),
+        record('b', '2'),
+        record('c', '3'),
+      ]);
       expect(outcome).toMatchObject({
         kind: 'sent',
         records: [

@@ -9,13 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKinesisClient } from '../../src/pipeline/kinesis-client.js';
-import {
-  listOpenShards,
-  ShardMap,
-  ShardMapTracker,
-  ShardMapTrackerClosedError,
-  type ShardRange,
-} from '../../src/pipeline/shard-map.js';
+import { listOpenShards, ShardMap, ShardMapTracker, ShardMapTrackerClosedError, type ShardRange } from '../../src/pipeline/shard-map.js';
 import {
   createKinesisClient as createAdminClient,
   createStream,
@@ -55,7 +49,11 @@ function recordListShardsInputs(client: KinesisClient): ListShardsCommandInput[]
  * A real HTTP server in front of kinesalite whose first `failures` requests get a Kinesis error
  * answer, as a throttled or failing service would send; later requests are passed through.
  */
-async function startFlakyFront(target: string, failures: number, errorType: string): Promise<{ endpoint: string; requests: () => number; close: () => Promise<void> }> {
+async function startFlakyFront(
+  target: string,
+  failures: number,
+  errorType: string,
+): Promise<{ endpoint: string; requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
   const targetUrl = new URL(target);
   const server = http.createServer((request, response) => {
@@ -110,7 +108,13 @@ describe('listOpenShards and ShardMapTracker on kinesalite', () => {
     const shards = await listOpenShards(client, { streamName });
     const all = await listAllShards(admin, streamName);
     expect(sortById(shards)).toEqual(
-      sortById(all.map((s) => ({ shardId: s.ShardId!, startingHashKey: s.HashKeyRange!.StartingHashKey!, endingHashKey: s.HashKeyRange!.EndingHashKey! }))),
+      sortById(
+        all.map((s) => ({
+          shardId: s.ShardId!,
+          startingHashKey: s.HashKeyRange!.StartingHashKey!,
+          endingHashKey: s.HashKeyRange!.EndingHashKey!,
+        })),
+      ),
     );
     const map = ShardMap.fromShards(shards);
     for (const key of [0n, 1n << 126n, (1n << 127n) + 17n, MAX]) {
@@ -178,7 +182,11 @@ describe('listOpenShards and ShardMapTracker on kinesalite', () => {
 
   it('rejects at once, with the SDK error and its code, when the stream does not exist', async () => {
     const observed = createKinesisClient({ ...CLIENT_OPTIONS, endpoint });
-    const tracker = new ShardMapTracker(observed, { streamName: uniqueStreamName('sm-missing') }, { minDelayMs: 60_000, maxDelayMs: 60_000 });
+    const tracker = new ShardMapTracker(
+      observed,
+      { streamName: uniqueStreamName('sm-missing') },
+      { minDelayMs: 60_000, maxDelayMs: 60_000 },
+    );
     try {
       const inputs = recordListShardsInputs(observed);
       const error = await tracker.refresh().catch((e: unknown) => e);

@@ -31,7 +31,7 @@ describe('a 30-minute outage with a spool', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('holds 1.8 million records on disk with flat memory, then drains at the shards\' limits', async () => {
+  it("holds 1.8 million records on disk with flat memory, then drains at the shards' limits", async () => {
     await kinesis.setOutage(true);
     const producer = new KinesisProducer({
       streamName: 'gateway',
@@ -63,7 +63,9 @@ describe('a 30-minute outage with a spool', () => {
     const first = settled[0] as MemorySnapshot;
     const growth = Math.max(...settled.map((sample) => sample.rss)) - first.rss;
     const heapGrowth = Math.max(...settled.map((sample) => sample.heapUsed)) - first.heapUsed;
-    console.log(`outage: ${megabytes(stats?.bytes ?? 0)} on disk; RSS ${megabytes(first.rss)} at minute 5, at most ${megabytes(first.rss + growth)} after; heap ${megabytes(first.heapUsed)} +${megabytes(heapGrowth)}`);
+    console.log(
+      `outage: ${megabytes(stats?.bytes ?? 0)} on disk; RSS ${megabytes(first.rss)} at minute 5, at most ${megabytes(first.rss + growth)} after; heap ${megabytes(first.heapUsed)} +${megabytes(heapGrowth)}`,
+    );
     expect(heapGrowth).toBeLessThan(20_000_000);
     expect(growth).toBeLessThan(60_000_000);
 
@@ -75,7 +77,9 @@ describe('a 30-minute outage with a spool', () => {
     const { acceptedBytes, acceptedRecords } = kinesis.stats();
     const limit = SHARDS * BYTES_PER_SHARD_PER_SECOND;
     const rate = acceptedBytes / (measureMs / 1000);
-    console.log(`drain: ${megabytes(rate)}/s of the shards' ${megabytes(limit)}/s, ${acceptedRecords} Kinesis records; ${producer.spoolStats?.delivered} user records delivered`);
+    console.log(
+      `drain: ${megabytes(rate)}/s of the shards' ${megabytes(limit)}/s, ${acceptedRecords} Kinesis records; ${producer.spoolStats?.delivered} user records delivered`,
+    );
     expect(rate).toBeGreaterThan(0.75 * limit);
     await producer.close();
   }, 400_000);

@@ -36,22 +36,34 @@ async function denyingKinesis(): Promise<{ endpoint: string; requests: () => num
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
 }
 
 describe('StreamLimitsTracker', () => {
   it('reads MaxRecordSizeInKiB, the stream mode and status from LocalKinesis', async () => {
-    const local = await startLocalKinesis({ streams: [{ name: 'plain', shards: 1 }, { name: 'large', shards: 1, maxRecordSizeInKiB: 10_240 }] });
+    const local = await startLocalKinesis({
+      streams: [
+        { name: 'plain', shards: 1 },
+        { name: 'large', shards: 1, maxRecordSizeInKiB: 10_240 },
+      ],
+    });
     const kinesis = client(local.endpoint);
     const plain = new StreamLimitsTracker(kinesis, { streamName: 'plain' });
     expect(plain.current).toMatchObject({ maxRecordBytes: MiB, source: 'default' });
     expect(plain.known).toBe(false);
     expect(await plain.refresh()).toEqual({
-      maxRecordBytes: MiB, source: 'stream', streamMode: 'PROVISIONED', streamStatus: 'ACTIVE', description: 'MaxRecordSizeInKiB 1,024 of stream plain',
+      maxRecordBytes: MiB,
+      source: 'stream',
+      streamMode: 'PROVISIONED',
+      streamStatus: 'ACTIVE',
+      description: 'MaxRecordSizeInKiB 1,024 of stream plain',
     });
     expect(plain.known).toBe(true);
     const large = new StreamLimitsTracker(kinesis, { streamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/large' });
@@ -70,7 +82,7 @@ describe('StreamLimitsTracker', () => {
     expect(limits).toMatchObject({ maxRecordBytes: MiB, source: 'stream', streamStatus: 'ACTIVE' });
   });
 
-  it('reads kinesis-local\'s summary', async () => {
+  it("reads kinesis-local's summary", async () => {
     const server = await startKinesisLocal();
     onTestFinished(() => server.stop());
     const kinesis = client(server.endpoint);

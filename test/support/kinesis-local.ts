@@ -163,7 +163,6 @@ async function answersListStreams(endpoint: string): Promise<boolean> {
   }
 }
 
-
 /** The server and clients {@link useKinesisLocal} keeps for one describe block. */
 export interface KinesisLocalSuite {
   readonly server: KinesisLocal;

@@ -25,17 +25,12 @@ const MAX_PAGES_PER_SHARD = 10_000;
  */
 export async function readAllRecords(client: KinesisClient, streamName: string): Promise<StoredRecord[]> {
   const shards = await listAllShards(client, streamName);
-  const perShard = await Promise.all(
-    shards.map((shard) => readShard(client, streamName, shard.ShardId ?? '')),
-  );
+  const perShard = await Promise.all(shards.map((shard) => readShard(client, streamName, shard.ShardId ?? '')));
   return perShard.flat();
 }
 
 /** {@link readAllRecords}, as a map from shard ID to that shard's records in sequence order. */
-export async function readRecordsByShard(
-  client: KinesisClient,
-  streamName: string,
-): Promise<Map<string, StoredRecord[]>> {
+export async function readRecordsByShard(client: KinesisClient, streamName: string): Promise<Map<string, StoredRecord[]>> {
   const byShard = new Map<string, StoredRecord[]>();
   for (const shard of await listAllShards(client, streamName)) byShard.set(shard.ShardId ?? '', []);
   for (const record of await readAllRecords(client, streamName)) byShard.get(record.shardId)?.push(record);
@@ -103,7 +98,13 @@ export async function readAsKcl(client: KinesisClient, streamName: string): Prom
     const aggregated = isAggregate(stored.data);
     const [start, end] = ranges.get(stored.shardId) ?? [-1n, -1n];
     for (const user of deaggregate(stored)) {
-      const record = { shardId: stored.shardId, sequenceNumber: stored.sequenceNumber, subSequenceNumber: user.subSequenceNumber, partitionKey: user.partitionKey, data: user.data };
+      const record = {
+        shardId: stored.shardId,
+        sequenceNumber: stored.sequenceNumber,
+        subSequenceNumber: user.subSequenceNumber,
+        partitionKey: user.partitionKey,
+        data: user.data,
+      };
       const hashKey = referenceHashKey(user.partitionKey, user.explicitHashKey);
       if (!aggregated || (start <= hashKey && hashKey <= end)) records.push(record);
       else skipped.push(record);
@@ -113,6 +114,9 @@ export async function readAsKcl(client: KinesisClient, streamName: string): Prom
 }
 
 function isAggregate(data: Uint8Array): boolean {
-  return data.length > 4 && ((data[0] === 0xf3 && data[1] === 0x89 && data[2] === 0x9a && data[3] === 0xc2) ||
-    (data[0] === 0xf5 && data[1] === 0x4c && data[2] === 0x5a && data[3] === 0x34));
+  return (
+    data.length > 4 &&
+    ((data[0] === 0xf3 && data[1] === 0x89 && data[2] === 0x9a && data[3] === 0xc2) ||
+      (data[0] === 0xf5 && data[1] === 0x4c && data[2] === 0x5a && data[3] === 0x34))
+  );
 }

@@ -21,7 +21,7 @@ export function mixedPartitionKey(random: () => number, index: number): string {
     while (key.length < 12) key += UNICODE_PIECES[Math.floor(random() * UNICODE_PIECES.length)];
     return key;
   }
-  if (kind === 3) return (`k${index}-`.repeat(60)).slice(0, 256);
+  if (kind === 3) return `k${index}-`.repeat(60).slice(0, 256);
   if (kind === 4) return `shared-${Math.floor(random() * 20)}`;
   return `${index}`;
 }

@@ -65,7 +65,9 @@ export async function startScriptedKinesis(
   let idleWaiters: Array<() => void> = [];
   const server = http.createServer((request, response) => {
     requests++;
-    const target = String(request.headers['x-amz-target'] ?? '').split('.').pop();
+    const target = String(request.headers['x-amz-target'] ?? '')
+      .split('.')
+      .pop();
     // Only a failing PutRecords needs its body (to answer each record); a hanging one is dropped unread.
     const keep = target !== 'PutRecords' || script === 'fail-every-record';
     const chunks: Buffer[] = [];
@@ -79,7 +81,10 @@ export async function startScriptedKinesis(
         putRecordsRequests++;
         putRecords(request, response, chunks);
       } else {
-        answer(response, 400, { __type: 'UnknownOperationException', message: `${target ?? 'no operation'} is not scripted for ${streamName}` });
+        answer(response, 400, {
+          __type: 'UnknownOperationException',
+          message: `${target ?? 'no operation'} is not scripted for ${streamName}`,
+        });
       }
     });
   });

@@ -52,9 +52,7 @@ export async function listAllShards(client: KinesisClient, streamName: string): 
   const shards: Shard[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(
-      new ListShardsCommand(nextToken === undefined ? { StreamName: streamName } : { NextToken: nextToken }),
-    );
+    const page = await client.send(new ListShardsCommand(nextToken === undefined ? { StreamName: streamName } : { NextToken: nextToken }));
     shards.push(...(page.Shards ?? []));
     nextToken = page.NextToken;
   } while (nextToken !== undefined);

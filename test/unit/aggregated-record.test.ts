@@ -77,7 +77,10 @@ const partitionKeyArbitrary = fc.oneof(
   fc.nat().map(String),
 );
 const explicitHashKeyArbitrary = fc.option(
-  fc.oneof(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map(String), fc.constantFrom('0', '1', '01', '340282366920938463463374607431768211455')),
+  fc.oneof(
+    fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map(String),
+    fc.constantFrom('0', '1', '01', '340282366920938463463374607431768211455'),
+  ),
   { nil: undefined, freq: 2 },
 );
 const recordArbitrary = fc.record({
@@ -119,12 +122,18 @@ describe('encodeAggregatedRecord / decodeAggregatedRecord', () => {
 
   it('round-trips data near 1 MiB', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(partitionKeyArbitrary, fc.integer({ min: MAX_RECORD_BYTES - 1024, max: MAX_RECORD_BYTES })), { minLength: 1, maxLength: 3 }), (specs) => {
-        const records = specs.map(([partitionKey, size], i) => ({ partitionKey, data: new Uint8Array(size).fill(i + 1) }));
-        const aggregate = encodeAggregatedRecord(records);
-        expect(normalise(decodeWithOurs(aggregate))).toEqual(normalise(records));
-        expect(normalise(decodeWithProtobufjs(aggregate))).toEqual(normalise(records));
-      }),
+      fc.property(
+        fc.array(fc.tuple(partitionKeyArbitrary, fc.integer({ min: MAX_RECORD_BYTES - 1024, max: MAX_RECORD_BYTES })), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        (specs) => {
+          const records = specs.map(([partitionKey, size], i) => ({ partitionKey, data: new Uint8Array(size).fill(i + 1) }));
+          const aggregate = encodeAggregatedRecord(records);
+          expect(normalise(decodeWithOurs(aggregate))).toEqual(normalise(records));
+          expect(normalise(decodeWithProtobufjs(aggregate))).toEqual(normalise(records));
+        },
+      ),
       { numRuns: 3 },
     );
   });
@@ -166,7 +175,7 @@ describe('AggregateBuilder', () => {
     expect(builder.size).toBe(0);
   });
 
-  it('sends a plain record\'s explicit hash key in the canonical form PutRecords requires', () => {
+  it("sends a plain record's explicit hash key in the canonical form PutRecords requires", () => {
     const builder = new AggregateBuilder();
     builder.tryAdd('k', '007', bytes('x'), 100);
     expect(builder.finish(Uint32Array.of(0, 0, 0, 7), 0).explicitHashKey).toBe('7');
@@ -242,7 +251,8 @@ describe('AggregateBuilder', () => {
 
   it('compresses with LZ4 under its own magic when that is smaller, else writes the KPL format', () => {
     const builder = new AggregateBuilder({ compression: 'lz4' });
-    const json = (i: number): Uint8Array => bytes(JSON.stringify({ device: `sensor-${i % 10}`, temperature: 21.5, humidity: 40, ts: 1700000000000 + i }));
+    const json = (i: number): Uint8Array =>
+      bytes(JSON.stringify({ device: `sensor-${i % 10}`, temperature: 21.5, humidity: 40, ts: 1700000000000 + i }));
     const records = Array.from({ length: 100 }, (_, i) => ({ partitionKey: `device-${i}`, data: json(i) }));
     for (const r of records) builder.tryAdd(r.partitionKey, undefined, r.data, 51200);
     const size = builder.size;
@@ -251,7 +261,10 @@ describe('AggregateBuilder', () => {
     expect(compressed.data.length + 1).toBeLessThan(size);
     expect(normalise(decodeWithOurs(compressed.data))).toEqual(normalise(records));
 
-    const random = Array.from({ length: 3 }, (_, i) => ({ partitionKey: `r${i}`, data: Uint8Array.from(createHash('sha512').update(String(i)).digest()) }));
+    const random = Array.from({ length: 3 }, (_, i) => ({
+      partitionKey: `r${i}`,
+      data: Uint8Array.from(createHash('sha512').update(String(i)).digest()),
+    }));
     for (const r of random) builder.tryAdd(r.partitionKey, undefined, r.data, 51200);
     const incompressible = builder.finish(hashKey, 0);
     expect([...incompressible.data.subarray(0, 4)]).toEqual([...KPL_MAGIC]);

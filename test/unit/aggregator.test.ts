@@ -17,7 +17,10 @@ function hashKeyOf(item: AggregatedItem, out: Uint32Array, offset: number): void
 
 function setup(options: Partial<{ maxCount: number; maxSize: number; lingerMs: number }> = {}) {
   const closed: Array<ClosedAggregate<Item>> = [];
-  const aggregator = new Aggregator<Item>({ maxCount: 1000, maxSize: 51200, lingerMs: 100, compression: 'none', hashKeyOf, ...options }, (a) => closed.push(a));
+  const aggregator = new Aggregator<Item>(
+    { maxCount: 1000, maxSize: 51200, lingerMs: 100, compression: 'none', hashKeyOf, ...options },
+    (a) => closed.push(a),
+  );
   const addItem = (shard: number, item: Item, now = 0, expiresAt = now + 30_000): void => {
     hashKeyOf(item, hashKey, 0);
     aggregator.add(shard, item, hashKey, 0, now, expiresAt);
@@ -45,7 +48,10 @@ describe('Aggregator', () => {
     addItem(0, item(3), 2, 9_000);
     addItem(1, item(4), 3, 7_000);
     aggregator.closeAll();
-    expect(closed.map((aggregate) => [aggregate.shard, aggregate.expiresAt])).toEqual([[0, 3_000], [1, 7_000]]);
+    expect(closed.map((aggregate) => [aggregate.shard, aggregate.expiresAt])).toEqual([
+      [0, 3_000],
+      [1, 7_000],
+    ]);
   });
 
   it('keeps one open aggregate per shard and never mixes shards', () => {
@@ -105,13 +111,18 @@ describe('Aggregator', () => {
     expect(closed).toHaveLength(0);
   });
 
-  it('sends a multi-record aggregate with the first record\'s hash key, so it lands on the predicted shard', () => {
+  it("sends a multi-record aggregate with the first record's hash key, so it lands on the predicted shard", () => {
     const { aggregator, closed, add } = setup();
     add(0, 1);
     add(0, 2);
     aggregator.closeAll();
     hashPartitionKey('key-1', hashKey, 0);
-    const expected = ((BigInt(hashKey[0] as number) << 96n) | (BigInt(hashKey[1] as number) << 64n) | (BigInt(hashKey[2] as number) << 32n) | BigInt(hashKey[3] as number)).toString();
+    const expected = (
+      (BigInt(hashKey[0] as number) << 96n) |
+      (BigInt(hashKey[1] as number) << 64n) |
+      (BigInt(hashKey[2] as number) << 32n) |
+      BigInt(hashKey[3] as number)
+    ).toString();
     expect(closed[0]?.record.explicitHashKey).toBe(expected);
   });
 
@@ -130,7 +141,8 @@ describe('Aggregator', () => {
     const { aggregator, closed, addItem } = setup({ maxSize: 600, lingerMs: 100 });
     const data = new Uint8Array(10);
     // 40 characters, 80 bytes in UTF-8: the estimate counts half of each key.
-    for (let i = 0; i < 12; i++) addItem(0, { id: i, partitionKey: `${'é'.repeat(38)}${String(i).padStart(2, '0')}`, explicitHashKey: undefined, data }, i);
+    for (let i = 0; i < 12; i++)
+      addItem(0, { id: i, partitionKey: `${'é'.repeat(38)}${String(i).padStart(2, '0')}`, explicitHashKey: undefined, data }, i);
     expect(closed.length).toBeGreaterThan(0);
     aggregator.closeDue(99);
     const beforeDeadline = closed.length;
@@ -160,10 +172,20 @@ describe('Aggregator', () => {
     fc.assert(
       fc.property(fc.array(record, { maxLength: 300 }), fc.integer({ min: 120, max: 4000 }), (records, maxSize) => {
         const { aggregator, closed, addItem } = setup({ maxSize });
-        records.forEach((r, id) => addItem(r.shard, { id, partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: new Uint8Array(r.bytes).fill(id & 0xff) }));
+        records.forEach((r, id) =>
+          addItem(r.shard, {
+            id,
+            partitionKey: r.partitionKey,
+            explicitHashKey: r.explicitHashKey,
+            data: new Uint8Array(r.bytes).fill(id & 0xff),
+          }),
+        );
         aggregator.closeAll();
         for (let shard = 0; shard <= 63; shard++) {
-          const expected = records.map((r, id) => ({ ...r, id })).filter((r) => r.shard === shard).map((r) => r.id);
+          const expected = records
+            .map((r, id) => ({ ...r, id }))
+            .filter((r) => r.shard === shard)
+            .map((r) => r.id);
           expect(closed.filter((c) => c.shard === shard).flatMap((c) => ids(c.items))).toEqual(expected);
         }
         for (const aggregate of closed) {

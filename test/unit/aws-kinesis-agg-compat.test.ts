@@ -82,21 +82,32 @@ function aggDeaggregate(record: { partitionKey: string; data: Buffer | string; s
   return result!;
 }
 
-const hex = (data: Uint8Array | string): string => (typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data)).toString('hex');
+const hex = (data: Uint8Array | string): string =>
+  (typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data)).toString('hex');
 
 /** Canonical array indices: the keys Object.keys() moves to the front. */
 const isArrayIndex = (key: string): boolean => /^(0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
 
 const hashKey = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map(String), fc.constantFrom('0', '1', '10', '007'));
-const anyKey = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), fc.constantFrom('1', '01', '10', '2', '0', 'a'));
+const anyKey = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 30 }),
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }),
+  fc.constantFrom('1', '01', '10', '2', '0', 'a'),
+);
 const recordsArbitrary = (key: fc.Arbitrary<string>, explicitHashKey: fc.Arbitrary<string> = hashKey) =>
   fc.array(
-    fc.record({ partitionKey: key, explicitHashKey: fc.option(explicitHashKey, { nil: undefined }), data: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)) }),
+    fc.record({
+      partitionKey: key,
+      explicitHashKey: fc.option(explicitHashKey, { nil: undefined }),
+      data: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+    }),
     { minLength: 1, maxLength: 30 },
   );
 /** Without explicit hash keys set to undefined: aws-kinesis-agg tests `record.explicitHashKey` for truthiness only. */
 const withoutUndefined = (records: Array<{ partitionKey: string; explicitHashKey: string | undefined; data: Buffer }>): AggInputRecord[] =>
-  records.map(({ partitionKey, explicitHashKey, data }) => (explicitHashKey === undefined ? { partitionKey, data } : { partitionKey, explicitHashKey, data }));
+  records.map(({ partitionKey, explicitHashKey, data }) =>
+    explicitHashKey === undefined ? { partitionKey, data } : { partitionKey, explicitHashKey, data },
+  );
 
 describe('aws-kinesis-agg reads our aggregates', () => {
   it('recovers every record, in order, with checksums verified', () => {
@@ -133,7 +144,10 @@ describe('aws-kinesis-agg reads our aggregates', () => {
   });
 
   it('passes our LZ4 aggregates through as plain data instead of misreading them', () => {
-    const records = Array.from({ length: 50 }, (_, i) => ({ partitionKey: `k${i % 3}`, data: Buffer.from(JSON.stringify({ i, reading: 'the same text again and again' })) }));
+    const records = Array.from({ length: 50 }, (_, i) => ({
+      partitionKey: `k${i % 3}`,
+      data: Buffer.from(JSON.stringify({ i, reading: 'the same text again and again' })),
+    }));
     const data = Buffer.from(encodeAggregatedRecord(records, { compression: 'lz4' }));
     expect([...data.subarray(0, 4)]).toEqual([...LZ4_AGGREGATE_MAGIC]);
     const theirs = aggDeaggregate({ partitionKey: 'a', data });
@@ -146,14 +160,20 @@ describe('we read aws-kinesis-agg aggregates', () => {
   it('recovers every record, in order, with the explicit hash keys it holds', async () => {
     const safeKey = anyKey.filter((key) => !isArrayIndex(key) && key !== '__proto__');
     await fc.assert(
-      fc.asyncProperty(recordsArbitrary(safeKey, hashKey.filter((key) => !isArrayIndex(key))), async (records) => {
-        const encoded = await aggAggregate(withoutUndefined(records));
-        expect(encoded).toHaveLength(1);
-        const ours = deaggregate({ partitionKey: encoded[0]!.partitionKey, data: encoded[0]!.data, sequenceNumber: '7' });
-        expect(ours.map((r) => [r.partitionKey, r.explicitHashKey, hex(r.data), r.sequenceNumber, r.subSequenceNumber])).toEqual(
-          records.map((r, i) => [r.partitionKey, r.explicitHashKey, hex(r.data), '7', i]),
-        );
-      }),
+      fc.asyncProperty(
+        recordsArbitrary(
+          safeKey,
+          hashKey.filter((key) => !isArrayIndex(key)),
+        ),
+        async (records) => {
+          const encoded = await aggAggregate(withoutUndefined(records));
+          expect(encoded).toHaveLength(1);
+          const ours = deaggregate({ partitionKey: encoded[0]!.partitionKey, data: encoded[0]!.data, sequenceNumber: '7' });
+          expect(ours.map((r) => [r.partitionKey, r.explicitHashKey, hex(r.data), r.sequenceNumber, r.subSequenceNumber])).toEqual(
+            records.map((r, i) => [r.partitionKey, r.explicitHashKey, hex(r.data), '7', i]),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -191,13 +211,15 @@ describe('aws-kinesis-agg bugs (pinned; a fixed version fails here)', () => {
       { partitionKey: 'p', explicitHashKey: '9', data: Buffer.from('for 9') },
       { partitionKey: 'p', explicitHashKey: '3', data: Buffer.from('for 3') },
     ]);
-    expect(deaggregate({ partitionKey: 'a', data: hashKeys!.data }).map((r) => [r.explicitHashKey, Buffer.from(r.data).toString()])).toEqual([
+    expect(
+      deaggregate({ partitionKey: 'a', data: hashKeys!.data }).map((r) => [r.explicitHashKey, Buffer.from(r.data).toString()]),
+    ).toEqual([
       ['3', 'for 9'],
       ['9', 'for 3'],
     ]);
   });
 
-  it('2. its aggregate takes the Kinesis record\'s explicit hash key from the first record only', async () => {
+  it("2. its aggregate takes the Kinesis record's explicit hash key from the first record only", async () => {
     const [firstWithout] = await aggAggregate([
       { partitionKey: 'a', data: Buffer.from('1') },
       { partitionKey: 'b', explicitHashKey: '123', data: Buffer.from('2') },
@@ -226,7 +248,7 @@ describe('aws-kinesis-agg bugs (pinned; a fixed version fails here)', () => {
     expect(builder.size).toBe(encodeAggregatedRecord([record, record]).length + 1);
   });
 
-  it('4. its deaggregate gives records without an explicit hash key the table\'s first one', () => {
+  it("4. its deaggregate gives records without an explicit hash key the table's first one", () => {
     const data = Buffer.from(
       encodeAggregatedRecord([
         { partitionKey: 'a', data: Buffer.from('1') },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { measureInherentCosts } from '../../bench/support/inherent-costs.js';
 import { PromiseFloor } from '../../bench/support/promise-floor.js';
 
-describe('the pipeline bench\'s floor and ceiling', () => {
+describe("the pipeline bench's floor and ceiling", () => {
   it('PromiseFloor settles each promise once the window has moved past it, and everything on flush', async () => {
     const floor = new PromiseFloor(10, 4);
     const settled: number[] = [];

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type Batch, Collector } from '../../src/pipeline/collector.js';
 
-interface Entry { size: number; oldestAt: number; expiresAt: number; id: number }
+interface Entry {
+  size: number;
+  oldestAt: number;
+  expiresAt: number;
+  id: number;
+}
 
 function setup(maxCount = 500, maxSize = 5 * 1024 * 1024, lingerMs = 100) {
   const batches: Array<Batch<Entry>> = [];
@@ -23,7 +28,10 @@ describe('Collector', () => {
   it('emits a batch when it is full by count', () => {
     const { collector, batches } = setup(3);
     for (let id = 0; id < 7; id++) collector.add({ expiresAt: Infinity, size: 10, oldestAt: 0, id });
-    expect(batches.map((b) => b.entries.map((e) => e.id))).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(batches.map((b) => b.entries.map((e) => e.id))).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     expect(collector.count).toBe(1);
   });
 

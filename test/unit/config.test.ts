@@ -16,10 +16,24 @@ describe('resolveConfig', () => {
   it('applies the KPL defaults', () => {
     const config = resolveConfig({ streamName: 's', region: 'eu-west-1' });
     expect(config).toMatchObject({
-      stream: { streamName: 's' }, region: 'eu-west-1', aggregationEnabled: true, aggregationMaxCount: 4294967295,
-      aggregationMaxSize: 51200, collectionMaxCount: 500, collectionMaxSize: 5242880, recordMaxBufferedTime: 100,
-      recordTtl: 30000, maxConnections: 24, requestTimeout: 6000, rateLimit: 150, failIfThrottled: false,
-      compression: 'none', strictOrdering: false, http2: false, metricsLevel: 'detailed', metricsGranularity: 'shard',
+      stream: { streamName: 's' },
+      region: 'eu-west-1',
+      aggregationEnabled: true,
+      aggregationMaxCount: 4294967295,
+      aggregationMaxSize: 51200,
+      collectionMaxCount: 500,
+      collectionMaxSize: 5242880,
+      recordMaxBufferedTime: 100,
+      recordTtl: 30000,
+      maxConnections: 24,
+      requestTimeout: 6000,
+      rateLimit: 150,
+      failIfThrottled: false,
+      compression: 'none',
+      strictOrdering: false,
+      http2: false,
+      metricsLevel: 'detailed',
+      metricsGranularity: 'shard',
       retry: { minDelayMs: 100, maxDelayMs: 5000 },
     });
   });
@@ -35,18 +49,19 @@ describe('resolveConfig', () => {
     expect(rejection({ streamName: 's', retry: { minDelay: 1 } }).message).toContain('did you mean retry.minDelayMs?');
   });
 
-  it.each(Object.entries(CONFIG_RULES).filter(([, rule]) => rule.kind === 'number' || rule.kind === 'optionalNumber') as Array<[string, { min: number; max: number }]>)(
-    'rejects %s outside its range, naming the limit',
-    (field, rule) => {
-      const below = rejection({ streamName: 's', [field]: rule.min - 1 });
-      expect(below.field).toBe(field);
-      expect(below.limit).toBe(rule.min);
-      expect(below.message).toContain(rule.min.toLocaleString('en-US'));
-      if (rule.max < Number.MAX_SAFE_INTEGER) expect(rejection({ streamName: 's', [field]: rule.max + 1 }).limit).toBe(rule.max);
-      expect(rejection({ streamName: 's', [field]: 1.5 }).field).toBe(field);
-      expect(rejection({ streamName: 's', [field]: '10' }).field).toBe(field);
-    },
-  );
+  it.each(
+    Object.entries(CONFIG_RULES).filter(([, rule]) => rule.kind === 'number' || rule.kind === 'optionalNumber') as Array<
+      [string, { min: number; max: number }]
+    >,
+  )('rejects %s outside its range, naming the limit', (field, rule) => {
+    const below = rejection({ streamName: 's', [field]: rule.min - 1 });
+    expect(below.field).toBe(field);
+    expect(below.limit).toBe(rule.min);
+    expect(below.message).toContain(rule.min.toLocaleString('en-US'));
+    if (rule.max < Number.MAX_SAFE_INTEGER) expect(rejection({ streamName: 's', [field]: rule.max + 1 }).limit).toBe(rule.max);
+    expect(rejection({ streamName: 's', [field]: 1.5 }).field).toBe(field);
+    expect(rejection({ streamName: 's', [field]: '10' }).field).toBe(field);
+  });
 
   it('leaves maxRecordSize unset unless given, and adaptiveRateLimit on', () => {
     const config = resolveConfig({ streamName: 's' });

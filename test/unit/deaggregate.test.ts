@@ -67,10 +67,15 @@ describe('deaggregate', () => {
   });
 
   it('reads LZ4 aggregates', () => {
-    const records = Array.from({ length: 50 }, (_, i) => ({ partitionKey: `device-${i % 5}`, data: bytes(JSON.stringify({ i, temperature: 20 + (i % 3) })) }));
+    const records = Array.from({ length: 50 }, (_, i) => ({
+      partitionKey: `device-${i % 5}`,
+      data: bytes(JSON.stringify({ i, temperature: 20 + (i % 3) })),
+    }));
     const aggregate = encodeAggregatedRecord(records, { compression: 'lz4' });
     expect([...aggregate.subarray(0, 4)]).toEqual([...LZ4_AGGREGATE_MAGIC]);
-    expect(deaggregate({ data: aggregate, partitionKey: 'a' }).map((r) => [r.partitionKey, text(r.data)])).toEqual(records.map((r) => [r.partitionKey, text(r.data)]));
+    expect(deaggregate({ data: aggregate, partitionKey: 'a' }).map((r) => [r.partitionKey, text(r.data)])).toEqual(
+      records.map((r) => [r.partitionKey, text(r.data)]),
+    );
   });
 
   it('returns an aggregate with no records as no records, as the KCL does', () => {
@@ -78,9 +83,36 @@ describe('deaggregate', () => {
   });
 
   it('skips unknown fields and tags, and accepts tables after the records', () => {
-    const records = protobufOf({ records: [{ partitionKeyIndex: 1, data: bytes('d0'), tags: [{ key: 't', value: 'v' }] }, { partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: bytes('d1') }] });
+    const records = protobufOf({
+      records: [
+        { partitionKeyIndex: 1, data: bytes('d0'), tags: [{ key: 't', value: 'v' }] },
+        { partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: bytes('d1') },
+      ],
+    });
     const tables = protobufOf({ partitionKeyTable: ['p0', 'p1'], explicitHashKeyTable: ['5'] });
-    const unknownField = Uint8Array.of((9 << 3) | 0, 0x96, 0x01, (10 << 3) | 2, 2, 0xff, 0xff, (11 << 3) | 5, 1, 2, 3, 4, (12 << 3) | 1, 1, 2, 3, 4, 5, 6, 7, 8);
+    const unknownField = Uint8Array.of(
+      (9 << 3) | 0,
+      0x96,
+      0x01,
+      (10 << 3) | 2,
+      2,
+      0xff,
+      0xff,
+      (11 << 3) | 5,
+      1,
+      2,
+      3,
+      4,
+      (12 << 3) | 1,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+    );
     const result = deaggregate({ data: framed(Buffer.concat([records, unknownField, tables])), partitionKey: 'a' });
     expect(result.map((r) => [r.partitionKey, r.explicitHashKey, text(r.data)])).toEqual([
       ['p1', undefined, 'd0'],
@@ -91,7 +123,11 @@ describe('deaggregate', () => {
   it('decodes table keys alike whether the stretch they lie in is all ASCII or not, and wherever the tables lie', () => {
     // Keys are cut from one decode of the table when all its bytes are ASCII: the cut must equal
     // decoding each key alone, also when records (ASCII or not) lie between the table fields.
-    const key = fc.oneof(fc.string({ unit: fc.constantFrom('a', 'Z', '-', '0'), minLength: 0, maxLength: 40 }), fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 140 }));
+    const key = fc.oneof(
+      fc.string({ unit: fc.constantFrom('a', 'Z', '-', '0'), minLength: 0, maxLength: 40 }),
+      fc.string({ maxLength: 20 }),
+      fc.string({ unit: 'binary', maxLength: 140 }),
+    );
     const invalidUtf8 = fc.constantFrom(Uint8Array.of(0xff), Uint8Array.of(0x61, 0xc3), Uint8Array.of(0xe2, 0x82, 0x61));
     const field = fc.oneof(
       fc.record({ partitionKey: key }),
@@ -137,8 +173,14 @@ describe('deaggregate', () => {
       ['only the magic', KPL_MAGIC],
       ['a magic and a checksum of nothing: too short', good.subarray(0, 19)],
       ['a truncated protobuf', framed(protobufBody.subarray(0, protobufBody.length - 2))],
-      ['a partition key index out of range', framed(protobufOf({ partitionKeyTable: ['k'], records: [{ partitionKeyIndex: 1, data: bytes('x') }] }))],
-      ['an explicit hash key index out of range', framed(protobufOf({ partitionKeyTable: ['k'], records: [{ partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: bytes('x') }] }))],
+      [
+        'a partition key index out of range',
+        framed(protobufOf({ partitionKeyTable: ['k'], records: [{ partitionKeyIndex: 1, data: bytes('x') }] })),
+      ],
+      [
+        'an explicit hash key index out of range',
+        framed(protobufOf({ partitionKeyTable: ['k'], records: [{ partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: bytes('x') }] })),
+      ],
       ['a record without data', framed(Uint8Array.of(0x0a, 1, 0x6b, 0x1a, 2, 0x08, 0x00))],
       ['a record without partition key index', framed(Uint8Array.of(0x0a, 1, 0x6b, 0x1a, 3, 0x1a, 1, 0x78))],
       ['a tag without its required key', framed(Uint8Array.of(0x0a, 1, 0x6b, 0x1a, 9, 0x08, 0, 0x1a, 1, 0x78, 0x22, 2, 0x12, 0))],
@@ -170,15 +212,26 @@ describe('deaggregate', () => {
   });
 
   it('never throws on corrupted aggregates (checksum fixed up), and agrees with protobufjs', () => {
-    const records = fc.array(fc.record({ partitionKey: fc.string({ minLength: 1, maxLength: 8 }), explicitHashKey: fc.option(fc.constantFrom('1', '22'), { nil: undefined }), data: fc.uint8Array({ maxLength: 20 }) }), { minLength: 1, maxLength: 5 });
-    fc.assert(
-      fc.property(records, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (input, mutations) => {
-        const body = Uint8Array.from(encodeAggregatedRecord(input).subarray(4, -16));
-        for (const [position, value] of mutations) body[position % body.length] = value;
-        const data = framed(body);
-        expect(() => deaggregate({ data, partitionKey: 'outer' })).not.toThrow();
-        expectAgreesWithProtobufjs(data);
+    const records = fc.array(
+      fc.record({
+        partitionKey: fc.string({ minLength: 1, maxLength: 8 }),
+        explicitHashKey: fc.option(fc.constantFrom('1', '22'), { nil: undefined }),
+        data: fc.uint8Array({ maxLength: 20 }),
       }),
+      { minLength: 1, maxLength: 5 },
+    );
+    fc.assert(
+      fc.property(
+        records,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (input, mutations) => {
+          const body = Uint8Array.from(encodeAggregatedRecord(input).subarray(4, -16));
+          for (const [position, value] of mutations) body[position % body.length] = value;
+          const data = framed(body);
+          expect(() => deaggregate({ data, partitionKey: 'outer' })).not.toThrow();
+          expectAgreesWithProtobufjs(data);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -216,9 +269,11 @@ describe('deaggregate keys', () => {
     const AGGREGATES = 400;
     const KEYS_PER_AGGREGATE = 300;
     const data = new Uint8Array(10);
-    const aggregates = Array.from({ length: AGGREGATES }, (_, a) => encodeAggregatedRecord(
-      Array.from({ length: KEYS_PER_AGGREGATE }, (_, k) => ({ partitionKey: `device-${a}-${k}-`.padEnd(36, 'x'), data })),
-    ));
+    const aggregates = Array.from({ length: AGGREGATES }, (_, a) =>
+      encodeAggregatedRecord(
+        Array.from({ length: KEYS_PER_AGGREGATE }, (_, k) => ({ partitionKey: `device-${a}-${k}-`.padEnd(36, 'x'), data })),
+      ),
+    );
     const before = memoryAfterGc().heapUsed;
     const kept = aggregates.map((bytes) => (deaggregate({ data: bytes, partitionKey: 'a' })[0] as { partitionKey: string }).partitionKey);
     const grown = memoryAfterGc().heapUsed - before;

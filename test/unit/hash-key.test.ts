@@ -60,9 +60,16 @@ describe('hashPartitionKey', () => {
 
   it('matches node:crypto for arbitrary strings, including longer than 256', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 100 }), fc.string({ maxLength: 1000 })), (key) => {
-        expect(hashOf(key)).toBe(md5BigInt(key));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.string({ unit: 'grapheme', maxLength: 100 }),
+          fc.string({ maxLength: 1000 }),
+        ),
+        (key) => {
+          expect(hashOf(key)).toBe(md5BigInt(key));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -83,7 +90,21 @@ describe('parseHashKey', () => {
 
   it('rejects anything but a decimal integer in [0, 2^128 - 1], leaving out untouched', () => {
     const out = Uint32Array.of(7, 7, 7, 7);
-    for (const bad of ['', '-1', '+1', ' 1', '1 ', '1.0', '1e3', '0x10', 'abc', '١٢٣', (MAX + 1n).toString(), (MAX * 10n).toString(), '9'.repeat(100)]) {
+    for (const bad of [
+      '',
+      '-1',
+      '+1',
+      ' 1',
+      '1 ',
+      '1.0',
+      '1e3',
+      '0x10',
+      'abc',
+      '١٢٣',
+      (MAX + 1n).toString(),
+      (MAX * 10n).toString(),
+      '9'.repeat(100),
+    ]) {
       expect(parseHashKey(bad, out, 0), bad).toBe(false);
     }
     expect([...out]).toEqual([7, 7, 7, 7]);

@@ -24,18 +24,27 @@ function tableBytes(table: KeyTable): Uint8Array {
 describe('KeyTable', () => {
   it('indexes distinct keys in order of first use, and writes them as protobuf fields', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom('a', 'b', 'é', '\u{1F600}', '\uD800', '\uDBFF', `${'long-'.repeat(30)}é`)), { maxLength: 200 }), (keys) => {
-        const table = new KeyTable(TAG_PARTITION_KEY_TABLE);
-        // Keys are the same key when their UTF-8 bytes are, as on the wire: two strings that differ
-        // only in lone surrogates both become U+FFFD.
-        const utf8 = (key: string): string => Buffer.from(key, 'utf8').toString('utf8');
-        const distinct = [...new Set(keys.map(utf8))];
-        expect(addAll(table, keys)).toEqual(keys.map((key) => distinct.indexOf(utf8(key))));
-        expect(table.count).toBe(distinct.length);
-        const decoded = schema.decode(tableBytes(table)) as unknown as { keys: string[] };
-        expect(decoded.keys).toEqual(distinct);
-        distinct.forEach((key, i) => expect(table.utf8Length(i)).toBe(Buffer.byteLength(key, 'utf8')));
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ unit: 'binary', maxLength: 300 }),
+            fc.constantFrom('a', 'b', 'é', '\u{1F600}', '\uD800', '\uDBFF', `${'long-'.repeat(30)}é`),
+          ),
+          { maxLength: 200 },
+        ),
+        (keys) => {
+          const table = new KeyTable(TAG_PARTITION_KEY_TABLE);
+          // Keys are the same key when their UTF-8 bytes are, as on the wire: two strings that differ
+          // only in lone surrogates both become U+FFFD.
+          const utf8 = (key: string): string => Buffer.from(key, 'utf8').toString('utf8');
+          const distinct = [...new Set(keys.map(utf8))];
+          expect(addAll(table, keys)).toEqual(keys.map((key) => distinct.indexOf(utf8(key))));
+          expect(table.count).toBe(distinct.length);
+          const decoded = schema.decode(tableBytes(table)) as unknown as { keys: string[] };
+          expect(decoded.keys).toEqual(distinct);
+          distinct.forEach((key, i) => expect(table.utf8Length(i)).toBe(Buffer.byteLength(key, 'utf8')));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -143,7 +143,7 @@ describe('ShardRateLimiter, adaptive', () => {
     limiter.throttled(shard, 1000);
   }
 
-  it('starts each shard at the service\'s limits, not at rateLimit %, with empty buckets', () => {
+  it("starts each shard at the service's limits, not at rateLimit %, with empty buckets", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     expect(limiter.rate(0).bytesPerSecond).toBeCloseTo(SERVICE.bytesPerSecond);
@@ -155,7 +155,7 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
   });
 
-  it('lowers a throttled shard\'s rate by the decrease factor, once per decrease interval, and shrinks its buckets', () => {
+  it("lowers a throttled shard's rate by the decrease factor, once per decrease interval, and shrinks its buckets", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
@@ -188,7 +188,7 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(180);
   });
 
-  it('raises the rate by 2 % of the service\'s limit per throttle-free second, up to rateLimit %', () => {
+  it("raises the rate by 2 % of the service's limit per throttle-free second, up to rateLimit %", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     throttleAfterSuccess(limiter, 0);
@@ -202,7 +202,7 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.rate(0).ratio).toBe(1);
   });
 
-  it('never falls below its floor, 2 % of the service\'s limit', () => {
+  it("never falls below its floor, 2 % of the service's limit", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     for (let i = 0; i < 100; i++) {
@@ -238,7 +238,7 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.tryTake(0, 1500, 0)).toBe(true);
   });
 
-  it('lets 10 MiB records through as the service\'s burst does, and keeps the average at the shard\'s rate', () => {
+  it("lets 10 MiB records through as the service's burst does, and keeps the average at the shard's rate", () => {
     const clock = manualClock();
     // rateLimit 100: the rate stays at the service's, so that the average can be compared with it.
     const limiter = new ShardRateLimiter({ ...SERVICE, adaptive: { initialRatio: 1 } }, clock.now);
@@ -273,8 +273,7 @@ describe('ShardRateLimiter, adaptive', () => {
   function simulateSharedShard(writers: number, seconds: number, adaptive: boolean) {
     const clock = manualClock();
     const recordBytes = 50 * 1024;
-    const limiters = Array.from({ length: writers }, () =>
-      new ShardRateLimiter(adaptive ? ADAPTIVE : CEILING, clock.now));
+    const limiters = Array.from({ length: writers }, () => new ShardRateLimiter(adaptive ? ADAPTIVE : CEILING, clock.now));
     const shard = new ShardRateLimiter(SERVICE, clock.now);
     const stored = new Array<number>(writers).fill(0);
     let sent = 0;
@@ -321,7 +320,7 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(simulateSharedShard(3, 60, false).sentPerStored).toBeGreaterThan(2);
   });
 
-  it('keeps one writer\'s shard full', () => {
+  it("keeps one writer's shard full", () => {
     const result = simulateSharedShard(1, 60, true);
     expect(result.utilisation).toBeGreaterThanOrEqual(0.95);
     expect(result.sentPerStored).toBeLessThanOrEqual(1.05);

@@ -8,7 +8,11 @@ describe('CsvToJson', () => {
   it('turns quoted commas and doubled quotes into one value each (RFC 4180)', () => {
     // A real export line: a quoted address with commas, a note with quotes in it, an empty field.
     expect(orders.convert('1042,"Smith, John","12 High St, Apt 4, Springfield","said ""leave at door""",19.99')).toEqual({
-      id: '1042', customer: 'Smith, John', address: '12 High St, Apt 4, Springfield', note: 'said "leave at door"', total: '19.99',
+      id: '1042',
+      customer: 'Smith, John',
+      address: '12 High St, Apt 4, Springfield',
+      note: 'said "leave at door"',
+      total: '19.99',
     });
     expect(orders.convert('1043,Jane,,"",0')).toEqual({ id: '1043', customer: 'Jane', address: '', note: '', total: '0' });
   });
@@ -29,10 +33,13 @@ describe('CsvToJson', () => {
 
   it('reads back any values written with RFC 4180 quoting', () => {
     const value = fc.string({ maxLength: 12 }).map((text) => text.replace(/[\r\n]/g, ''));
-    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 6 }), (values) => {
-      const line = values.map((text) => (/[",]/.test(text) || text === '' ? `"${text.replace(/"/g, '""')}"` : text)).join(',');
-      const names = values.map((_, i) => `c${i}`);
-      expect(new CsvToJson(names).convert(line)).toEqual(Object.fromEntries(names.map((name, i) => [name, values[i]])));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 6 }), (values) => {
+        const line = values.map((text) => (/[",]/.test(text) || text === '' ? `"${text.replace(/"/g, '""')}"` : text)).join(',');
+        const names = values.map((_, i) => `c${i}`);
+        expect(new CsvToJson(names).convert(line)).toEqual(Object.fromEntries(names.map((name, i) => [name, values[i]])));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -10,8 +10,12 @@ function byJsonParse(text: string, path: readonly string[]): { valid: boolean; v
   } catch {
     return { valid: false, value: undefined };
   }
-  for (const name of path) value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
-  return { valid: true, value: typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined };
+  for (const name of path)
+    value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
+  return {
+    valid: true,
+    value: typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined,
+  };
 }
 
 function byScanner(text: string, path: readonly string[]): { valid: boolean; value: string | undefined } {
@@ -40,10 +44,22 @@ describe('JsonFieldScanner', () => {
     expect(byScanner(text, path)).toEqual({ valid: true, value: expected });
   });
 
-  it.each(['', '{', '{"a":1,}', '{"a":01}', '{"a":1}x', '{"a":"\t"}', '{"a":tru}', '{"a":1.}', '{"a" 1}', '[1,]', '{"a":"\\x"}', '"\\u12"'])(
-    'rejects %j as JSON.parse does', (text) => {
-      expect(byScanner(text, ['a']).valid).toBe(false);
-    });
+  it.each([
+    '',
+    '{',
+    '{"a":1,}',
+    '{"a":01}',
+    '{"a":1}x',
+    '{"a":"\t"}',
+    '{"a":tru}',
+    '{"a":1.}',
+    '{"a" 1}',
+    '[1,]',
+    '{"a":"\\x"}',
+    '"\\u12"',
+  ])('rejects %j as JSON.parse does', (text) => {
+    expect(byScanner(text, ['a']).valid).toBe(false);
+  });
 
   it('leaves nesting deeper than it scans to JSON.parse', () => {
     const deep = `{"id":"top","x":${'['.repeat(200)}${']'.repeat(200)}}`;
@@ -53,20 +69,37 @@ describe('JsonFieldScanner', () => {
 
   it('agrees with JSON.parse on any JSON value and any path into it', () => {
     const key = fc.constantFrom('id', 'a', 'b', 'é', '');
-    fc.assert(fc.property(fc.jsonValue(), fc.array(key, { minLength: 1, maxLength: 3 }), fc.dictionary(key, fc.jsonValue({ maxDepth: 2 })),
-      (value, path, top) => {
-        for (const text of [JSON.stringify(value), JSON.stringify({ ...top, [path[0] as string]: value }), JSON.stringify(value, null, 2)]) {
-          expect(byScanner(text, path)).toEqual(byJsonParse(text, path));
-        }
-      }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(
+        fc.jsonValue(),
+        fc.array(key, { minLength: 1, maxLength: 3 }),
+        fc.dictionary(key, fc.jsonValue({ maxDepth: 2 })),
+        (value, path, top) => {
+          for (const text of [
+            JSON.stringify(value),
+            JSON.stringify({ ...top, [path[0] as string]: value }),
+            JSON.stringify(value, null, 2),
+          ]) {
+            expect(byScanner(text, path)).toEqual(byJsonParse(text, path));
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('agrees with JSON.parse on whether damaged JSON is JSON', () => {
-    fc.assert(fc.property(fc.json(), fc.nat(), fc.string({ maxLength: 2 }), (text, at, insert) => {
-      const position = at % (text.length + 1);
-      for (const damaged of [text.slice(0, position) + insert + text.slice(position), text.slice(0, position) + text.slice(position + 1)]) {
-        expect(byScanner(damaged, ['id']).valid).toBe(byJsonParse(damaged, ['id']).valid);
-      }
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.json(), fc.nat(), fc.string({ maxLength: 2 }), (text, at, insert) => {
+        const position = at % (text.length + 1);
+        for (const damaged of [
+          text.slice(0, position) + insert + text.slice(position),
+          text.slice(0, position) + text.slice(position + 1),
+        ]) {
+          expect(byScanner(damaged, ['id']).valid).toBe(byJsonParse(damaged, ['id']).valid);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

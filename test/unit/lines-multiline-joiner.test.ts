@@ -15,8 +15,17 @@ const STACK_TRACE = [
 const NEXT = '2026-12-05 11:59:41,007 INFO  [http-nio-8080-exec-4] c.e.orders.OrderController - Request done';
 const STARTS_WITH_DATE = /^\d{4}-\d{2}-\d{2} /;
 
-function join(options: Partial<MultilineJoinerOptions>, lines: readonly string[]): { records: Array<[string, number]>; joiner: MultilineJoiner } {
-  const joiner = new MultilineJoiner({ start: STARTS_WITH_DATE, maxBytes: 1 << 20, longRecords: 'truncate', truncatedTerminator: Buffer.from('\n'), ...options });
+function join(
+  options: Partial<MultilineJoinerOptions>,
+  lines: readonly string[],
+): { records: Array<[string, number]>; joiner: MultilineJoiner } {
+  const joiner = new MultilineJoiner({
+    start: STARTS_WITH_DATE,
+    maxBytes: 1 << 20,
+    longRecords: 'truncate',
+    truncatedTerminator: Buffer.from('\n'),
+    ...options,
+  });
   const records: Array<[string, number]> = [];
   const onRecord = (bytes: Buffer, endOffset: number): void => {
     records.push([bytes.toString(), endOffset]);
@@ -43,7 +52,12 @@ describe('MultilineJoiner', () => {
   });
 
   it('holds the last record until flush, as it cannot know that no continuation follows', () => {
-    const joiner = new MultilineJoiner({ start: STARTS_WITH_DATE, maxBytes: 1000, longRecords: 'truncate', truncatedTerminator: Buffer.alloc(0) });
+    const joiner = new MultilineJoiner({
+      start: STARTS_WITH_DATE,
+      maxBytes: 1000,
+      longRecords: 'truncate',
+      truncatedTerminator: Buffer.alloc(0),
+    });
     const records: string[] = [];
     const line = Buffer.from(NEXT);
     joiner.line(line, 0, line.length, line.length, (bytes) => records.push(bytes.toString()));

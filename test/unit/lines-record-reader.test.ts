@@ -69,13 +69,19 @@ describe('LineRecordReader', () => {
   it('sends a line without its key field with a random key, counted and reported', () => {
     const { records, problems, reader } = read({ format: 'lines', keyField: 'id' }, '{"id":"a"}\nnot json\n{"other":1}\n');
     expect(records.map((record) => record.data)).toEqual(['{"id":"a"}', 'not json', '{"other":1}']);
-    expect(problems.map((problem) => [problem.code, problem.line])).toEqual([['NotJson', 2], ['KeyFieldMissing', 3]]);
+    expect(problems.map((problem) => [problem.code, problem.line])).toEqual([
+      ['NotJson', 2],
+      ['KeyFieldMissing', 3],
+    ]);
     expect(reader.linesUnparsed).toBe(2);
   });
 
   it('sends a line that is not JSON in the json format as it is, with the fixed key', () => {
     const { records, problems } = read({ format: 'json', key: 'k' }, '{"a":1}\n{"a":\n');
-    expect(records).toEqual([{ key: 'k', data: '{"a":1}', endOffset: 8 }, { key: 'k', data: '{"a":', endOffset: 14 }]);
+    expect(records).toEqual([
+      { key: 'k', data: '{"a":1}', endOffset: 8 },
+      { key: 'k', data: '{"a":', endOffset: 14 },
+    ]);
     expect(problems.map((problem) => problem.message)).toEqual(['the line is not JSON']);
   });
 
@@ -93,8 +99,14 @@ describe('LineRecordReader', () => {
   });
 
   it('turns CSV lines into JSON objects and keys them by a column', () => {
-    const { records } = read({ format: 'csv', fields: ['id', 'customer', 'total'], keyField: 'customer' }, 'id,customer,total\n', '1042,"Smith, John",19.99\n');
-    expect(records.slice(1)).toEqual([{ key: 'Smith, John', data: '{"id":"1042","customer":"Smith, John","total":"19.99"}', endOffset: 43 }]);
+    const { records } = read(
+      { format: 'csv', fields: ['id', 'customer', 'total'], keyField: 'customer' },
+      'id,customer,total\n',
+      '1042,"Smith, John",19.99\n',
+    );
+    expect(records.slice(1)).toEqual([
+      { key: 'Smith, John', data: '{"id":"1042","customer":"Smith, John","total":"19.99"}', endOffset: 43 },
+    ]);
   });
 
   it('reads tab-separated lines with a delimiter', () => {
@@ -107,13 +119,23 @@ describe('LineRecordReader', () => {
     const line = '203.0.113.7 - - [05/Dec/2026:11:59:40 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.5.0"';
     const { records, problems } = read({ format: 'apache', keyField: 'host' }, `${line}\ngarbage\n`);
     expect(records[0]).toMatchObject({ key: '203.0.113.7' });
-    expect(JSON.parse(records[0]?.data ?? '')).toMatchObject({ host: '203.0.113.7', request: 'GET / HTTP/1.1', referer: null, agent: 'curl/8.5.0' });
+    expect(JSON.parse(records[0]?.data ?? '')).toMatchObject({
+      host: '203.0.113.7',
+      request: 'GET / HTTP/1.1',
+      referer: null,
+      agent: 'curl/8.5.0',
+    });
     expect(records[1]?.data).toBe('garbage');
-    expect(problems).toEqual([{ code: 'NotApacheLog', message: 'the line is not an Apache common or combined log line', line: 2, endOffset: line.length + 9 }]);
+    expect(problems).toEqual([
+      { code: 'NotApacheLog', message: 'the line is not an Apache common or combined log line', line: 2, endOffset: line.length + 9 },
+    ]);
   });
 
   it('turns syslog lines into JSON objects keyed by a numeric field', () => {
-    const { records } = read({ format: 'syslog', keyField: 'severity' }, '<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - failed\n');
+    const { records } = read(
+      { format: 'syslog', keyField: 'severity' },
+      '<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - failed\n',
+    );
     expect(records[0]?.key).toBe('2');
     expect(JSON.parse(records[0]?.data ?? '')).toMatchObject({ program: 'su', message: 'failed' });
   });
@@ -142,27 +164,46 @@ describe('LineRecordReader', () => {
       fc.record({ id: fc.string({ maxLength: 5 }), n: fc.integer() }).map((value) => JSON.stringify(value)),
       fc.constantFrom('\tat a.B.c(B.java:1)', 'not json', '', 'é☃𐀀 long line '.repeat(4)),
     );
-    fc.assert(fc.property(fc.array(line, { maxLength: 15 }), fc.array(fc.nat(), { maxLength: 8 }), fc.boolean(), fc.boolean(), (lines, cuts, multiline, split) => {
-      const bytes = Buffer.from(lines.map((text) => `${text}\n`).join(''));
-      const options: LineRecordOptions = {
-        format: 'lines', keyField: 'id', skipHeaderLines: 1, maxLineBytes: 40, truncatedTerminator: '~', longLines: split ? 'split' : 'truncate',
-        ...(multiline ? { multilineStart: /^\{/ } : {}),
-      };
-      const positions = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
-      const chunks = [0, ...positions].map((from, i) => bytes.subarray(from, [...positions, bytes.length][i]));
-      const whole = read(options, bytes.toString('utf8'));
-      const records: Emitted[] = [];
-      const reader = new LineRecordReader(options);
-      const emit = (record: { partitionKey: string; data: Buffer }, endOffset: number): void => {
-        records.push({ key: record.partitionKey, data: record.data.toString('utf8'), endOffset });
-      };
-      for (const chunk of chunks) reader.push(chunk, emit);
-      reader.end(emit);
-      // Random keys differ between runs; a key read from the record must not.
-      const keyed = (list: readonly Emitted[]): unknown[] => list.map((record) => [record.data, record.endOffset, idOf(record.data) === undefined ? '' : record.key]);
-      expect(keyed(records)).toEqual(keyed(whole.records));
-      expect([reader.linesRead, reader.linesTruncated, reader.linesUnparsed]).toEqual([whole.reader.linesRead, whole.reader.linesTruncated, whole.reader.linesUnparsed]);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 15 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.boolean(),
+        fc.boolean(),
+        (lines, cuts, multiline, split) => {
+          const bytes = Buffer.from(lines.map((text) => `${text}\n`).join(''));
+          const options: LineRecordOptions = {
+            format: 'lines',
+            keyField: 'id',
+            skipHeaderLines: 1,
+            maxLineBytes: 40,
+            truncatedTerminator: '~',
+            longLines: split ? 'split' : 'truncate',
+            ...(multiline ? { multilineStart: /^\{/ } : {}),
+          };
+          const positions = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks = [0, ...positions].map((from, i) => bytes.subarray(from, [...positions, bytes.length][i]));
+          const whole = read(options, bytes.toString('utf8'));
+          const records: Emitted[] = [];
+          const reader = new LineRecordReader(options);
+          const emit = (record: { partitionKey: string; data: Buffer }, endOffset: number): void => {
+            records.push({ key: record.partitionKey, data: record.data.toString('utf8'), endOffset });
+          };
+          for (const chunk of chunks) reader.push(chunk, emit);
+          reader.end(emit);
+          // Random keys differ between runs; a key read from the record must not.
+          const keyed = (list: readonly Emitted[]): unknown[] =>
+            list.map((record) => [record.data, record.endOffset, idOf(record.data) === undefined ? '' : record.key]);
+          expect(keyed(records)).toEqual(keyed(whole.records));
+          expect([reader.linesRead, reader.linesTruncated, reader.linesUnparsed]).toEqual([
+            whole.reader.linesRead,
+            whole.reader.linesTruncated,
+            whole.reader.linesUnparsed,
+          ]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -12,10 +12,14 @@ describe('LingerTimer', () => {
   it('fires at the next due time, re-arms for the one after, and stops when nothing is due', () => {
     let due = [1_100, 1_250];
     const fired: number[] = [];
-    const timer = new LingerTimer(() => due[0] ?? Infinity, (now) => {
-      fired.push(now);
-      due = due.filter((at) => at > now);
-    }, () => Date.now());
+    const timer = new LingerTimer(
+      () => due[0] ?? Infinity,
+      (now) => {
+        fired.push(now);
+        due = due.filter((at) => at > now);
+      },
+      () => Date.now(),
+    );
     timer.arm();
     expect(timer.armed).toBe(true);
     vi.advanceTimersByTime(100);
@@ -28,10 +32,14 @@ describe('LingerTimer', () => {
   it('re-arms only for a due time sooner than the pending one', () => {
     let due = 1_500;
     const fired: number[] = [];
-    const timer = new LingerTimer(() => due, (now) => {
-      fired.push(now);
-      due = Infinity;
-    }, () => Date.now());
+    const timer = new LingerTimer(
+      () => due,
+      (now) => {
+        fired.push(now);
+        due = Infinity;
+      },
+      () => Date.now(),
+    );
     timer.arm();
     due = 1_200;
     timer.arm();
@@ -44,7 +52,11 @@ describe('LingerTimer', () => {
 
   it('close() cancels it for good', () => {
     const fired: number[] = [];
-    const timer = new LingerTimer(() => 1_100, (now) => fired.push(now), () => Date.now());
+    const timer = new LingerTimer(
+      () => 1_100,
+      (now) => fired.push(now),
+      () => Date.now(),
+    );
     timer.arm();
     timer.close();
     timer.arm();

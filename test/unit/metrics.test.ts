@@ -15,7 +15,14 @@ function pending(data: string, arrivedAt: number): PendingRecord {
 }
 
 function aggregate(shard: number, items: PendingRecord[], size: number): Aggregate {
-  return { shard, items, size, oldestAt: 0, expiresAt: 30_000, record: { partitionKey: 'a', explicitHashKey: undefined, data: new Uint8Array(size - 1) } };
+  return {
+    shard,
+    items,
+    size,
+    oldestAt: 0,
+    expiresAt: 30_000,
+    record: { partitionKey: 'a', explicitHashKey: undefined, data: new Uint8Array(size - 1) },
+  };
 }
 
 function report(stream: string, entries: Aggregate[], outcomes: RecordOutcome[] | undefined, errorCode?: string): RequestReport {
@@ -41,7 +48,10 @@ async function samples(registry: Registry): Promise<Map<string, number>> {
   const result = new Map<string, number>();
   for (const metric of await registry.getMetricsAsJSON()) {
     for (const value of metric.values as Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>) {
-      const labels = Object.entries(value.labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v}"`).join(',');
+      const labels = Object.entries(value.labels)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(',');
       result.set(`${value.metricName ?? metric.name}{${labels}}`, value.value);
     }
   }
@@ -50,15 +60,21 @@ async function samples(registry: Registry): Promise<Map<string, number>> {
 
 /** Feeds one request with a plain record and an aggregate of three to shard 0, and a throttled aggregate of two to shard 1. */
 function feedOneRequest(metrics: ProducerMetrics): void {
-  metrics.requestCompleted(report('s1', [
-    aggregate(0, [pending('aaaa', 990)], 20),
-    aggregate(0, [pending('bb', 900), pending('cc', 950), pending('dd', 999)], 60),
-    aggregate(1, [pending('ee', 980), pending('ff', 980)], 30),
-  ], [
-    { shardId: 'shardId-000000000000', sequenceNumber: '1' },
-    { shardId: 'shardId-000000000000', sequenceNumber: '2' },
-    { errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'slow down' },
-  ]));
+  metrics.requestCompleted(
+    report(
+      's1',
+      [
+        aggregate(0, [pending('aaaa', 990)], 20),
+        aggregate(0, [pending('bb', 900), pending('cc', 950), pending('dd', 999)], 60),
+        aggregate(1, [pending('ee', 980), pending('ff', 980)], 30),
+      ],
+      [
+        { shardId: 'shardId-000000000000', sequenceNumber: '1' },
+        { shardId: 'shardId-000000000000', sequenceNumber: '2' },
+        { errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'slow down' },
+      ],
+    ),
+  );
 }
 
 describe('ProducerMetrics', () => {
@@ -105,7 +121,10 @@ describe('ProducerMetrics', () => {
   it('counts the user records of a misplaced aggregate once its shard is known, and the ones sent again', async () => {
     const { metrics, registry } = createMetrics();
     const moved = aggregate(0, [pending('a', 0), pending('b', 0), pending('c', 0)], 40);
-    metrics.requestCompleted({ ...report('s1', [moved], [{ shardId: 'shardId-000000000007', sequenceNumber: '9' }]), misplaced: new Set([moved]) });
+    metrics.requestCompleted({
+      ...report('s1', [moved], [{ shardId: 'shardId-000000000007', sequenceNumber: '9' }]),
+      misplaced: new Set([moved]),
+    });
     const shard7 = 'shard="shardId-000000000007",stream="s1"';
     let got = await samples(registry);
     expect(got.get(`kpl_kinesis_records_put_total{${shard7}}`)).toBe(1);
@@ -119,7 +138,9 @@ describe('ProducerMetrics', () => {
 
   it('counts every Kinesis record of a failed request under its error code', async () => {
     const { metrics, registry } = createMetrics({ granularity: 'stream' });
-    metrics.requestCompleted(report('s1', [aggregate(0, [pending('a', 0)], 10), aggregate(1, [pending('b', 0)], 10)], undefined, 'ServiceUnavailable'));
+    metrics.requestCompleted(
+      report('s1', [aggregate(0, [pending('a', 0)], 10), aggregate(1, [pending('b', 0)], 10)], undefined, 'ServiceUnavailable'),
+    );
     const got = await samples(registry);
     expect(got.get('kpl_errors_by_code_total{error_code="ServiceUnavailable",stream="s1"}')).toBe(2);
     expect(got.get('kpl_all_errors_total{stream="s1"}')).toBe(2);
@@ -139,7 +160,9 @@ describe('ProducerMetrics', () => {
   it('sums shards and streams into the configured granularity', async () => {
     const { metrics, registry } = createMetrics({ granularity: 'global' });
     feedOneRequest(metrics);
-    metrics.requestCompleted(report('s2', [aggregate(2, [pending('x', 999)], 10)], [{ shardId: 'shardId-000000000002', sequenceNumber: '3' }]));
+    metrics.requestCompleted(
+      report('s2', [aggregate(2, [pending('x', 999)], 10)], [{ shardId: 'shardId-000000000002', sequenceNumber: '3' }]),
+    );
     metrics.recordReceived('s1');
     metrics.recordReceived('s2');
     metrics.recordReceived('s1');

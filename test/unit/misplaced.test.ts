@@ -18,7 +18,9 @@ const CHILDREN = ShardMap.fromShards([
 
 function record(hashKey: bigint): { item: PendingRecord; outcome: Promise<UserRecordResult> } {
   let resolve!: (value: UserRecordResult | PromiseLike<UserRecordResult>) => void;
-  const outcome = new Promise<UserRecordResult>((r) => { resolve = r; });
+  const outcome = new Promise<UserRecordResult>((r) => {
+    resolve = r;
+  });
   const data = new Uint8Array(1);
   return { item: new PendingRecord({ partitionKey: 'k', explicitHashKey: String(hashKey), data }, data, 0, 0, resolve, 2), outcome };
 }
@@ -26,20 +28,33 @@ function record(hashKey: bigint): { item: PendingRecord; outcome: Promise<UserRe
 function setup() {
   const settled: PendingRecord[] = [];
   const reports: Array<[string, number, number]> = [];
-  const settler = new Settler({ retrier: new Retrier({ minDelayMs: 100, maxDelayMs: 100, failIfThrottled: false }), recordTtl: 30_000, strictOrdering: false }, {
-    settled: (item) => settled.push(item),
-    failed: () => undefined,
-    retry: () => undefined,
-    retryShard: () => undefined,
-    misplaced: () => undefined,
-  });
-  const misplaced = new MisplacedAggregates(settler, (item, out, offset) => parseHashKey(item.record.explicitHashKey as string, out, offset),
-    (shardId, put, resent) => reports.push([shardId, put.length, resent]));
+  const settler = new Settler(
+    { retrier: new Retrier({ minDelayMs: 100, maxDelayMs: 100, failIfThrottled: false }), recordTtl: 30_000, strictOrdering: false },
+    {
+      settled: (item) => settled.push(item),
+      failed: () => undefined,
+      retry: () => undefined,
+      retryShard: () => undefined,
+      misplaced: () => undefined,
+    },
+  );
+  const misplaced = new MisplacedAggregates(
+    settler,
+    (item, out, offset) => parseHashKey(item.record.explicitHashKey as string, out, offset),
+    (shardId, put, resent) => reports.push([shardId, put.length, resent]),
+  );
   return { misplaced, settled, reports };
 }
 
 function aggregateOf(items: PendingRecord[]): PendingAggregate {
-  return { shard: 0, items, size: 10, oldestAt: 0, expiresAt: 30_000, record: { partitionKey: 'a', explicitHashKey: '0', data: new Uint8Array(1) } };
+  return {
+    shard: 0,
+    items,
+    size: 10,
+    oldestAt: 0,
+    expiresAt: 30_000,
+    record: { partitionKey: 'a', explicitHashKey: '0', data: new Uint8Array(1) },
+  };
 }
 
 describe('MisplacedAggregates', () => {
@@ -53,7 +68,7 @@ describe('MisplacedAggregates', () => {
     expect(misplaced.size).toBe(0);
     expect(settled).toEqual([inside[0]!.item, inside[1]!.item]);
     expect(reports).toEqual([['shardId-1', 2, 1]]);
-    expect((await inside[1]!.outcome)).toMatchObject({ shardId: 'shardId-1', sequenceNumber: '77', subSequenceNumber: 2 });
+    expect(await inside[1]!.outcome).toMatchObject({ shardId: 'shardId-1', sequenceNumber: '77', subSequenceNumber: 2 });
     expect(outside.item.attempts?.map((a) => a.errorCode)).toEqual([RESHARDED_ERROR_CODE]);
   });
 
@@ -74,6 +89,6 @@ describe('MisplacedAggregates', () => {
     const records = [record(1n), record(HALF + 1n)];
     misplaced.add(aggregateOf(records.map((r) => r.item)), 'shardId-1', '5', 1_000, 20);
     misplaced.settleAsPut();
-    expect((await records[1]!.outcome)).toMatchObject({ shardId: 'shardId-1', sequenceNumber: '5', subSequenceNumber: 1 });
+    expect(await records[1]!.outcome).toMatchObject({ shardId: 'shardId-1', sequenceNumber: '5', subSequenceNumber: 1 });
   });
 });

@@ -5,7 +5,9 @@ import { BufferFullError } from '../../src/records.js';
 /** Whether a promise has settled after the microtasks queued so far ran. */
 async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
-  void promise.then(() => { settled = true; });
+  void promise.then(() => {
+    settled = true;
+  });
   await new Promise((resolve) => setImmediate(resolve));
   return settled;
 }

@@ -5,15 +5,17 @@ const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 describe('parsePutRecordsResponse', () => {
   it('gives one outcome per record sent, in order: successes and per-record errors', () => {
-    const body = encode(JSON.stringify({
-      FailedRecordCount: 1,
-      Records: [
-        { SequenceNumber: '49590338271490256608559692538361571095921575989136588898', ShardId: 'shardId-000000000001' },
-        { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000001' },
-        { ErrorCode: 'InternalFailure' },
-      ],
-      EncryptionType: 'NONE',
-    }));
+    const body = encode(
+      JSON.stringify({
+        FailedRecordCount: 1,
+        Records: [
+          { SequenceNumber: '49590338271490256608559692538361571095921575989136588898', ShardId: 'shardId-000000000001' },
+          { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000001' },
+          { ErrorCode: 'InternalFailure' },
+        ],
+        EncryptionType: 'NONE',
+      }),
+    );
     expect(parsePutRecordsResponse(body, 3)).toEqual([
       { shardId: 'shardId-000000000001', sequenceNumber: '49590338271490256608559692538361571095921575989136588898' },
       { errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded for shard shardId-000000000001' },

@@ -55,9 +55,7 @@ describe('Retrier.decide', () => {
   it('doubles the delay bound per retry from minDelayMs up to maxDelayMs', () => {
     const retrier = new Retrier(POLICY, () => 0.999_999);
     const bounds = [0, 1, 2, 3, 4, 5, 6, 10, 100, 5000].map((retries) => retrier.decide('InternalFailure', retries, FAR, NOW));
-    expect(bounds).toEqual(
-      [99, 199, 399, 799, 1599, 3199, 4999, 4999, 4999, 4999].map((delayMs) => ({ action: 'retry', delayMs })),
-    );
+    expect(bounds).toEqual([99, 199, 399, 799, 1599, 3199, 4999, 4999, 4999, 4999].map((delayMs) => ({ action: 'retry', delayMs })));
   });
 
   it('draws each delay uniformly between 0 and the bound (full jitter)', () => {
@@ -85,7 +83,10 @@ describe('Retrier.decide', () => {
 
   it.each([
     [{ minDelayMs: -1, maxDelayMs: 10, failIfThrottled: false }, 'retry.minDelayMs must be a finite number of ms, 0 or more; got -1'],
-    [{ minDelayMs: 100, maxDelayMs: 50, failIfThrottled: false }, 'retry.maxDelayMs must be a finite number of ms, at least retry.minDelayMs (100); got 50'],
+    [
+      { minDelayMs: 100, maxDelayMs: 50, failIfThrottled: false },
+      'retry.maxDelayMs must be a finite number of ms, at least retry.minDelayMs (100); got 50',
+    ],
     [{ minDelayMs: 100, maxDelayMs: Infinity, failIfThrottled: false }, 'retry.maxDelayMs must be a finite number'],
   ])('rejects the policy %j', (options, message) => {
     expect(() => new Retrier(options)).toThrow(message);
@@ -124,7 +125,13 @@ describe('RetryScheduler', () => {
 
   function scheduler<T>(): { scheduler: RetryScheduler<T>; batches: T[][] } {
     const batches: T[][] = [];
-    return { scheduler: new RetryScheduler<T>((items) => batches.push(items), () => Date.now()), batches };
+    return {
+      scheduler: new RetryScheduler<T>(
+        (items) => batches.push(items),
+        () => Date.now(),
+      ),
+      batches,
+    };
   }
 
   it('hands items back when due, in one batch per due time, on a single timer', () => {
@@ -170,10 +177,7 @@ describe('RetryScheduler', () => {
     const { scheduler: s, batches } = scheduler<number>();
     for (let i = 0; i < 100; i++) s.schedule(i, i % 2 === 0 ? 10 : 20);
     vi.advanceTimersByTime(20);
-    expect(batches).toEqual([
-      Array.from({ length: 50 }, (_, i) => 2 * i),
-      Array.from({ length: 50 }, (_, i) => 2 * i + 1),
-    ]);
+    expect(batches).toEqual([Array.from({ length: 50 }, (_, i) => 2 * i), Array.from({ length: 50 }, (_, i) => 2 * i + 1)]);
   });
 
   it('hands back any mix of delays in due order, each no earlier than its delay', () => {

@@ -35,7 +35,8 @@ class HoldingProducer implements SinkProducer {
 
   /** Settles the oldest `count` records, the first `failures` of them failed. */
   settle(count: number, failures = 0): void {
-    for (const [i, { record, callback }] of this.held.splice(0, count).entries()) callback(i < failures ? new Error(`lost ${record.data.toString()}`) : undefined, record);
+    for (const [i, { record, callback }] of this.held.splice(0, count).entries())
+      callback(i < failures ? new Error(`lost ${record.data.toString()}`) : undefined, record);
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
@@ -70,11 +71,16 @@ describe('DeliverySink', () => {
   it('fails a record the producer refuses at once, and goes on', () => {
     const producer = new HoldingProducer(1);
     const failures: string[] = [];
-    const refusing: SinkProducer = { ...producer, outstandingRecords: 0, outstandingBytes: 0, ready: () => Promise.resolve(),
+    const refusing: SinkProducer = {
+      ...producer,
+      outstandingRecords: 0,
+      outstandingBytes: 0,
+      ready: () => Promise.resolve(),
       addWithCallback: (line) => {
         if (line.data.toString() === 'bad') throw new Error('refused');
         producer.addWithCallback(line as LineRecord, () => undefined);
-      } };
+      },
+    };
     const sink = new DeliverySink(refusing, { maxRecords: 10, maxBytes: 1_000 }, (error) => failures.push(error.message));
     sink.emit(record('bad'));
     sink.emit(record('good'));

@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Batch } from '../../src/pipeline/collector.js';
 import { SendQueue } from '../../src/pipeline/send-queue.js';
 
-interface Entry { readonly id: number; readonly size: number; readonly oldestAt: number; readonly expiresAt: number }
+interface Entry {
+  readonly id: number;
+  readonly size: number;
+  readonly oldestAt: number;
+  readonly expiresAt: number;
+}
 
 function entry(id: number, expiresAt: number): Entry {
   return { id, size: 10, oldestAt: 0, expiresAt };
@@ -14,7 +19,10 @@ function batch(...entries: Entry[]): Batch<Entry> {
 
 function setup() {
   const expired: number[] = [];
-  const queue = new SendQueue<Entry>((entries) => expired.push(...entries.map((e) => e.id)), () => Date.now());
+  const queue = new SendQueue<Entry>(
+    (entries) => expired.push(...entries.map((e) => e.id)),
+    () => Date.now(),
+  );
   return { queue, expired };
 }
 

@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ShardRateLimiter } from '../../src/pipeline/limiter.js';
 import { type GatedAggregate, ShardGate, type ShardLimiter } from '../../src/pipeline/shard-gate.js';
 
-interface Item { readonly id: number; readonly deadline: number }
+interface Item {
+  readonly id: number;
+  readonly deadline: number;
+}
 type Aggregate = GatedAggregate<Item> & { readonly name: string };
 
 const now = (): number => Date.now();
@@ -32,17 +35,22 @@ function setup(options: { perSecond?: number; strictOrdering?: boolean; marginMs
   const expiredParked: number[] = [];
   const unparked: number[][] = [];
   let released = 0;
-  const gate = new ShardGate<Item, Aggregate>(limiter, {
-    strictOrdering: options.strictOrdering ?? false,
-    expiryMarginMs: options.marginMs ?? 10,
-    deadlineOf: (item) => item.deadline,
-  }, {
-    pass: (a) => passed.push(a.name),
-    expired: (as) => expired.push(...as.map((a) => a.name)),
-    expiredParked: (items) => expiredParked.push(...items.map((item) => item.id)),
-    unparked: (items) => unparked.push(items.map((item) => item.id)),
-    released: () => released++,
-  }, now);
+  const gate = new ShardGate<Item, Aggregate>(
+    limiter,
+    {
+      strictOrdering: options.strictOrdering ?? false,
+      expiryMarginMs: options.marginMs ?? 10,
+      deadlineOf: (item) => item.deadline,
+    },
+    {
+      pass: (a) => passed.push(a.name),
+      expired: (as) => expired.push(...as.map((a) => a.name)),
+      expiredParked: (items) => expiredParked.push(...items.map((item) => item.id)),
+      unparked: (items) => unparked.push(items.map((item) => item.id)),
+      released: () => released++,
+    },
+    now,
+  );
   return { gate, limiter, passed, expired, expiredParked, unparked, released: () => released };
 }
 
@@ -121,7 +129,12 @@ describe('ShardGate', () => {
 
   it('strictOrdering: a blocked shard parks its failed records, its held and later records, and new ones, then hands them back in order', () => {
     const { gate, passed, unparked } = setup({ strictOrdering: true, perSecond: 100 });
-    gate.admit(aggregate('a', 0, 60_000, [{ id: 1, deadline: 60_000 }, { id: 2, deadline: 60_000 }]));
+    gate.admit(
+      aggregate('a', 0, 60_000, [
+        { id: 1, deadline: 60_000 },
+        { id: 2, deadline: 60_000 },
+      ]),
+    );
     gate.admit(aggregate('b', 0, 60_000, [{ id: 3, deadline: 60_000 }]));
     gate.finished(0);
     gate.block(0, [{ id: 1, deadline: 60_000 }], [{ id: 4, deadline: 60_000 }], 200);

@@ -3,7 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ShardMap } from '../../src/pipeline/shard-map.js';
 import { ShardMapWait } from '../../src/pipeline/shard-map-wait.js';
 
-interface Item { readonly id: number; readonly deadline: number }
+interface Item {
+  readonly id: number;
+  readonly deadline: number;
+}
 
 const HALF = '170141183460469231731687303715884105727';
 const MAX = '340282366920938463463374607431768211455';
@@ -15,7 +18,13 @@ function scriptedClient(answers: Array<Error | Array<[string, string, string]>>)
     send: () => {
       const answer = answers[Math.min(calls++, answers.length - 1)] as Error | Array<[string, string, string]>;
       if (answer instanceof Error) return Promise.reject(answer);
-      return Promise.resolve({ Shards: answer.map(([ShardId, StartingHashKey, EndingHashKey]) => ({ ShardId, HashKeyRange: { StartingHashKey, EndingHashKey }, SequenceNumberRange: { StartingSequenceNumber: '0' } })) });
+      return Promise.resolve({
+        Shards: answer.map(([ShardId, StartingHashKey, EndingHashKey]) => ({
+          ShardId,
+          HashKeyRange: { StartingHashKey, EndingHashKey },
+          SequenceNumberRange: { StartingSequenceNumber: '0' },
+        })),
+      });
     },
   } as unknown as KinesisClient;
   return { client, calls: () => calls };
@@ -26,16 +35,26 @@ function setup(answers: Array<Error | Array<[string, string, string]>>) {
   const loaded: Array<{ size: number; previous: number | undefined; waiting: number[] }> = [];
   const failed: Array<{ ids: number[]; errorCode: string }> = [];
   const expired: number[] = [];
-  const wait = new ShardMapWait<Item>(client, { streamName: 's' }, { retry: { minDelayMs: 100, maxDelayMs: 100 }, deadlineOf: (item) => item.deadline }, {
-    loaded: (map: ShardMap, previous: ShardMap | undefined, waiting) => loaded.push({ size: map.size, previous: previous?.size, waiting: waiting.map((item) => item.id) }),
-    failed: (items, errorCode) => failed.push({ ids: items.map((item) => item.id), errorCode }),
-    expired: (items) => expired.push(...items.map((item) => item.id)),
-  }, () => Date.now());
+  const wait = new ShardMapWait<Item>(
+    client,
+    { streamName: 's' },
+    { retry: { minDelayMs: 100, maxDelayMs: 100 }, deadlineOf: (item) => item.deadline },
+    {
+      loaded: (map: ShardMap, previous: ShardMap | undefined, waiting) =>
+        loaded.push({ size: map.size, previous: previous?.size, waiting: waiting.map((item) => item.id) }),
+      failed: (items, errorCode) => failed.push({ ids: items.map((item) => item.id), errorCode }),
+      expired: (items) => expired.push(...items.map((item) => item.id)),
+    },
+    () => Date.now(),
+  );
   return { wait, loaded, failed, expired, calls };
 }
 
 const ONE_SHARD: Array<[string, string, string]> = [['shardId-0', '0', MAX]];
-const TWO_SHARDS: Array<[string, string, string]> = [['shardId-1', '0', HALF], ['shardId-2', String(BigInt(HALF) + 1n), MAX]];
+const TWO_SHARDS: Array<[string, string, string]> = [
+  ['shardId-1', '0', HALF],
+  ['shardId-2', String(BigInt(HALF) + 1n), MAX],
+];
 
 describe('ShardMapWait', () => {
   beforeEach(() => {
@@ -90,7 +109,10 @@ describe('ShardMapWait', () => {
     expect(calls()).toBe(1);
     await vi.advanceTimersByTimeAsync(60);
     expect(calls()).toBe(2);
-    expect(loaded.map((load) => [load.size, load.previous])).toEqual([[1, undefined], [2, 1]]);
+    expect(loaded.map((load) => [load.size, load.previous])).toEqual([
+      [1, undefined],
+      [2, 1],
+    ]);
   });
 
   it('close() returns the records still waiting and stops loading', async () => {

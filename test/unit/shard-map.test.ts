@@ -50,8 +50,16 @@ describe('ShardMap.fromShards', () => {
   });
 
   it.each([
-    ['a bound that is not a decimal', [range('a', 0n, 5n), { shardId: 'b', startingHashKey: '6x', endingHashKey: '9' }], /shard b: startingHashKey must be a decimal integer/],
-    ['a bound above 2^128 - 1', [{ shardId: 'a', startingHashKey: '0', endingHashKey: (MAX + 1n).toString() }], /shard a: endingHashKey must be a decimal integer from 0 to 2\^128 - 1/],
+    [
+      'a bound that is not a decimal',
+      [range('a', 0n, 5n), { shardId: 'b', startingHashKey: '6x', endingHashKey: '9' }],
+      /shard b: startingHashKey must be a decimal integer/,
+    ],
+    [
+      'a bound above 2^128 - 1',
+      [{ shardId: 'a', startingHashKey: '0', endingHashKey: (MAX + 1n).toString() }],
+      /shard a: endingHashKey must be a decimal integer from 0 to 2\^128 - 1/,
+    ],
     ['an empty bound', [{ shardId: 'a', startingHashKey: '', endingHashKey: '5' }], /shard a: startingHashKey/],
     ['a range that ends before it starts', [range('a', 10n, 9n)], /shard a: endingHashKey 9 is below startingHashKey 10/],
     ['overlapping ranges', [range('a', 0n, 10n), range('b', 10n, 20n)], /shards a and b overlap at hash key 10/],

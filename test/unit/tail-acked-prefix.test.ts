@@ -39,22 +39,29 @@ describe('AckedPrefix', () => {
   });
 
   it('in any settlement order, stands at the end of the longest settled prefix', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 3000 }), fc.infiniteStream(fc.nat()), (lengths, picks) => {
-      const acks = new AckedPrefix(0);
-      const ends: number[] = [];
-      let end = 0;
-      for (const length of lengths) ends.push((end += length));
-      const tickets = ends.map((offset) => acks.track(offset));
-      const settled = new Array<boolean>(tickets.length).fill(false);
-      const order = [...tickets.keys()];
-      const iterator = picks[Symbol.iterator]();
-      while (order.length > 0) {
-        const index = order.splice((iterator.next().value as number) % order.length, 1)[0] as number;
-        acks.settle(tickets[index] as number);
-        settled[index] = true;
-        const prefix = settled.indexOf(false);
-        expect(acks.offset).toBe(prefix === 0 ? 0 : ends[(prefix === -1 ? ends.length : prefix) - 1]);
-      }
-    }), { numRuns: 30 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 3000 }),
+        fc.infiniteStream(fc.nat()),
+        (lengths, picks) => {
+          const acks = new AckedPrefix(0);
+          const ends: number[] = [];
+          let end = 0;
+          for (const length of lengths) ends.push((end += length));
+          const tickets = ends.map((offset) => acks.track(offset));
+          const settled = new Array<boolean>(tickets.length).fill(false);
+          const order = [...tickets.keys()];
+          const iterator = picks[Symbol.iterator]();
+          while (order.length > 0) {
+            const index = order.splice((iterator.next().value as number) % order.length, 1)[0] as number;
+            acks.settle(tickets[index] as number);
+            settled[index] = true;
+            const prefix = settled.indexOf(false);
+            expect(acks.offset).toBe(prefix === 0 ? 0 : ends[(prefix === -1 ? ends.length : prefix) - 1]);
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });

@@ -2,10 +2,24 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CheckpointError, type CheckpointEntry, loadCheckpoint, pruneEntries, saveCheckpoint } from '../../src/cli/tail/checkpoint-store.js';
+import {
+  CheckpointError,
+  type CheckpointEntry,
+  loadCheckpoint,
+  pruneEntries,
+  saveCheckpoint,
+} from '../../src/cli/tail/checkpoint-store.js';
 
-const entry = (overrides: Partial<CheckpointEntry> = {}): CheckpointEntry =>
-  ({ flow: 'default', dev: 1, ino: 2, path: '/var/log/app.log', head: 'aGVsbG8=', offset: 120, seenAt: 1_000, ...overrides });
+const entry = (overrides: Partial<CheckpointEntry> = {}): CheckpointEntry => ({
+  flow: 'default',
+  dev: 1,
+  ino: 2,
+  path: '/var/log/app.log',
+  head: 'aGVsbG8=',
+  offset: 120,
+  seenAt: 1_000,
+  ...overrides,
+});
 
 describe('checkpoint store', () => {
   let directory: string;

@@ -28,8 +28,13 @@ describe('FlowTailer', () => {
   let now: number;
   let logs: string[];
   const events = { onLines: () => undefined, onRotation: () => undefined, log: (message: string) => logs.push(message) };
-  const flow = (from: 'start' | 'end' = 'start'): FlowSpec =>
-    ({ name: 'default', patterns: [path.join(directory, 'app.log*')], stream: 's', reader: { format: 'lines' }, from });
+  const flow = (from: 'start' | 'end' = 'start'): FlowSpec => ({
+    name: 'default',
+    patterns: [path.join(directory, 'app.log*')],
+    stream: 's',
+    reader: { format: 'lines' },
+    from,
+  });
   const tailer = (sink: RecordSink, restored?: readonly CheckpointEntry[], from: 'start' | 'end' = 'start'): FlowTailer =>
     new FlowTailer(flow(from), sink, events, restored, { timing: DEFAULT_TIMING, now: () => now });
   /** Two scans (a new small file waits for one to show it has stopped growing), each followed by reading. */
@@ -159,7 +164,11 @@ describe('FlowTailer', () => {
     await writeFile(log, numbered('c', 0, 40));
     const reused = storingSink();
     // Same device and inode as the entry (when the file system reuses it), other first bytes: a new file.
-    const other = tailer(reused, entries.map((entry) => ({ ...entry, ino })), 'end');
+    const other = tailer(
+      reused,
+      entries.map((entry) => ({ ...entry, ino })),
+      'end',
+    );
     await pass(other);
     expect(reused.lines).toEqual(linesOf(numbered('c', 0, 40)));
     await other.close();

@@ -11,9 +11,19 @@ function scriptedProducer(answers: Array<'ok' | 'fail' | 'invalid'>): { producer
     const next = answers[state.calls++] ?? 'ok';
     if (next === 'ok') return Promise.resolve();
     if (next === 'invalid') return Promise.reject(new ValidationError('data', 'record is too large'));
-    return Promise.reject(new UserRecordFailedError({ partitionKey: 'k', data: '' }, [{ delayMs: 0, durationMs: 1, success: false, errorCode: 'RequestTimeout' }]));
+    return Promise.reject(
+      new UserRecordFailedError({ partitionKey: 'k', data: '' }, [
+        { delayMs: 0, durationMs: 1, success: false, errorCode: 'RequestTimeout' },
+      ]),
+    );
   };
-  state.producer = { add: answer, enqueue: answer, ready: () => Promise.resolve(), outstandingBytes: 0, flush: () => Promise.resolve() } as unknown as KinesisProducer;
+  state.producer = {
+    add: answer,
+    enqueue: answer,
+    ready: () => Promise.resolve(),
+    outstandingBytes: 0,
+    flush: () => Promise.resolve(),
+  } as unknown as KinesisProducer;
   return state;
 }
 
@@ -27,7 +37,7 @@ describe('RecordDelivery', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('settles a record in its file\'s prefix once stored', async () => {
+  it("settles a record in its file's prefix once stored", async () => {
     const { producer } = scriptedProducer(['ok']);
     const delivery = new RecordDelivery(producer, 1024, (message) => logs.push(message), new AbortController().signal);
     const acks = new AckedPrefix(0);

@@ -37,8 +37,15 @@ const MAX_BACKOFF_MS = 5_000;
  * record, `concurrency` requests in flight, failed records retried with exponential backoff and
  * jitter until 30 s have passed. Each shard then takes at most 1,000 records/s, whatever their size.
  */
-export async function runPlainLoad(client: KinesisClient, streamName: string, factory: RecordFactory, workload: Workload,
-  concurrency: number, hooks: LoadHooks = {}, keepIndices = false): Promise<PlainLoadResult> {
+export async function runPlainLoad(
+  client: KinesisClient,
+  streamName: string,
+  factory: RecordFactory,
+  workload: Workload,
+  concurrency: number,
+  hooks: LoadHooks = {},
+  keepIndices = false,
+): Promise<PlainLoadResult> {
   const latency = new LatencyRecorder();
   const failuresByCode: Record<string, number> = {};
   const delivered = new DeliveredSet(keepIndices && factory.marked);
@@ -72,12 +79,18 @@ export async function runPlainLoad(client: KinesisClient, streamName: string, fa
       retries = waiting;
     }
     if (!offering()) return batch;
-    const due = workload.rate === undefined ? limit : Math.min(limit, Math.floor(workload.rate * (now - start) / 1000) + 1);
+    const due = workload.rate === undefined ? limit : Math.min(limit, Math.floor((workload.rate * (now - start)) / 1000) + 1);
     while (batch.length < MAX_RECORDS_PER_PUT_RECORDS && offered < due && outstanding < workload.maxOutstandingRecords) {
       const index = offered++;
       const record = factory.create(index);
       outstanding++;
-      batch.push({ index, entry: { PartitionKey: record.partitionKey, Data: record.data as Uint8Array }, addedAt: now, retries: 0, dueAt: now });
+      batch.push({
+        index,
+        entry: { PartitionKey: record.partitionKey, Data: record.data as Uint8Array },
+        addedAt: now,
+        retries: 0,
+        dueAt: now,
+      });
     }
     return batch;
   };

@@ -28,7 +28,7 @@ export async function readProducerCounts(registry: Registry): Promise<ProducerCo
     kinesisRecordsPut: sums.get('kpl_kinesis_records_put_total'),
     kinesisBytesPut: sums.get('kpl_kinesis_records_data_put_bytes_total'),
     requests: sums.get('kpl_request_time_seconds_count'),
-    throttled: has ? sums.get(`kpl_errors_by_code_total:${THROTTLED_ERROR_CODE}`) ?? 0 : undefined,
-    errors: has ? sums.get('kpl_all_errors_total') ?? 0 : undefined,
+    throttled: has ? (sums.get(`kpl_errors_by_code_total:${THROTTLED_ERROR_CODE}`) ?? 0) : undefined,
+    errors: has ? (sums.get('kpl_all_errors_total') ?? 0) : undefined,
   };
 }

@@ -12,8 +12,13 @@ const ADDS_PER_TURN = 1000;
  * fast as the producer's backpressure allows, awaiting ready() while it holds
  * `maxOutstandingRecords`. Resolves once every record offered has settled (flush()).
  */
-export async function runProducerLoad(producer: KinesisProducer, factory: RecordFactory, workload: Workload,
-  hooks: LoadHooks = {}, keepIndices = false): Promise<LoadResult> {
+export async function runProducerLoad(
+  producer: KinesisProducer,
+  factory: RecordFactory,
+  workload: Workload,
+  hooks: LoadHooks = {},
+  keepIndices = false,
+): Promise<LoadResult> {
   const latency = new LatencyRecorder();
   const failuresByCode: Record<string, number> = {};
   const limit = workload.records ?? Infinity;
@@ -28,15 +33,18 @@ export async function runProducerLoad(producer: KinesisProducer, factory: Record
   const add = (index: number): void => {
     const record = factory.create(index);
     const addedAt = performance.now();
-    producer.add(record).then(() => {
-      delivered.add(index);
-      deliveredBytes += (record.data as Buffer).length;
-      latency.record(performance.now() - addedAt);
-    }, (error: unknown) => {
-      failed++;
-      const code = errorCodeOf(error);
-      failuresByCode[code] = (failuresByCode[code] ?? 0) + 1;
-    });
+    producer.add(record).then(
+      () => {
+        delivered.add(index);
+        deliveredBytes += (record.data as Buffer).length;
+        latency.record(performance.now() - addedAt);
+      },
+      (error: unknown) => {
+        failed++;
+        const code = errorCodeOf(error);
+        failuresByCode[code] = (failuresByCode[code] ?? 0) + 1;
+      },
+    );
   };
 
   try {
@@ -44,7 +52,7 @@ export async function runProducerLoad(producer: KinesisProducer, factory: Record
       const elapsed = performance.now() - start;
       if (offered >= limit || hooks.signal?.aborted === true) break;
       if (workload.durationMs !== undefined && elapsed >= workload.durationMs) break;
-      const due = workload.rate === undefined ? limit : Math.min(limit, Math.floor(workload.rate * elapsed / 1000) + 1);
+      const due = workload.rate === undefined ? limit : Math.min(limit, Math.floor((workload.rate * elapsed) / 1000) + 1);
       let added = 0;
       while (offered < due && added < ADDS_PER_TURN && producer.outstandingRecords < workload.maxOutstandingRecords) {
         add(offered++);
@@ -54,15 +62,22 @@ export async function runProducerLoad(producer: KinesisProducer, factory: Record
         await producer.ready();
         // ready() answers to the producer's own maxOutstandingRecords, which may be higher.
         if (producer.outstandingRecords >= workload.maxOutstandingRecords) await sleep(1);
-      }
-      else if (offered >= due && workload.rate !== undefined) await sleep(Math.max(1, Math.ceil((offered + 1) * 1000 / workload.rate - elapsed)));
+      } else if (offered >= due && workload.rate !== undefined)
+        await sleep(Math.max(1, Math.ceil(((offered + 1) * 1000) / workload.rate - elapsed)));
       else await yieldToEventLoop();
     }
     await producer.flush();
   } finally {
     monitor.stop();
   }
-  return { ...progress(), deliveredBytes, failuresByCode, latency, peakRssBytes: monitor.peakRssBytes, deliveredIndices: delivered.indices };
+  return {
+    ...progress(),
+    deliveredBytes,
+    failuresByCode,
+    latency,
+    peakRssBytes: monitor.peakRssBytes,
+    deliveredIndices: delivered.indices,
+  };
 }
 
 /** The error code of a failed record: the last attempt's Kinesis code, else the error's code or name. */

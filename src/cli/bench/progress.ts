@@ -33,13 +33,16 @@ class BarView implements ProgressView {
 
   begin(label: string, goal: { seconds: number } | { records: number }): void {
     this.#goal = goal;
-    this.#bar = new cliProgress.SingleBar({
-      stream: this.#stream,
-      format: `${label.padEnd(16)} {bar} {percentage}% | {delivered} delivered | {rate} records/s | {failed} failed`,
-      hideCursor: true,
-      barsize: 24,
-      fps: 5,
-    }, cliProgress.Presets.shades_classic);
+    this.#bar = new cliProgress.SingleBar(
+      {
+        stream: this.#stream,
+        format: `${label.padEnd(16)} {bar} {percentage}% | {delivered} delivered | {rate} records/s | {failed} failed`,
+        hideCursor: true,
+        barsize: 24,
+        fps: 5,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     const total = 'seconds' in goal ? goal.seconds * 10 : goal.records;
     this.#bar.start(total, 0, { delivered: '0', rate: '0', failed: '0' });
   }
@@ -73,7 +76,9 @@ class LineView implements ProgressView {
     if (progress.elapsedMs - this.#lastAt < LINE_EVERY_MS) return;
     this.#lastAt = progress.elapsedMs;
     const { delivered, rate, failed } = payload(progress);
-    this.#stream.write(`${this.#label}: ${(progress.elapsedMs / 1000).toFixed(0)} s, ${delivered} records delivered, ${rate} records/s, ${failed} failed\n`);
+    this.#stream.write(
+      `${this.#label}: ${(progress.elapsedMs / 1000).toFixed(0)} s, ${delivered} records delivered, ${rate} records/s, ${failed} failed\n`,
+    );
   }
 
   end(): void {}

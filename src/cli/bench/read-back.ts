@@ -1,4 +1,10 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, ListShardsCommand, type ListShardsCommandInput } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  type ListShardsCommandInput,
+} from '@aws-sdk/client-kinesis';
 import { deaggregate } from '../../format/deaggregate.js';
 import type { ReadBack } from './summary.js';
 import type { RecordFactory } from './workload.js';
@@ -10,7 +16,12 @@ const MAX_PAGES_PER_SHARD = 100_000;
  * would (deaggregate), and checks that every record whose add() resolved is there, by the index
  * that the factory wrote into its data.
  */
-export async function readBack(client: KinesisClient, streamName: string, factory: RecordFactory, delivered: Uint8Array): Promise<ReadBack> {
+export async function readBack(
+  client: KinesisClient,
+  streamName: string,
+  factory: RecordFactory,
+  delivered: Uint8Array,
+): Promise<ReadBack> {
   const seen = new Uint8Array(delivered.length);
   let found = 0;
   let duplicates = 0;
@@ -42,13 +53,16 @@ async function listShardIds(client: KinesisClient, streamName: string): Promise<
 }
 
 async function readShard(client: KinesisClient, streamName: string, shardId: string, onRecord: (data: Uint8Array) => void): Promise<void> {
-  const start = await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+  const start = await client.send(
+    new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+  );
   let iterator = start.ShardIterator;
   for (let page = 0; iterator !== undefined && page < MAX_PAGES_PER_SHARD; page++) {
     const result = await client.send(new GetRecordsCommand({ ShardIterator: iterator }));
     const records = result.Records ?? [];
     for (const record of records) {
-      for (const user of deaggregate({ data: record.Data ?? new Uint8Array(0), partitionKey: record.PartitionKey ?? '' })) onRecord(user.data);
+      for (const user of deaggregate({ data: record.Data ?? new Uint8Array(0), partitionKey: record.PartitionKey ?? '' }))
+        onRecord(user.data);
     }
     if (records.length === 0 && (result.MillisBehindLatest ?? 0) === 0) return;
     iterator = result.NextShardIterator;

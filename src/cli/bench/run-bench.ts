@@ -50,22 +50,35 @@ export async function benchProducer(target: BenchTarget, stream: BenchStream, ru
   let summary: BenchSummary;
   try {
     run.view.begin(label, goalOf(workload));
-    const load = await runProducerLoad(producer, factory, workload, { onProgress: (p) => run.view.update(p), signal: run.signal }, run.verify);
+    const load = await runProducerLoad(
+      producer,
+      factory,
+      workload,
+      { onProgress: (p) => run.view.update(p), signal: run.signal },
+      run.verify,
+    );
     run.view.end();
     const counts = await readProducerCounts(producer.metrics);
-    const attempts = counts.kinesisRecordsPut === undefined || counts.errors === undefined ? undefined : counts.kinesisRecordsPut + counts.errors;
+    const attempts =
+      counts.kinesisRecordsPut === undefined || counts.errors === undefined ? undefined : counts.kinesisRecordsPut + counts.errors;
     const checked = await verify(target, stream, factory, load.deliveredIndices, run.verify);
     const shardRates = Object.fromEntries(producer.shardRates().map((rate) => [rate.shardId, Math.round(rate.bytesPerSecond)]));
-    summary = summarize(describe('kinesis-kpl', target, stream, workload, {
-      recordMaxBufferedTime: settings.recordMaxBufferedTime,
-      aggregation: settings.aggregationEnabled,
-      aggregationMaxSize: settings.aggregationMaxSize,
-      rateLimit: settings.rateLimit,
-      adaptiveRateLimit: settings.adaptiveRateLimit,
-      maxConnections: settings.maxConnections,
-      maxOutstandingRecords: workload.maxOutstandingRecords,
-      metricsLevel: settings.metricsLevel,
-    }), load, { ...counts, attempts }, checked, shardRates);
+    summary = summarize(
+      describe('kinesis-kpl', target, stream, workload, {
+        recordMaxBufferedTime: settings.recordMaxBufferedTime,
+        aggregation: settings.aggregationEnabled,
+        aggregationMaxSize: settings.aggregationMaxSize,
+        rateLimit: settings.rateLimit,
+        adaptiveRateLimit: settings.adaptiveRateLimit,
+        maxConnections: settings.maxConnections,
+        maxOutstandingRecords: workload.maxOutstandingRecords,
+        metricsLevel: settings.metricsLevel,
+      }),
+      load,
+      { ...counts, attempts },
+      checked,
+      shardRates,
+    );
   } finally {
     run.view.end();
     await producer.close();
@@ -74,26 +87,43 @@ export async function benchProducer(target: BenchTarget, stream: BenchStream, ru
 }
 
 /** Runs the same workload through plain SDK PutRecords (no aggregation) into `stream`. */
-export async function benchPlainPutRecords(target: BenchTarget, stream: BenchStream, run: BenchRun, concurrency: number): Promise<BenchSummary> {
+export async function benchPlainPutRecords(
+  target: BenchTarget,
+  stream: BenchStream,
+  run: BenchRun,
+  concurrency: number,
+): Promise<BenchSummary> {
   const { workload } = run;
   const factory = new RecordFactory(workload.recordSize, workload.keys);
   const client = target.client(concurrency);
   try {
     run.view.begin('plain PutRecords', goalOf(workload));
-    const load = await runPlainLoad(client, stream.streamName, factory, workload, concurrency,
-      { onProgress: (p) => run.view.update(p), signal: run.signal }, run.verify);
+    const load = await runPlainLoad(
+      client,
+      stream.streamName,
+      factory,
+      workload,
+      concurrency,
+      { onProgress: (p) => run.view.update(p), signal: run.signal },
+      run.verify,
+    );
     run.view.end();
     const checked = await verify(target, stream, factory, load.deliveredIndices, run.verify);
-    return summarize(describe('plain PutRecords', target, stream, workload, {
-      concurrency,
-      maxOutstandingRecords: workload.maxOutstandingRecords,
-    }), load, {
-      kinesisRecordsPut: load.kinesisRecordsPut,
-      kinesisBytesPut: load.kinesisBytesPut,
-      requests: load.requests,
-      throttled: load.throttled,
-      attempts: load.attempts,
-    }, checked);
+    return summarize(
+      describe('plain PutRecords', target, stream, workload, {
+        concurrency,
+        maxOutstandingRecords: workload.maxOutstandingRecords,
+      }),
+      load,
+      {
+        kinesisRecordsPut: load.kinesisRecordsPut,
+        kinesisBytesPut: load.kinesisBytesPut,
+        requests: load.requests,
+        throttled: load.throttled,
+        attempts: load.attempts,
+      },
+      checked,
+    );
   } finally {
     run.view.end();
     client.destroy();
@@ -104,8 +134,13 @@ function goalOf(workload: Workload): { seconds: number } | { records: number } {
   return workload.records !== undefined ? { records: workload.records } : { seconds: (workload.durationMs ?? 0) / 1000 };
 }
 
-function describe(mode: BenchSummary['mode'], target: BenchTarget, stream: BenchStream, workload: Workload,
-  settings: Record<string, number | string | boolean>) {
+function describe(
+  mode: BenchSummary['mode'],
+  target: BenchTarget,
+  stream: BenchStream,
+  workload: Workload,
+  settings: Record<string, number | string | boolean>,
+) {
   return {
     mode,
     target: target.description,
@@ -117,7 +152,13 @@ function describe(mode: BenchSummary['mode'], target: BenchTarget, stream: Bench
   };
 }
 
-async function verify(target: BenchTarget, stream: BenchStream, factory: RecordFactory, delivered: Uint8Array | undefined, wanted: boolean) {
+async function verify(
+  target: BenchTarget,
+  stream: BenchStream,
+  factory: RecordFactory,
+  delivered: Uint8Array | undefined,
+  wanted: boolean,
+) {
   if (!wanted || delivered === undefined) return undefined;
   const client = target.client(4);
   try {

@@ -79,8 +79,13 @@ export interface RunDescription {
 }
 
 /** Puts a run's figures together. */
-export function summarize(run: RunDescription, load: LoadResult, kinesis: KinesisCounts, readBack: ReadBack | undefined,
-  shardRates: Readonly<Record<string, number>> | null = null): BenchSummary {
+export function summarize(
+  run: RunDescription,
+  load: LoadResult,
+  kinesis: KinesisCounts,
+  readBack: ReadBack | undefined,
+  shardRates: Readonly<Record<string, number>> | null = null,
+): BenchSummary {
   const seconds = load.elapsedMs / 1000;
   const perSecond = (value: number | undefined): number | null => (value === undefined || seconds === 0 ? null : round(value / seconds));
   const kinesisBytesPerSecond = perSecond(kinesis.kinesisBytesPut);
@@ -102,12 +107,17 @@ export function summarize(run: RunDescription, load: LoadResult, kinesis: Kinesi
     recordsPerSecondPerShard: round(load.delivered / seconds / run.shards),
     bytesPerSecond: round(load.deliveredBytes / seconds),
     kinesisBytesPerSecond,
-    byteLimitUsedPercent: kinesisBytesPerSecond === null ? null : round(kinesisBytesPerSecond / (run.shards * SHARD_MAX_BYTES_PER_SECOND) * 100, 1),
-    userRecordsPerKinesisRecord: kinesis.kinesisRecordsPut === undefined || kinesis.kinesisRecordsPut === 0 ? null
-      : round(load.delivered / kinesis.kinesisRecordsPut, 1),
+    byteLimitUsedPercent:
+      kinesisBytesPerSecond === null ? null : round((kinesisBytesPerSecond / (run.shards * SHARD_MAX_BYTES_PER_SECOND)) * 100, 1),
+    userRecordsPerKinesisRecord:
+      kinesis.kinesisRecordsPut === undefined || kinesis.kinesisRecordsPut === 0
+        ? null
+        : round(load.delivered / kinesis.kinesisRecordsPut, 1),
     putRecordsPerSecond: perSecond(kinesis.requests),
-    throttledPercent: kinesis.throttled === undefined || kinesis.attempts === undefined ? null
-      : round(kinesis.attempts === 0 ? 0 : kinesis.throttled / kinesis.attempts * 100, 1),
+    throttledPercent:
+      kinesis.throttled === undefined || kinesis.attempts === undefined
+        ? null
+        : round(kinesis.attempts === 0 ? 0 : (kinesis.throttled / kinesis.attempts) * 100, 1),
     latencyMs: load.latency.percentiles(),
     peakRssBytes: load.peakRssBytes,
     readBack: readBack ?? null,
@@ -160,9 +170,23 @@ function summaryRows(withReadBack: boolean): Array<[string, (s: BenchSummary) =>
     ['latency p50 / p90 / p99', (s) => `${count(s.latencyMs.p50)} / ${count(s.latencyMs.p90)} / ${count(s.latencyMs.p99)} ms`],
     ['peak RSS', (s) => megabytes(s.peakRssBytes)],
   ];
-  rows.push(['final shard rates', (s) => (s.shardRates === null ? '-' : Object.values(s.shardRates).map((rate) => `${(rate / SHARD_MAX_BYTES_PER_SECOND * 100).toFixed(0)} %`).join(' '))]);
+  rows.push([
+    'final shard rates',
+    (s) =>
+      s.shardRates === null
+        ? '-'
+        : Object.values(s.shardRates)
+            .map((rate) => `${((rate / SHARD_MAX_BYTES_PER_SECOND) * 100).toFixed(0)} %`)
+            .join(' '),
+  ]);
   if (withReadBack) {
-    rows.push(['read back', (s) => (s.readBack === null ? '-' : `${count(s.readBack.found)} found, ${count(s.readBack.missing)} missing, ${count(s.readBack.duplicates)} twice`)]);
+    rows.push([
+      'read back',
+      (s) =>
+        s.readBack === null
+          ? '-'
+          : `${count(s.readBack.found)} found, ${count(s.readBack.missing)} missing, ${count(s.readBack.duplicates)} twice`,
+    ]);
   }
   return rows;
 }
@@ -174,5 +198,9 @@ function table(rows: Array<[string, (s: BenchSummary) => string]>, summaries: Be
 /** Left-aligns the first column and right-aligns the others. */
 function align(cells: string[][]): string {
   const widths = (cells[0] as string[]).map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
-  return cells.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[0] as number) : cell.padStart(widths[column] as number))).join('   ')).join('\n');
+  return cells
+    .map((row) =>
+      row.map((cell, column) => (column === 0 ? cell.padEnd(widths[0] as number) : cell.padStart(widths[column] as number))).join('   '),
+    )
+    .join('\n');
 }

@@ -17,11 +17,17 @@ export function sweepPoints(): SweepPoint[] {
   const points: SweepPoint[] = [];
   for (const linger of LINGERS_MS) {
     for (const size of AGGREGATE_SIZES) {
-      points.push({ name: `linger ${linger} ms, aggregates ${formatSize(size)}`, settings: { recordMaxBufferedTime: linger, aggregationMaxSize: size } });
+      points.push({
+        name: `linger ${linger} ms, aggregates ${formatSize(size)}`,
+        settings: { recordMaxBufferedTime: linger, aggregationMaxSize: size },
+      });
     }
   }
   points.push({ name: 'linger 100 ms, no aggregation', settings: { recordMaxBufferedTime: 100, aggregationEnabled: false } });
-  points.push({ name: 'linger 100 ms, aggregates 50 KiB, rateLimit 150 %', settings: { recordMaxBufferedTime: 100, aggregationMaxSize: 51_200, rateLimit: 150 } });
+  points.push({
+    name: 'linger 100 ms, aggregates 50 KiB, rateLimit 150 %',
+    settings: { recordMaxBufferedTime: 100, aggregationMaxSize: 51_200, rateLimit: 150 },
+  });
   return points;
 }
 

@@ -75,8 +75,12 @@ export async function startEmbeddedTarget(inProcess: boolean): Promise<BenchTarg
 }
 
 /** A stream that already exists at `endpoint` (real Kinesis, LocalStack, `kpl local`). */
-export function externalTarget(streamName: string, endpoint: string | undefined, region: string | undefined,
-  credentials: AwsCredentialIdentity | undefined): BenchTarget {
+export function externalTarget(
+  streamName: string,
+  endpoint: string | undefined,
+  region: string | undefined,
+  credentials: AwsCredentialIdentity | undefined,
+): BenchTarget {
   const client = (maxConnections: number): KinesisClient => clientFor(endpoint, region, credentials, maxConnections);
   return {
     endpoint,
@@ -97,8 +101,12 @@ export function externalTarget(streamName: string, endpoint: string | undefined,
   };
 }
 
-function clientFor(endpoint: string | undefined, region: string | undefined, credentials: AwsCredentialIdentity | undefined,
-  maxConnections: number): KinesisClient {
+function clientFor(
+  endpoint: string | undefined,
+  region: string | undefined,
+  credentials: AwsCredentialIdentity | undefined,
+  maxConnections: number,
+): KinesisClient {
   return createKinesisClient({ endpoint, region, credentials, maxConnections, requestTimeout: 30_000, http2: false });
 }
 
@@ -139,7 +147,9 @@ async function firstLine(child: ChildProcess, errorOutput: () => string): Promis
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const timeout = AbortSignal.timeout(START_TIMEOUT_MS);
   const exited = once(child, 'exit', { signal: timeout }).then(([code]) => {
-    throw new Error(`the embedded local Kinesis (kpl local) exited with code ${String(code)} before printing its endpoint: ${errorOutput().trim()}`);
+    throw new Error(
+      `the embedded local Kinesis (kpl local) exited with code ${String(code)} before printing its endpoint: ${errorOutput().trim()}`,
+    );
   });
   const line = once(lines, 'line', { signal: timeout }).then(([text]) => String(text));
   try {
@@ -152,7 +162,6 @@ async function firstLine(child: ChildProcess, errorOutput: () => string): Promis
     line.catch(() => undefined);
   }
 }
-
 
 async function createActiveStream(client: KinesisClient, streamName: string, shards: number): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));

@@ -88,14 +88,28 @@ interface Writer {
  */
 export async function benchWriters(run: WritersRun): Promise<WritersSummary> {
   if (!existsSync(CLI_ENTRY)) {
-    throw new Error('kpl bench --writers runs each writer as a kpl process: run it from the build (npm run build; node dist/src/cli/main.js)');
+    throw new Error(
+      'kpl bench --writers runs each writer as a kpl process: run it from the build (npm run build; node dist/src/cli/main.js)',
+    );
   }
   const { LocalKinesis } = await import('../../testing/index.js');
   const streamName = `kpl-bench-writers-${Date.now().toString(36)}`;
   const kinesis = await LocalKinesis.start({ streams: [{ name: streamName, shards: run.shards }] });
   const writers: Writer[] = [];
   try {
-    const args = ['bench', '--endpoint', kinesis.endpoint, '--region', 'us-east-1', '--stream', streamName, '--json', '--quiet', '--await-start', ...run.writerArgs];
+    const args = [
+      'bench',
+      '--endpoint',
+      kinesis.endpoint,
+      '--region',
+      'us-east-1',
+      '--stream',
+      streamName,
+      '--json',
+      '--quiet',
+      '--await-start',
+      ...run.writerArgs,
+    ];
     for (let i = 0; i < run.writers; i++) writers.push(startWriter(args));
     run.log(`kpl bench --writers ${run.writers}: waiting for ${run.writers} producer processes`);
     await Promise.race([
@@ -103,9 +117,11 @@ export async function benchWriters(run: WritersRun): Promise<WritersSummary> {
       sleep(READY_TIMEOUT_MS, undefined, { ref: false }).then(() => {
         throw new Error(`the writers were not ready within ${READY_TIMEOUT_MS} ms`);
       }),
-      ...writers.map((writer, i) => writer.exited.then((code) => {
-        throw new Error(`writer ${i + 1} exited with code ${String(code)} before it started: ${writer.stderr().trim()}`);
-      })),
+      ...writers.map((writer, i) =>
+        writer.exited.then((code) => {
+          throw new Error(`writer ${i + 1} exited with code ${String(code)} before it started: ${writer.stderr().trim()}`);
+        }),
+      ),
     ]);
     kinesis.resetStats();
     for (const writer of writers) writer.child.send(WRITER_START);
@@ -115,7 +131,9 @@ export async function benchWriters(run: WritersRun): Promise<WritersSummary> {
     await sleep(warmupSeconds * 1000, undefined, { signal: run.signal }).catch(() => undefined);
     const windowStart = kinesis.stats();
     const windowStartedAt = performance.now();
-    await sleep(Math.max(0, startedAt + run.durationSeconds * 1000 - performance.now()), undefined, { signal: run.signal }).catch(() => undefined);
+    await sleep(Math.max(0, startedAt + run.durationSeconds * 1000 - performance.now()), undefined, { signal: run.signal }).catch(
+      () => undefined,
+    );
     const windowEnd = kinesis.stats();
     const windowSeconds = (performance.now() - windowStartedAt) / 1000;
     if (run.signal.aborted) for (const writer of writers) writer.child.kill('SIGINT');
@@ -165,8 +183,16 @@ function writerSummary(writer: Writer, index: number, code: number | null): Benc
   }
 }
 
-function summarizeWriters(run: WritersRun, streamName: string, total: LocalKinesisStats, windowStart: LocalKinesisStats,
-  windowEnd: LocalKinesisStats, windowSeconds: number, warmupSeconds: number, summaries: readonly BenchSummary[]): WritersSummary {
+function summarizeWriters(
+  run: WritersRun,
+  streamName: string,
+  total: LocalKinesisStats,
+  windowStart: LocalKinesisStats,
+  windowEnd: LocalKinesisStats,
+  windowSeconds: number,
+  warmupSeconds: number,
+  summaries: readonly BenchSummary[],
+): WritersSummary {
   const stream = total.streams[streamName];
   const stored = stream?.acceptedBytes ?? 0;
   const sentRecords = (stream?.acceptedRecords ?? 0) + (stream?.throttledRecords ?? 0) + (stream?.failedRecords ?? 0);
@@ -175,22 +201,24 @@ function summarizeWriters(run: WritersRun, streamName: string, total: LocalKines
   const sent = stored + (stream?.throttledBytes ?? 0) + failedBytes;
   const shardIds = Object.keys(windowEnd.streams[streamName]?.shards ?? {}).sort();
   const shardStats = shardIds.map((shardId): WritersShard => {
-    const bytes = (windowEnd.streams[streamName]?.shards[shardId]?.acceptedBytes ?? 0)
-      - (windowStart.streams[streamName]?.shards[shardId]?.acceptedBytes ?? 0);
+    const bytes =
+      (windowEnd.streams[streamName]?.shards[shardId]?.acceptedBytes ?? 0) -
+      (windowStart.streams[streamName]?.shards[shardId]?.acceptedBytes ?? 0);
     return {
       shardId,
-      byteLimitUsedPercent: round(bytes / windowSeconds / SHARD_MAX_BYTES_PER_SECOND * 100, 1),
+      byteLimitUsedPercent: round((bytes / windowSeconds / SHARD_MAX_BYTES_PER_SECOND) * 100, 1),
       finalRatePercent: summaries.map((summary) => {
         const rate = summary.shardRates?.[shardId];
-        return rate === undefined ? null : round(rate / SHARD_MAX_BYTES_PER_SECOND * 100, 1);
+        return rate === undefined ? null : round((rate / SHARD_MAX_BYTES_PER_SECOND) * 100, 1);
       }),
     };
   });
   const windowBytes = (windowEnd.streams[streamName]?.acceptedBytes ?? 0) - (windowStart.streams[streamName]?.acceptedBytes ?? 0);
-  const windowThrottledBytes = (windowEnd.streams[streamName]?.throttledBytes ?? 0) - (windowStart.streams[streamName]?.throttledBytes ?? 0);
+  const windowThrottledBytes =
+    (windowEnd.streams[streamName]?.throttledBytes ?? 0) - (windowStart.streams[streamName]?.throttledBytes ?? 0);
   const writerBytes = summaries.map((summary) => (summary.kinesisBytesPerSecond ?? 0) * summary.durationSeconds);
   const writerTotal = writerBytes.reduce((sum, bytes) => sum + bytes, 0);
-  const shares = writerBytes.map((bytes) => (writerTotal === 0 ? 0 : round(bytes / writerTotal * 100, 1)));
+  const shares = writerBytes.map((bytes) => (writerTotal === 0 ? 0 : round((bytes / writerTotal) * 100, 1)));
   const smallest = Math.min(...writerBytes);
   return {
     mode: 'writers',
@@ -201,8 +229,8 @@ function summarizeWriters(run: WritersRun, streamName: string, total: LocalKines
     lost: summaries.reduce((sum, summary) => sum + summary.lost, 0),
     bytesSentPerByteStored: stored === 0 ? 0 : round(sent / stored, 3),
     windowBytesSentPerByteStored: windowBytes === 0 ? 0 : round((windowBytes + windowThrottledBytes) / windowBytes, 3),
-    throttledPercent: sentRecords === 0 ? 0 : round((stream?.throttledRecords ?? 0) / sentRecords * 100, 1),
-    byteLimitUsedPercent: round(windowBytes / windowSeconds / (run.shards * SHARD_MAX_BYTES_PER_SECOND) * 100, 1),
+    throttledPercent: sentRecords === 0 ? 0 : round(((stream?.throttledRecords ?? 0) / sentRecords) * 100, 1),
+    byteLimitUsedPercent: round((windowBytes / windowSeconds / (run.shards * SHARD_MAX_BYTES_PER_SECOND)) * 100, 1),
     warmupSeconds,
     writerSharesPercent: shares,
     shareSpread: smallest === 0 ? Infinity : round(Math.max(...writerBytes) / smallest, 3),
@@ -222,11 +250,17 @@ export function formatWriters(summary: WritersSummary): string {
     [`  from ${summary.warmupSeconds} s to ${summary.durationSeconds} s`, summary.windowBytesSentPerByteStored.toFixed(3)],
     ['throttled', `${summary.throttledPercent.toFixed(1)} %`],
     [`stream byte limit used (${summary.warmupSeconds} s to ${summary.durationSeconds} s)`, `${summary.byteLimitUsedPercent.toFixed(1)} %`],
-    ['writer shares', `${summary.writerSharesPercent.map((share) => `${share.toFixed(1)} %`).join(', ')} (largest/smallest ${summary.shareSpread.toFixed(2)})`],
+    [
+      'writer shares',
+      `${summary.writerSharesPercent.map((share) => `${share.toFixed(1)} %`).join(', ')} (largest/smallest ${summary.shareSpread.toFixed(2)})`,
+    ],
   ];
   for (const shard of summary.shardStats) {
     rows.push([`${shard.shardId} byte limit used`, `${shard.byteLimitUsedPercent.toFixed(1)} %`]);
-    rows.push([`${shard.shardId} final rate per writer`, shard.finalRatePercent.map((rate) => (rate === null ? '-' : `${rate.toFixed(1)} %`)).join(', ')]);
+    rows.push([
+      `${shard.shardId} final rate per writer`,
+      shard.finalRatePercent.map((rate) => (rate === null ? '-' : `${rate.toFixed(1)} %`)).join(', '),
+    ]);
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}   ${value}`).join('\n');

@@ -22,7 +22,7 @@ export class CsvToJson {
     if (!this.#split(line, values)) return undefined;
     const record: Record<string, string | null> = {};
     const fields = this.#fields;
-    for (let i = 0; i < fields.length; i++) record[fields[i] as string] = i < values.length ? values[i] as string : null;
+    for (let i = 0; i < fields.length; i++) record[fields[i] as string] = i < values.length ? (values[i] as string) : null;
     return record;
   }
 

@@ -59,7 +59,8 @@ export class JsonFieldScanner {
       this.value = undefined;
       return false;
     }
-    for (const name of this.#names) value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
+    for (const name of this.#names)
+      value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
     this.value = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
     return true;
   }
@@ -88,9 +89,10 @@ export class JsonFieldScanner {
       const escaped = this.#string();
       if (escaped < 0) return false;
       if (isField) {
-        this.value = escaped === 0
-          ? this.#keys.decode(this.#bytes, start, this.#pos - 1)
-          : JSON.parse(`"${this.#bytes.toString('utf8', start, this.#pos - 1)}"`) as string;
+        this.value =
+          escaped === 0
+            ? this.#keys.decode(this.#bytes, start, this.#pos - 1)
+            : (JSON.parse(`"${this.#bytes.toString('utf8', start, this.#pos - 1)}"`) as string);
       }
       return true;
     }

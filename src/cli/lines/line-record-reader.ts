@@ -89,11 +89,17 @@ export interface LineProblem {
 type Converter = (line: string) => Record<string, unknown> | undefined;
 
 const NOT_PARSED: Readonly<Record<'json' | 'csv' | 'apache' | 'syslog', LineProblemCode>> = {
-  json: 'NotJson', csv: 'NotCsv', apache: 'NotApacheLog', syslog: 'NotSyslog',
+  json: 'NotJson',
+  csv: 'NotCsv',
+  apache: 'NotApacheLog',
+  syslog: 'NotSyslog',
 };
 
 const FORMAT_NAMES: Readonly<Record<'json' | 'csv' | 'apache' | 'syslog', string>> = {
-  json: 'JSON', csv: 'CSV', apache: 'an Apache common or combined log line', syslog: 'an RFC 3164 or RFC 5424 syslog line',
+  json: 'JSON',
+  csv: 'CSV',
+  apache: 'an Apache common or combined log line',
+  syslog: 'an RFC 3164 or RFC 5424 syslog line',
 };
 
 /** Turns one file's bytes into records; one instance per file (it keeps header and multi-line state). */
@@ -132,14 +138,26 @@ export class LineRecordReader {
     this.#sendUnparsed = (options.unparsed ?? 'send') === 'send';
     this.#onProblem = options.onProblem;
     const startOffset = options.startOffset ?? 0;
-    this.#headerLinesLeft = startOffset === 0 ? options.skipHeaderLines ?? 0 : 0;
+    this.#headerLinesLeft = startOffset === 0 ? (options.skipHeaderLines ?? 0) : 0;
     const bounds = { truncatedTerminator: this.#terminator };
-    this.#splitter = new LineSplitter({ ...bounds, maxLineBytes: this.#maxLineBytes, longLines: options.longLines ?? 'truncate', startOffset });
-    this.#joiner = options.multilineStart === undefined ? undefined : new MultilineJoiner({
-      ...bounds, start: options.multilineStart, maxBytes: this.#maxLineBytes, longRecords: options.longLines ?? 'truncate',
+    this.#splitter = new LineSplitter({
+      ...bounds,
+      maxLineBytes: this.#maxLineBytes,
+      longLines: options.longLines ?? 'truncate',
+      startOffset,
     });
+    this.#joiner =
+      options.multilineStart === undefined
+        ? undefined
+        : new MultilineJoiner({
+            ...bounds,
+            start: options.multilineStart,
+            maxBytes: this.#maxLineBytes,
+            longRecords: options.longLines ?? 'truncate',
+          });
     const format = options.format;
-    this.#scanner = format === 'json' || (format === 'lines' && this.#keyPath !== undefined) ? new JsonFieldScanner(this.#keyPath ?? []) : undefined;
+    this.#scanner =
+      format === 'json' || (format === 'lines' && this.#keyPath !== undefined) ? new JsonFieldScanner(this.#keyPath ?? []) : undefined;
     if (format === 'csv') {
       const csv = new CsvToJson(options.fields ?? [], options.delimiter);
       this.#convert = (line) => csv.convert(line);
@@ -211,8 +229,12 @@ export class LineRecordReader {
       const valid = scanner.scan(bytes, start, end);
       const data = bytes.subarray(start, end);
       if (!valid) {
-        const message = this.#keyField === undefined ? 'the line is not JSON' : `the line is not JSON, so --key-field ${this.#keyField} cannot be read from it`;
-        if (this.#problem('NotJson', message, endOffset)) this.#emit({ partitionKey: this.#fixedKey ?? randomPartitionKey(), data }, endOffset);
+        const message =
+          this.#keyField === undefined
+            ? 'the line is not JSON'
+            : `the line is not JSON, so --key-field ${this.#keyField} cannot be read from it`;
+        if (this.#problem('NotJson', message, endOffset))
+          this.#emit({ partitionKey: this.#fixedKey ?? randomPartitionKey(), data }, endOffset);
         return;
       }
       this.#emitKeyed(data, scanner.value, endOffset);
@@ -231,14 +253,17 @@ export class LineRecordReader {
       }
       return;
     }
-    const partitionKey = this.#keyPath === undefined ? this.#fixedKey ?? randomPartitionKey() : this.#keyFromField(keyAtPath(converted, this.#keyPath), endOffset);
+    const partitionKey =
+      this.#keyPath === undefined
+        ? (this.#fixedKey ?? randomPartitionKey())
+        : this.#keyFromField(keyAtPath(converted, this.#keyPath), endOffset);
     if (partitionKey === undefined) return;
     for (const data of this.#bounded(Buffer.from(JSON.stringify(converted), 'utf8'))) this.#emit({ partitionKey, data }, endOffset);
   }
 
   /** Emits a `lines` or `json` record with its key: fixed, random, or the field the scanner found. */
   #emitKeyed(data: Buffer, fieldValue: string | undefined, endOffset: number): void {
-    const partitionKey = this.#keyPath === undefined ? this.#fixedKey ?? randomPartitionKey() : this.#keyFromField(fieldValue, endOffset);
+    const partitionKey = this.#keyPath === undefined ? (this.#fixedKey ?? randomPartitionKey()) : this.#keyFromField(fieldValue, endOffset);
     if (partitionKey !== undefined) this.#emit({ partitionKey, data }, endOffset);
   }
 
@@ -246,9 +271,10 @@ export class LineRecordReader {
   #keyFromField(key: string | undefined, endOffset: number): string | undefined {
     const problem = keyProblem(key);
     if (problem === undefined) return key;
-    const message = problem === 'KeyFieldMissing'
-      ? `the record has no non-empty string, number or boolean at ${this.#keyField as string}`
-      : `the record's ${this.#keyField as string} is ${(key as string).length} characters; a partition key is at most ${MAX_PARTITION_KEY_LENGTH}`;
+    const message =
+      problem === 'KeyFieldMissing'
+        ? `the record has no non-empty string, number or boolean at ${this.#keyField as string}`
+        : `the record's ${this.#keyField as string} is ${(key as string).length} characters; a partition key is at most ${MAX_PARTITION_KEY_LENGTH}`;
     return this.#problem(problem, message, endOffset) ? randomPartitionKey() : undefined;
   }
 
@@ -281,7 +307,12 @@ export class LineRecordReader {
 
 function validateOptions(options: LineRecordOptions): void {
   if (!(LINE_FORMATS as readonly string[]).includes(options.format)) {
-    throw new ValidationError('format', `format must be one of ${LINE_FORMATS.join(', ')}, got ${String(options.format)}`, LINE_FORMATS.join('|'), String(options.format));
+    throw new ValidationError(
+      'format',
+      `format must be one of ${LINE_FORMATS.join(', ')}, got ${String(options.format)}`,
+      LINE_FORMATS.join('|'),
+      String(options.format),
+    );
   }
   if (options.format === 'csv') {
     if (options.fields === undefined || options.fields.length === 0 || options.fields.some((field) => field === '')) {
@@ -290,8 +321,14 @@ function validateOptions(options: LineRecordOptions): void {
   } else if (options.fields !== undefined) {
     throw new ValidationError('fields', `fields name CSV columns; the format is ${options.format}, not csv`);
   }
-  if (options.delimiter !== undefined && (options.format !== 'csv' || options.delimiter.length !== 1 || options.delimiter === '"' || options.delimiter === '\n')) {
-    throw new ValidationError('delimiter', `delimiter is for the csv format and is one character other than a quote or a newline, got ${JSON.stringify(options.delimiter)}`);
+  if (
+    options.delimiter !== undefined &&
+    (options.format !== 'csv' || options.delimiter.length !== 1 || options.delimiter === '"' || options.delimiter === '\n')
+  ) {
+    throw new ValidationError(
+      'delimiter',
+      `delimiter is for the csv format and is one character other than a quote or a newline, got ${JSON.stringify(options.delimiter)}`,
+    );
   }
   if (options.keyField !== undefined && options.key !== undefined) {
     throw new ValidationError('keyField', 'give keyField or key, not both');
@@ -300,7 +337,12 @@ function validateOptions(options: LineRecordOptions): void {
     throw new ValidationError('keyField', `keyField ${JSON.stringify(options.keyField)} has an empty name; write nested fields as a.b`);
   }
   if (options.key !== undefined && (options.key === '' || options.key.length > MAX_PARTITION_KEY_LENGTH)) {
-    throw new ValidationError('key', `key must be 1 to ${MAX_PARTITION_KEY_LENGTH} characters, got ${options.key.length}`, MAX_PARTITION_KEY_LENGTH, options.key.length);
+    throw new ValidationError(
+      'key',
+      `key must be 1 to ${MAX_PARTITION_KEY_LENGTH} characters, got ${options.key.length}`,
+      MAX_PARTITION_KEY_LENGTH,
+      options.key.length,
+    );
   }
   wholeNumberOption('skipHeaderLines', options.skipHeaderLines, 0, Number.MAX_SAFE_INTEGER);
   wholeNumberOption('maxLineBytes', options.maxLineBytes, 1, MAX_LINE_BYTES);
@@ -308,7 +350,12 @@ function validateOptions(options: LineRecordOptions): void {
   const terminatorBytes = Buffer.byteLength(options.truncatedTerminator ?? '\n', 'utf8');
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   if (terminatorBytes >= maxLineBytes) {
-    throw new ValidationError('truncatedTerminator', `truncatedTerminator is ${terminatorBytes} bytes; it must be shorter than maxLineBytes (${maxLineBytes})`, maxLineBytes - 1, terminatorBytes);
+    throw new ValidationError(
+      'truncatedTerminator',
+      `truncatedTerminator is ${terminatorBytes} bytes; it must be shorter than maxLineBytes (${maxLineBytes})`,
+      maxLineBytes - 1,
+      terminatorBytes,
+    );
   }
   if (options.longLines !== undefined && options.longLines !== 'split' && options.longLines !== 'truncate') {
     throw new ValidationError('longLines', `longLines must be split or truncate, got ${String(options.longLines)}`);
@@ -324,6 +371,11 @@ function validateOptions(options: LineRecordOptions): void {
 function wholeNumberOption(name: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined) return;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ValidationError(name, `${name} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${String(value)}`, `${min} to ${max}`, String(value));
+    throw new ValidationError(
+      name,
+      `${name} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${String(value)}`,
+      `${min} to ${max}`,
+      String(value),
+    );
   }
 }

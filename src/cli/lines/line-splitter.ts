@@ -103,8 +103,8 @@ export class LineSplitter {
       // chunk's next ones, which may lie among the held bytes.
       const held = this.#heldBytes;
       let cut = max;
-      while (cut > 0 && max - cut < 3 && isContinuation(cut < held ? this.#heldByte(cut) : chunk[from + cut - held] as number)) cut--;
-      if (cut === 0 || isContinuation(cut < held ? this.#heldByte(cut) : chunk[from + cut - held] as number)) cut = max;
+      while (cut > 0 && max - cut < 3 && isContinuation(cut < held ? this.#heldByte(cut) : (chunk[from + cut - held] as number))) cut--;
+      if (cut === 0 || isContinuation(cut < held ? this.#heldByte(cut) : (chunk[from + cut - held] as number))) cut = max;
       if (cut >= held) {
         this.#append(chunk.subarray(from, from + cut - held));
         from += cut - held;
@@ -144,7 +144,7 @@ export class LineSplitter {
   }
 
   #joined(): Buffer {
-    return this.#held.length === 1 ? this.#held[0] as Buffer : Buffer.concat(this.#held, this.#heldBytes);
+    return this.#held.length === 1 ? (this.#held[0] as Buffer) : Buffer.concat(this.#held, this.#heldBytes);
   }
 
   /** The line's break has arrived (or the input ended): hands on what is held as the line's last part. */

@@ -98,7 +98,7 @@ export class MultilineJoiner {
   }
 
   #handOn(onRecord: JoinedHandler): void {
-    const record = this.#parts.length === 1 ? this.#parts[0] as Buffer : Buffer.concat(this.#parts, this.#bytes);
+    const record = this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts, this.#bytes);
     this.#parts = [];
     this.#bytes = 0;
     onRecord(record, this.#endOffset);

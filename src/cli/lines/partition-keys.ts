@@ -11,7 +11,8 @@ export function randomPartitionKey(): string {
  */
 export function keyAtPath(record: unknown, path: readonly string[]): string | undefined {
   let value = record;
-  for (const name of path) value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
+  for (const name of path)
+    value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
   if (typeof value === 'string') return value;
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
 }

@@ -25,24 +25,55 @@ export interface RecordFlags {
  */
 export function addRecordFlags(command: Command): Command {
   return command
-    .addOption(new Option('--format <format>', 'what a line is: as is, JSON, or CSV, Apache or syslog turned into a JSON object').choices(LINE_FORMATS).default('lines'))
+    .addOption(
+      new Option('--format <format>', 'what a line is: as is, JSON, or CSV, Apache or syslog turned into a JSON object')
+        .choices(LINE_FORMATS)
+        .default('lines'),
+    )
     .option('--fields <names>', 'the CSV column names, comma-separated (with --format csv)', fieldNames)
     .option('--delimiter <char>', 'the CSV delimiter, one character; \\t for a tab (with --format csv; default ,)', delimiter)
-    .addOption(new Option('--key-field <field>', 'partition key from this field of each record (a.b for nested fields; with --format lines the line is read as JSON)').conflicts('key'))
+    .addOption(
+      new Option(
+        '--key-field <field>',
+        'partition key from this field of each record (a.b for nested fields; with --format lines the line is read as JSON)',
+      ).conflicts('key'),
+    )
     .option('--key <key>', 'one partition key for every record (all go to one shard)', partitionKey)
-    .option('--multiline-start <regex>', 'a line matching it starts a record; other lines join the record before them (stack traces)', regularExpression)
+    .option(
+      '--multiline-start <regex>',
+      'a line matching it starts a record; other lines join the record before them (stack traces)',
+      regularExpression,
+    )
     .option('--skip-header-lines <n>', 'lines at the start of each file to drop', wholeNumber(0, Number.MAX_SAFE_INTEGER))
-    .option('--max-line-bytes <bytes>', `longest record; longer ones are split or truncated (default ${MAX_LINE_BYTES.toLocaleString('en-US')})`, wholeNumber(1, MAX_LINE_BYTES))
+    .option(
+      '--max-line-bytes <bytes>',
+      `longest record; longer ones are split or truncated (default ${MAX_LINE_BYTES.toLocaleString('en-US')})`,
+      wholeNumber(1, MAX_LINE_BYTES),
+    )
     .option('--truncated-terminator <text>', 'appended to a truncated record (default: a newline, as the Kinesis Agent)')
-    .addOption(new Option('--long-lines <action>', 'what happens to a record longer than --max-line-bytes').choices(['split', 'truncate']).default('truncate'))
-    .addOption(new Option('--unparsed <action>', 'a line that does not parse in its --format, or lacks its --key-field: sent as is (random key), or skipped; counted either way').choices(UNPARSED_ACTIONS).default('send'));
+    .addOption(
+      new Option('--long-lines <action>', 'what happens to a record longer than --max-line-bytes')
+        .choices(['split', 'truncate'])
+        .default('truncate'),
+    )
+    .addOption(
+      new Option(
+        '--unparsed <action>',
+        'a line that does not parse in its --format, or lacks its --key-field: sent as is (random key), or skipped; counted either way',
+      )
+        .choices(UNPARSED_ACTIONS)
+        .default('send'),
+    );
 }
 
 /** The LineRecordOptions the flags give, checked across flags (--fields with csv, and only with it). */
 export function recordOptionsFrom(flags: RecordFlags): LineRecordOptions {
-  if (flags.format === 'csv' && flags.fields === undefined) throw new InvalidArgumentError('--format csv needs --fields, the column names, e.g. --fields id,name,total');
-  if (flags.format !== 'csv' && flags.fields !== undefined) throw new InvalidArgumentError(`--fields names CSV columns; it needs --format csv, not ${flags.format}`);
-  if (flags.format !== 'csv' && flags.delimiter !== undefined) throw new InvalidArgumentError(`--delimiter is the CSV delimiter; it needs --format csv, not ${flags.format}`);
+  if (flags.format === 'csv' && flags.fields === undefined)
+    throw new InvalidArgumentError('--format csv needs --fields, the column names, e.g. --fields id,name,total');
+  if (flags.format !== 'csv' && flags.fields !== undefined)
+    throw new InvalidArgumentError(`--fields names CSV columns; it needs --format csv, not ${flags.format}`);
+  if (flags.format !== 'csv' && flags.delimiter !== undefined)
+    throw new InvalidArgumentError(`--delimiter is the CSV delimiter; it needs --format csv, not ${flags.format}`);
   return {
     format: flags.format,
     ...(flags.fields !== undefined ? { fields: flags.fields } : {}),
@@ -60,13 +91,15 @@ export function recordOptionsFrom(flags: RecordFlags): LineRecordOptions {
 
 function fieldNames(value: string): string[] {
   const names = value.split(',').map((name) => name.trim());
-  if (names.some((name) => name === '')) throw new InvalidArgumentError('expected column names separated by commas, none empty, e.g. id,name,total.');
+  if (names.some((name) => name === ''))
+    throw new InvalidArgumentError('expected column names separated by commas, none empty, e.g. id,name,total.');
   return names;
 }
 
 function delimiter(value: string): string {
   const character = value === '\\t' ? '\t' : value;
-  if (character.length !== 1 || character === '"') throw new InvalidArgumentError('expected one character other than a quote, e.g. ; or \\t.');
+  if (character.length !== 1 || character === '"')
+    throw new InvalidArgumentError('expected one character other than a quote, e.g. ; or \\t.');
   return character;
 }
 

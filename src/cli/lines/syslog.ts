@@ -6,7 +6,8 @@ const RFC5424 = /^<(\d{1,3})>(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:
  * the timestamp may also be RFC 3339 (rsyslog's high-precision format), as the Agent's SYSLOG and
  * RFC3339SYSLOG formats accept.
  */
-const RFC3164 = /^(?:<(\d{1,3})>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) (\S+) ([\w./%-]+)(?:\[(\d+)\])?: ?(.*)$/s;
+const RFC3164 =
+  /^(?:<(\d{1,3})>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) (\S+) ([\w./%-]+)(?:\[(\d+)\])?: ?(.*)$/s;
 
 /** UTF-8's byte order mark, which RFC 5424 lets a message begin with. */
 const BOM = '\ufeff';

@@ -17,7 +17,9 @@ export function localCommand(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--shards <n>', 'shards of the stream created at start', wholeNumber(1, 10_000), 4)
     .option('--stream <name>', 'name of the stream created at start', streamName, 'kpl-local')
     .option('--no-limits', 'accept every write: no throttling')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Prints its endpoint URL on the first line of stdout, then serves until Ctrl-C (SIGINT) or SIGTERM.
 Records are kept in memory and are gone when it stops. More streams can be created with CreateStream.
 
@@ -25,7 +27,8 @@ Examples:
   $ kpl local
   $ kpl local --port 0 --shards 8 --stream events
   $ ENDPOINT=$(kpl local --port 0 | head -1) ...          # in a script: the first line is the endpoint
-  $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local < events.ndjson`)
+  $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local < events.ndjson`,
+    )
     .action(async (options: LocalOptions) => {
       setExitCode(await serveLocal(options, io));
     });
@@ -40,7 +43,10 @@ async function serveLocal(options: LocalOptions, io: CliIo): Promise<number> {
     ...(options.limits ? {} : { limits: false as const }),
   });
   io.stdout.write(`${kinesis.endpoint}\n`);
-  const limits = kinesis.limits === false ? 'no write limits' : `limits ${kinesis.limits.recordsPerSecond.toLocaleString('en-US')} records/s and ${kinesis.limits.bytesPerSecond.toLocaleString('en-US')} bytes/s per shard`;
+  const limits =
+    kinesis.limits === false
+      ? 'no write limits'
+      : `limits ${kinesis.limits.recordsPerSecond.toLocaleString('en-US')} records/s and ${kinesis.limits.bytesPerSecond.toLocaleString('en-US')} bytes/s per shard`;
   io.stderr.write(`kpl local: stream ${options.stream} (${options.shards} shards) at ${kinesis.endpoint}, ${limits}; Ctrl-C stops it\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = io.onStopSignal((received) => {
@@ -50,6 +56,8 @@ async function serveLocal(options: LocalOptions, io: CliIo): Promise<number> {
   });
   const stats = kinesis.stats();
   await kinesis.close();
-  io.stderr.write(`kpl local: ${signal}: stopped after ${stats.acceptedRecords.toLocaleString('en-US')} records stored, ${stats.throttledRecords.toLocaleString('en-US')} throttled\n`);
+  io.stderr.write(
+    `kpl local: ${signal}: stopped after ${stats.acceptedRecords.toLocaleString('en-US')} records stored, ${stats.throttledRecords.toLocaleString('en-US')} throttled\n`,
+  );
   return 0;
 }

@@ -46,11 +46,21 @@ export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Com
     .option('--region <region>', 'AWS region; default: AWS_REGION from the environment');
   return addRecordFlags(command)
     .option('--linger <ms>', 'producer recordMaxBufferedTime', wholeNumber(1, 600_000), 100)
-    .option('--max-outstanding <records>', 'records held in memory at most before reading pauses', wholeNumber(1, 10_000_000), DEFAULT_MAX_OUTSTANDING)
-    .option('--spool <dir>', 'spool records on disk in DIR before sending: safe across outages, crashes and restarts; run again with the same DIR to deliver what waits there')
+    .option(
+      '--max-outstanding <records>',
+      'records held in memory at most before reading pauses',
+      wholeNumber(1, 10_000_000),
+      DEFAULT_MAX_OUTSTANDING,
+    )
+    .option(
+      '--spool <dir>',
+      'spool records on disk in DIR before sending: safe across outages, crashes and restarts; run again with the same DIR to deliver what waits there',
+    )
     .option('--spool-sync <ms>', 'with --spool: most time between two fsyncs of the spool (0: back to back)', wholeNumber(0, 60_000), 100)
     .option('--report-durable', 'with --spool: print "durable N" on stdout whenever the first N lines read are safe on disk')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Without --key-field or --key each record gets a random partition key. Empty lines are skipped.
 A line that does not parse in its --format, or lacks its --key-field, is sent as it is (with a
 random key) unless --unparsed skip; either way it is counted and the first few are printed, and
@@ -71,7 +81,8 @@ Examples:
   $ kpl send --stream orders --format csv --fields id,customer,total --skip-header-lines 1 orders.csv
   $ kpl send --stream app --multiline-start '^\\d{4}-\\d{2}-\\d{2} ' app.log
   $ kpl send --endpoint http://127.0.0.1:4567 --stream kpl-local --key k1 < lines.txt
-  $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --spool /var/spool/kpl`)
+  $ tail -F /var/log/telemetry.ndjson | kpl send --stream telemetry --spool /var/spool/kpl`,
+    )
     .action(async (files: string[], options: SendOptions, self: Command) => {
       let recordOptions: LineRecordOptions;
       try {
@@ -111,13 +122,17 @@ async function send(files: readonly string[], options: SendOptions, recordOption
     metricsLevel: 'none',
   } as const;
   if (options.spool !== undefined) {
-    return sendSpooled(files, {
-      producer: config,
-      directory: options.spool,
-      syncIntervalMs: options.spoolSync,
-      reportDurable: options.reportDurable === true,
-      source: keySource(options.keyField, options.key),
-    }, io);
+    return sendSpooled(
+      files,
+      {
+        producer: config,
+        directory: options.spool,
+        syncIntervalMs: options.spoolSync,
+        reportDurable: options.reportDurable === true,
+        source: keySource(options.keyField, options.key),
+      },
+      io,
+    );
   }
   const producer = new KinesisProducer(config);
   const failures = new CodeCounts();
@@ -135,7 +150,9 @@ async function send(files: readonly string[], options: SendOptions, recordOption
   const giveUp = new AbortController();
   const stopListening = io.onStopSignal((signal) => {
     if (stop.signal.aborted) {
-      io.stderr.write(`kpl send: ${signal} again: not waiting for ${producer.outstandingRecords.toLocaleString('en-US')} records in flight\n`);
+      io.stderr.write(
+        `kpl send: ${signal} again: not waiting for ${producer.outstandingRecords.toLocaleString('en-US')} records in flight\n`,
+      );
       giveUp.abort();
       return;
     }
@@ -145,7 +162,10 @@ async function send(files: readonly string[], options: SendOptions, recordOption
   let lines = 0;
   let readFailed = false;
   try {
-    const inputs = files.length === 0 ? [{ name: 'stdin', open: () => io.stdin }] : files.map((file) => ({ name: file, open: () => createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }) }));
+    const inputs =
+      files.length === 0
+        ? [{ name: 'stdin', open: () => io.stdin }]
+        : files.map((file) => ({ name: file, open: () => createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }) }));
     for (const input of inputs) {
       if (stop.signal.aborted) break;
       const reader = new LineRecordReader({
@@ -171,10 +191,12 @@ async function send(files: readonly string[], options: SendOptions, recordOption
   const abandoned = producer.outstandingRecords;
   const byCode = failures.toString();
   const skipped = recordOptions.unparsed === 'skip';
-  io.stderr.write(`kpl send: ${lines.toLocaleString('en-US')} lines read, ${sink.delivered.toLocaleString('en-US')} records delivered, `
-    + `${failures.total.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}`
-    + `${abandoned > 0 ? `, ${abandoned.toLocaleString('en-US')} abandoned in flight` : ''}`
-    + `${unparsed.total > 0 ? `; ${unparsed.total.toLocaleString('en-US')} lines unparsed, ${skipped ? 'skipped' : 'sent as they are'} (${unparsed.toString()})` : ''}\n`);
+  io.stderr.write(
+    `kpl send: ${lines.toLocaleString('en-US')} lines read, ${sink.delivered.toLocaleString('en-US')} records delivered, ` +
+      `${failures.total.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}` +
+      `${abandoned > 0 ? `, ${abandoned.toLocaleString('en-US')} abandoned in flight` : ''}` +
+      `${unparsed.total > 0 ? `; ${unparsed.total.toLocaleString('en-US')} lines unparsed, ${skipped ? 'skipped' : 'sent as they are'} (${unparsed.toString()})` : ''}\n`,
+  );
   return readFailed || failures.total > 0 || abandoned > 0 ? 1 : 0;
 }
 

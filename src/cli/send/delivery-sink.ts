@@ -27,7 +27,11 @@ export class DeliverySink {
   #draining: Promise<void> | undefined;
 
   /** @param onFailure told of each record the producer could not deliver. */
-  constructor(producer: SinkProducer, limits: SinkLimits, readonly onFailure: (error: Error) => void) {
+  constructor(
+    producer: SinkProducer,
+    limits: SinkLimits,
+    readonly onFailure: (error: Error) => void,
+  ) {
     this.#producer = producer;
     this.#limits = limits;
   }
@@ -95,7 +99,10 @@ export class DeliverySink {
 
   #hasRoom(record: LineRecord): boolean {
     const producer = this.#producer;
-    return producer.outstandingRecords < this.#limits.maxRecords && producer.outstandingBytes + this.#recordBytes(record) <= this.#limits.maxBytes;
+    return (
+      producer.outstandingRecords < this.#limits.maxRecords &&
+      producer.outstandingBytes + this.#recordBytes(record) <= this.#limits.maxBytes
+    );
   }
 
   #recordBytes(record: LineRecord): number {

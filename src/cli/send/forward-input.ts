@@ -6,7 +6,12 @@ import type { DeliverySink } from './delivery-sink.js';
  * backlogged. On `signal` it stops reading and sends what it has read (a last line still missing
  * its line break is not sent). Rejects with the input's error (a missing file, say).
  */
-export function forwardInput(input: NodeJS.ReadableStream, reader: LineRecordReader, sink: DeliverySink, signal: AbortSignal): Promise<void> {
+export function forwardInput(
+  input: NodeJS.ReadableStream,
+  reader: LineRecordReader,
+  sink: DeliverySink,
+  signal: AbortSignal,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let finished = false;
     const finish = (error?: unknown): void => {

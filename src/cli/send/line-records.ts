@@ -36,7 +36,8 @@ export function lineToRecord(line: string, source: KeySource): UserRecord | Line
       } catch {
         return { code: 'NotJson', message: `the line is not JSON, so --key-field ${source.path.join('.')} cannot be read from it` };
       }
-      for (const name of source.path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+      for (const name of source.path)
+        value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
       if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') value = String(value);
       if (typeof value !== 'string' || value === '') {
         return { code: 'KeyFieldMissing', message: `the line has no non-empty string or number at ${source.path.join('.')}` };

@@ -54,7 +54,10 @@ export async function sendSpooled(files: readonly string[], options: SpooledSend
     return 1;
   }
   const recovered = producer.spoolStats?.recovered ?? 0;
-  if (recovered > 0) io.stderr.write(`kpl send: ${recovered.toLocaleString('en-US')} records from an earlier run wait in ${options.directory}; sending them first\n`);
+  if (recovered > 0)
+    io.stderr.write(
+      `kpl send: ${recovered.toLocaleString('en-US')} records from an earlier run wait in ${options.directory}; sending them first\n`,
+    );
 
   const stop = new AbortController();
   const stopListening = io.onStopSignal((signal) => {
@@ -80,15 +83,24 @@ export async function sendSpooled(files: readonly string[], options: SpooledSend
   const delivered = stats?.delivered ?? 0;
   const waiting = stats?.records ?? 0;
   const byCode = [...failuresByCode].map(([code, n]) => `${code} ${n.toLocaleString('en-US')}`).join(', ');
-  io.stderr.write(`kpl send: ${lines.toLocaleString('en-US')} lines read, ${delivered.toLocaleString('en-US')} records delivered, `
-    + `${failed.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}, `
-    + `${waiting.toLocaleString('en-US')} waiting in the spool ${options.directory}\n`);
+  io.stderr.write(
+    `kpl send: ${lines.toLocaleString('en-US')} lines read, ${delivered.toLocaleString('en-US')} records delivered, ` +
+      `${failed.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}, ` +
+      `${waiting.toLocaleString('en-US')} waiting in the spool ${options.directory}\n`,
+  );
   return failed > 0 ? 1 : 0;
 }
 
 /** Appends every line of `input` to the spool; returns the count of lines read so far. */
-async function spoolLines(input: NodeJS.ReadableStream, source: KeySource, producer: KinesisProducer, linesBefore: number,
-  problem: (code: string, message: string) => void, durable: () => void, signal: AbortSignal): Promise<number> {
+async function spoolLines(
+  input: NodeJS.ReadableStream,
+  source: KeySource,
+  producer: KinesisProducer,
+  linesBefore: number,
+  problem: (code: string, message: string) => void,
+  durable: () => void,
+  signal: AbortSignal,
+): Promise<number> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   const aborted = (): void => lines.close();
   signal.addEventListener('abort', aborted);
@@ -113,7 +125,10 @@ async function spoolLines(input: NodeJS.ReadableStream, source: KeySource, produ
     roomWaiter = undefined;
     wake?.();
     if (signal.aborted) return;
-    problem(error instanceof KplError ? error.code : 'SpoolError', `a line could not be spooled: ${error instanceof Error ? error.message : String(error)}`);
+    problem(
+      error instanceof KplError ? error.code : 'SpoolError',
+      `a line could not be spooled: ${error instanceof Error ? error.message : String(error)}`,
+    );
   };
   try {
     const reading = (async () => {

@@ -47,9 +47,18 @@ export async function loadCheckpoint(file: string): Promise<CheckpointEntry[] | 
 
 function isEntry(value: unknown): value is CheckpointEntry {
   const entry = value as Partial<Record<keyof CheckpointEntry, unknown>>;
-  return typeof value === 'object' && value !== null && typeof entry.flow === 'string' && typeof entry.path === 'string'
-    && typeof entry.head === 'string' && Number.isSafeInteger(entry.dev) && Number.isSafeInteger(entry.ino)
-    && Number.isSafeInteger(entry.offset) && (entry.offset as number) >= 0 && Number.isFinite(entry.seenAt);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof entry.flow === 'string' &&
+    typeof entry.path === 'string' &&
+    typeof entry.head === 'string' &&
+    Number.isSafeInteger(entry.dev) &&
+    Number.isSafeInteger(entry.ino) &&
+    Number.isSafeInteger(entry.offset) &&
+    (entry.offset as number) >= 0 &&
+    Number.isFinite(entry.seenAt)
+  );
 }
 
 /**

@@ -20,8 +20,20 @@ interface TailOptions extends RecordFlags {
 }
 
 /** Options that describe one flow: with --config, the file's flows say them instead. */
-const FLOW_OPTIONS = ['stream', 'from', 'format', 'fields', 'keyField', 'key', 'multilineStart', 'skipHeaderLines', 'maxLineBytes',
-  'truncatedTerminator', 'longLines', 'unparsed'] as const;
+const FLOW_OPTIONS = [
+  'stream',
+  'from',
+  'format',
+  'fields',
+  'keyField',
+  'key',
+  'multilineStart',
+  'skipHeaderLines',
+  'maxLineBytes',
+  'truncatedTerminator',
+  'longLines',
+  'unparsed',
+] as const;
 
 /** `kpl tail`: follows log files through rotation and sends their lines to Kinesis, as the Kinesis Agent does. */
 export function tailCommand(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -31,13 +43,20 @@ export function tailCommand(io: CliIo, setExitCode: (code: number) => void): Com
     .option('--stream <name>', 'the stream to write to (required unless --config)', streamName)
     .option('--endpoint <url>', 'Kinesis endpoint, e.g. a local one; default: AWS in the region', endpointUrl)
     .option('--region <region>', 'AWS region; default: AWS_REGION from the environment')
-    .addOption(new Option('--from <position>', 'where files found at the first start are read from (default: end)').choices(['start', 'end']))
-    .option('--checkpoint <file>', 'keep each file\'s place here, to resume after a stop or a crash')
-    .option('--spool <dir>', 'a durable disk spool: lines are checkpointed once it holds them, and it delivers them through outages and restarts');
+    .addOption(
+      new Option('--from <position>', 'where files found at the first start are read from (default: end)').choices(['start', 'end']),
+    )
+    .option('--checkpoint <file>', "keep each file's place here, to resume after a stop or a crash")
+    .option(
+      '--spool <dir>',
+      'a durable disk spool: lines are checkpointed once it holds them, and it delivers them through outages and restarts',
+    );
   return addRecordFlags(command)
     .option('--config <file>', 'JSON file of flows, each with its patterns, stream, format, key and start position')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1 at this port', wholeNumber(0, 65_535))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Files are followed through rotation by rename (logrotate's create) and by copytruncate: a file is
 known by its inode and its first bytes, a renamed file is read to its end, and a truncated file is
 read again from its start. Give a pattern that also matches the rotated names (app.log*) so that
@@ -51,7 +70,8 @@ Examples:
   $ kpl tail --stream app-logs --checkpoint /var/lib/kpl/app.json "/var/log/app/app.log*"
   $ kpl tail --stream web --format apache --key-field host --from start "/var/log/httpd/access_log*"
   $ kpl tail --stream errors --multiline-start "^\\d{4}-\\d{2}-\\d{2}" "/var/log/app/*.log"
-  $ kpl tail --config /etc/kpl/flows.json --checkpoint /var/lib/kpl/tail.json --metrics-port 9464`)
+  $ kpl tail --config /etc/kpl/flows.json --checkpoint /var/lib/kpl/tail.json --metrics-port 9464`,
+    )
     .action(async (patterns: string[], options: TailOptions, command: Command) => {
       const flows = await flowsOf(patterns, options, command);
       for (const flow of flows) {
@@ -59,17 +79,24 @@ Examples:
           new LineRecordReader(flow.reader);
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
-          command.error(`error: ${options.config === undefined ? '' : `flow "${flow.name}": `}${error.message}`, { exitCode: USAGE_EXIT_CODE });
+          command.error(`error: ${options.config === undefined ? '' : `flow "${flow.name}": `}${error.message}`, {
+            exitCode: USAGE_EXIT_CODE,
+          });
         }
       }
-      setExitCode(await runTail({
-        flows,
-        ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-        ...(options.region !== undefined ? { region: options.region } : {}),
-        ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
-        ...(options.spool !== undefined ? { spool: options.spool } : {}),
-        ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
-      }, io));
+      setExitCode(
+        await runTail(
+          {
+            flows,
+            ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+            ...(options.region !== undefined ? { region: options.region } : {}),
+            ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+            ...(options.spool !== undefined ? { spool: options.spool } : {}),
+            ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
+          },
+          io,
+        ),
+      );
     });
 }
 
@@ -78,9 +105,11 @@ async function flowsOf(patterns: readonly string[], options: TailOptions, comman
     const flag = FLOW_OPTIONS.find((name) => command.getOptionValueSource(name) === 'cli');
     if (flag !== undefined) {
       const option = command.options.find((candidate) => candidate.attributeName() === flag);
-      command.error(`error: ${option?.long ?? flag} describes a flow; with --config the file's flows say it`, { exitCode: USAGE_EXIT_CODE });
+      command.error(`error: ${option?.long ?? flag} describes a flow; with --config the file's flows say it`, {
+        exitCode: USAGE_EXIT_CODE,
+      });
     }
-    if (patterns.length > 0) command.error('error: with --config the file\'s flows name the patterns', { exitCode: USAGE_EXIT_CODE });
+    if (patterns.length > 0) command.error("error: with --config the file's flows name the patterns", { exitCode: USAGE_EXIT_CODE });
     try {
       return await loadFlows(options.config);
     } catch (error) {
@@ -88,8 +117,9 @@ async function flowsOf(patterns: readonly string[], options: TailOptions, comman
       throw error;
     }
   }
-  if (options.stream === undefined) command.error('error: required option \'--stream <name>\' not specified', { exitCode: USAGE_EXIT_CODE });
-  if (patterns.length === 0) command.error('error: missing argument \'pattern\': give the files to follow, e.g. "/var/log/app.log*"', { exitCode: USAGE_EXIT_CODE });
+  if (options.stream === undefined) command.error("error: required option '--stream <name>' not specified", { exitCode: USAGE_EXIT_CODE });
+  if (patterns.length === 0)
+    command.error('error: missing argument \'pattern\': give the files to follow, e.g. "/var/log/app.log*"', { exitCode: USAGE_EXIT_CODE });
   let reader: LineRecordOptions;
   try {
     reader = recordOptionsFrom(options);

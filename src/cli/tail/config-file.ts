@@ -7,8 +7,22 @@ export class TailConfigError extends Error {
   override readonly name = 'TailConfigError';
 }
 
-const FLOW_FIELDS = ['name', 'patterns', 'stream', 'format', 'keyField', 'key', 'from', 'multilineStart', 'fields',
-  'skipHeaderLines', 'maxLineBytes', 'truncatedTerminator', 'longLines', 'unparsed'] as const;
+const FLOW_FIELDS = [
+  'name',
+  'patterns',
+  'stream',
+  'format',
+  'keyField',
+  'key',
+  'from',
+  'multilineStart',
+  'fields',
+  'skipHeaderLines',
+  'maxLineBytes',
+  'truncatedTerminator',
+  'longLines',
+  'unparsed',
+] as const;
 
 /**
  * Reads the flows of a --config file:
@@ -64,7 +78,8 @@ export function parseFlows(document: unknown, source: string): FlowSpec[] {
     };
     const oneOf = <T extends string>(field: string, choices: readonly T[]): T | undefined => {
       const value = text(field);
-      if (value !== undefined && !(choices as readonly string[]).includes(value)) fail(field, `expected one of ${choices.join(', ')}, got "${value}"`);
+      if (value !== undefined && !(choices as readonly string[]).includes(value))
+        fail(field, `expected one of ${choices.join(', ')}, got "${value}"`);
       return value as T | undefined;
     };
     const patterns = fields['patterns'];

@@ -107,8 +107,13 @@ export class FlowTailer {
   readonly #reader: LineRecordOptions;
 
   /** @param restored this flow's checkpoint entries; undefined when there was no checkpoint. */
-  constructor(spec: FlowSpec, sink: RecordSink, events: FlowEvents, restored: readonly CheckpointEntry[] | undefined,
-    options: { readonly timing?: TailTiming; readonly now?: () => number } = {}) {
+  constructor(
+    spec: FlowSpec,
+    sink: RecordSink,
+    events: FlowEvents,
+    restored: readonly CheckpointEntry[] | undefined,
+    options: { readonly timing?: TailTiming; readonly now?: () => number } = {},
+  ) {
     this.#spec = spec;
     this.#sink = sink;
     this.#events = events;
@@ -186,8 +191,15 @@ export class FlowTailer {
   /** Where every file stands, for the checkpoint. */
   checkpointEntries(): CheckpointEntry[] {
     const entries: CheckpointEntry[] = [];
-    const entry = (dev: number, ino: number, filePath: string, cursor: FileCursor, seenAt: number): CheckpointEntry =>
-      ({ flow: this.#spec.name, dev, ino, path: filePath, head: cursor.head.toString('base64'), offset: cursor.acks.offset, seenAt });
+    const entry = (dev: number, ino: number, filePath: string, cursor: FileCursor, seenAt: number): CheckpointEntry => ({
+      flow: this.#spec.name,
+      dev,
+      ino,
+      path: filePath,
+      head: cursor.head.toString('base64'),
+      offset: cursor.acks.offset,
+      seenAt,
+    });
     for (const file of this.#files.values()) {
       if (file.cursor !== undefined) entries.push(entry(file.dev, file.ino, file.path, file.cursor, file.seenAt));
     }
@@ -199,7 +211,8 @@ export class FlowTailer {
   bytesBehind(): Array<{ readonly path: string; readonly bytes: number }> {
     const behind: Array<{ path: string; bytes: number }> = [];
     for (const file of this.#files.values()) {
-      if (file.handle !== undefined && file.cursor !== undefined) behind.push({ path: file.path, bytes: Math.max(0, file.size - file.cursor.acks.offset) });
+      if (file.handle !== undefined && file.cursor !== undefined)
+        behind.push({ path: file.path, bytes: Math.max(0, file.size - file.cursor.acks.offset) });
     }
     return behind;
   }
@@ -270,17 +283,34 @@ export class FlowTailer {
     if (copy !== undefined && copy !== 'maybe') {
       if (isOrphan(copy)) {
         this.#orphans = this.#orphans.filter((orphan) => orphan !== copy);
-        this.#events.log(`${found.path} is a copy of the truncated ${copy.path}; reading on in it from offset ${copy.cursor.readOffset.toLocaleString('en-US')}`);
+        this.#events.log(
+          `${found.path} is a copy of the truncated ${copy.path}; reading on in it from offset ${copy.cursor.readOffset.toLocaleString('en-US')}`,
+        );
         this.#track(found, handle, copy.cursor, now);
       } else {
         await handle.close();
-        this.#files.set(key, { dev: found.dev, ino: found.ino, path: found.path, handle: undefined, cursor: undefined, shadowOf: copy,
-          size: found.size, lastGrowthAt: now, seenAt: now, matched: true, pendingFlushed: true });
+        this.#files.set(key, {
+          dev: found.dev,
+          ino: found.ino,
+          path: found.path,
+          handle: undefined,
+          cursor: undefined,
+          shadowOf: copy,
+          size: found.size,
+          lastGrowthAt: now,
+          seenAt: now,
+          matched: true,
+          pendingFlushed: true,
+        });
       }
       return;
     }
-    const restored = this.#restored.find((entry) => entry.offset > 0 && entry.offset <= found.size
-      && head.subarray(0, Buffer.byteLength(entry.head, 'base64')).equals(Buffer.from(entry.head, 'base64')));
+    const restored = this.#restored.find(
+      (entry) =>
+        entry.offset > 0 &&
+        entry.offset <= found.size &&
+        head.subarray(0, Buffer.byteLength(entry.head, 'base64')).equals(Buffer.from(entry.head, 'base64')),
+    );
     if (restored !== undefined) {
       // The file a checkpoint entry was for was copied and truncated while kpl tail was stopped.
       this.#restored = this.#restored.filter((entry) => entry !== restored);
@@ -318,8 +348,17 @@ export class FlowTailer {
 
   #track(found: Found, handle: FileHandle, cursor: FileCursor, now: number): void {
     this.#files.set(`${found.dev}:${found.ino}`, {
-      dev: found.dev, ino: found.ino, path: found.path, handle, cursor, shadowOf: undefined,
-      size: cursor.readOffset, lastGrowthAt: now, seenAt: now, matched: true, pendingFlushed: true,
+      dev: found.dev,
+      ino: found.ino,
+      path: found.path,
+      handle,
+      cursor,
+      shadowOf: undefined,
+      size: cursor.readOffset,
+      lastGrowthAt: now,
+      seenAt: now,
+      matched: true,
+      pendingFlushed: true,
     });
   }
 
@@ -401,8 +440,10 @@ export class FlowTailer {
     for (const orphan of this.#orphans) {
       if (now - orphan.since < this.#timing.orphanGraceMs) continue;
       orphan.cursor.flushPending(this.#emit);
-      this.#events.log(`${orphan.path} was truncated and no matched file is a copy of it; what was written after offset `
-        + `${orphan.cursor.readOffset.toLocaleString('en-US')} before the truncation was not read (add a pattern for its copies)`);
+      this.#events.log(
+        `${orphan.path} was truncated and no matched file is a copy of it; what was written after offset ` +
+          `${orphan.cursor.readOffset.toLocaleString('en-US')} before the truncation was not read (add a pattern for its copies)`,
+      );
     }
     this.#orphans = this.#orphans.filter((orphan) => now - orphan.since < this.#timing.orphanGraceMs);
     for (const [key, file] of this.#files) {

@@ -16,11 +16,14 @@ export async function serveMetrics(registry: Registry, port: number): Promise<Me
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
       return;
     }
-    registry.metrics().then((text) => {
-      response.writeHead(200, { 'content-type': registry.contentType }).end(text);
-    }, (error: unknown) => {
-      response.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`);
-    });
+    registry.metrics().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': registry.contentType }).end(text);
+      },
+      (error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`);
+      },
+    );
   });
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');

@@ -44,7 +44,13 @@ export class RecordDelivery implements RecordSink {
    * @param stopping aborts when the tailer stops: waiting for room then ends at once.
    * @param spooled records go to the producer's spool with enqueue(), and count as delivered once durable there.
    */
-  constructor(producer: KinesisProducer, maxOutstandingBytes: number, log: (message: string) => void, stopping: AbortSignal, spooled = false) {
+  constructor(
+    producer: KinesisProducer,
+    maxOutstandingBytes: number,
+    log: (message: string) => void,
+    stopping: AbortSignal,
+    spooled = false,
+  ) {
     this.#producer = producer;
     this.#spooled = spooled;
     this.#stopping = new Promise((resolve) => stopping.addEventListener('abort', () => resolve(), { once: true }));
@@ -89,28 +95,31 @@ export class RecordDelivery implements RecordSink {
     const userRecord = { partitionKey: record.partitionKey, data: record.data, streamName: stream };
     if (this.#spooled) this.#enqueuing++;
     const handedOver = this.#spooled ? this.#producer.enqueue(userRecord) : this.#producer.add(userRecord);
-    handedOver.then(() => {
-      if (this.#spooled) this.#enqueuing--;
-      this.delivered++;
-      acks.settle(ticket);
-    }, (error: unknown) => {
-      if (this.#spooled) this.#enqueuing--;
-      if (this.#stopped || error instanceof ProducerClosedError) return;
-      if (error instanceof ValidationError) {
-        this.failed++;
-        this.#problem(`a record of ${record.data.length.toLocaleString('en-US')} bytes was rejected and passed over: ${error.message}`);
+    handedOver.then(
+      () => {
+        if (this.#spooled) this.#enqueuing--;
+        this.delivered++;
         acks.settle(ticket);
-        return;
-      }
-      this.retried++;
-      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures);
-      this.#problem(`a record failed (${codeOf(error)}); adding it again in ${delay.toLocaleString('en-US')} ms`);
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#add(record, stream, acks, ticket, failures + 1);
-      }, delay);
-      this.#timers.add(timer);
-    });
+      },
+      (error: unknown) => {
+        if (this.#spooled) this.#enqueuing--;
+        if (this.#stopped || error instanceof ProducerClosedError) return;
+        if (error instanceof ValidationError) {
+          this.failed++;
+          this.#problem(`a record of ${record.data.length.toLocaleString('en-US')} bytes was rejected and passed over: ${error.message}`);
+          acks.settle(ticket);
+          return;
+        }
+        this.retried++;
+        const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures);
+        this.#problem(`a record failed (${codeOf(error)}); adding it again in ${delay.toLocaleString('en-US')} ms`);
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
+          this.#add(record, stream, acks, ticket, failures + 1);
+        }, delay);
+        this.#timers.add(timer);
+      },
+    );
   }
 
   #problem(message: string): void {

@@ -63,14 +63,20 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
     maxOutstandingRecords: 100_000,
     maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
     metricsLevel: run.metricsPort === undefined ? 'none' : 'summary',
-    ...(run.spool !== undefined ? { spool: { directory: run.spool, onFailure: (error) => log(`a spooled record failed for good: ${error.message}`) } } : {}),
+    ...(run.spool !== undefined
+      ? { spool: { directory: run.spool, onFailure: (error) => log(`a spooled record failed for good: ${error.message}`) } }
+      : {}),
   });
   const stats = new TailStats(log);
   const stop = new AbortController();
   const delivery = new RecordDelivery(producer, MAX_OUTSTANDING_BYTES, log, stop.signal, run.spool !== undefined);
   const flowNames = new Set(run.flows.map((flow) => flow.name));
-  const tailers = run.flows.map((flow) => new FlowTailer(flow, delivery, stats,
-    restored === undefined ? undefined : restored.filter((entry) => entry.flow === flow.name), { timing: DEFAULT_TIMING }));
+  const tailers = run.flows.map(
+    (flow) =>
+      new FlowTailer(flow, delivery, stats, restored === undefined ? undefined : restored.filter((entry) => entry.flow === flow.name), {
+        timing: DEFAULT_TIMING,
+      }),
+  );
   // Entries of flows no longer configured stay until their TTL, so that a flow taken out for a while resumes.
   const otherFlows = (restored ?? []).filter((entry) => !flowNames.has(entry.flow));
 
@@ -119,7 +125,10 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
     stop.abort();
   });
   const stopped = (): boolean => stop.signal.aborted;
-  const progress = setInterval(() => log(progressLine(stats.linesRead, delivery, behind(), run.spool !== undefined)), run.progressIntervalMs ?? 30_000);
+  const progress = setInterval(
+    () => log(progressLine(stats.linesRead, delivery, behind(), run.spool !== undefined)),
+    run.progressIntervalMs ?? 30_000,
+  );
   const checkpoints = (async () => {
     while (!stopped()) {
       await sleep(CHECKPOINT_MS, undefined, { signal: stop.signal }).catch(() => undefined);
@@ -156,5 +165,8 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
 /** Waits for `promise`, or `ms` at most; the timer does not outlive the wait. */
 async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   const timeout = new AbortController();
-  await Promise.race([promise.catch(() => undefined).finally(() => timeout.abort()), sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+  await Promise.race([
+    promise.catch(() => undefined).finally(() => timeout.abort()),
+    sleep(ms, undefined, { signal: timeout.signal }).catch(() => undefined),
+  ]);
 }

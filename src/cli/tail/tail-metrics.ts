@@ -19,7 +19,10 @@ export interface TailMetricsSource {
 export function registerTailMetrics(registry: Registry, source: TailMetricsSource): void {
   const perFlow = (name: string, help: string, read: (counts: FlowCounts) => number): void => {
     new Counter({
-      name, help, labelNames: ['flow'], registers: [registry],
+      name,
+      help,
+      labelNames: ['flow'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const [flow, counts] of source.flows) this.inc({ flow }, read(counts));
@@ -29,8 +32,10 @@ export function registerTailMetrics(registry: Registry, source: TailMetricsSourc
   perFlow('kpl_tail_lines_read_total', 'Lines read from the followed files.', (counts) => counts.linesRead);
   perFlow('kpl_tail_lines_truncated_total', 'Lines longer than --max-line-bytes, truncated or split.', (counts) => counts.linesTruncated);
   new Counter({
-    name: 'kpl_tail_rotations_total', help: 'Rotations seen: a followed file renamed, or truncated (copytruncate).',
-    labelNames: ['flow', 'kind'], registers: [registry],
+    name: 'kpl_tail_rotations_total',
+    help: 'Rotations seen: a followed file renamed, or truncated (copytruncate).',
+    labelNames: ['flow', 'kind'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [flow, counts] of source.flows) {
@@ -40,8 +45,10 @@ export function registerTailMetrics(registry: Registry, source: TailMetricsSourc
     },
   });
   new Gauge({
-    name: 'kpl_tail_bytes_behind', help: 'Bytes of an open file not yet stored in the stream.',
-    labelNames: ['flow', 'file'], registers: [registry],
+    name: 'kpl_tail_bytes_behind',
+    help: 'Bytes of an open file not yet stored in the stream.',
+    labelNames: ['flow', 'file'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const { flow, path, bytes } of source.bytesBehind()) this.set({ flow, file: path }, bytes);
@@ -50,7 +57,8 @@ export function registerTailMetrics(registry: Registry, source: TailMetricsSourc
   const checkpointAge = source.checkpointAgeSeconds;
   if (checkpointAge === undefined) return;
   new Gauge({
-    name: 'kpl_tail_checkpoint_age_seconds', help: 'Seconds since the checkpoint file last held where every file stands.',
+    name: 'kpl_tail_checkpoint_age_seconds',
+    help: 'Seconds since the checkpoint file last held where every file stands.',
     registers: [registry],
     collect() {
       this.set(checkpointAge());

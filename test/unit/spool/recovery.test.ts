@@ -28,7 +28,12 @@ function copy(): { directory: string; segments: string[] } {
   rmSync(directory, { recursive: true });
   mkdirSync(directory);
   for (const name of readdirSync(pristine)) copyFileSync(join(pristine, name), join(directory, name));
-  return { directory, segments: readdirSync(directory).filter((name) => name.endsWith('.seg')).sort() };
+  return {
+    directory,
+    segments: readdirSync(directory)
+      .filter((name) => name.endsWith('.seg'))
+      .sort(),
+  };
 }
 
 async function reopen(directory: string): Promise<{ read: string[]; spool: Spool }> {

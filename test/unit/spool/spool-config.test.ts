@@ -6,7 +6,11 @@ describe('spool options', () => {
   it('are off when absent, and take their defaults', () => {
     expect(resolveConfig({ streamName: 's' }).spool).toBeUndefined();
     expect(resolveConfig({ streamName: 's', spool: { directory: '/tmp/x' } }).spool).toEqual({
-      directory: '/tmp/x', maxBytes: 1024 ** 3, maxAgeMs: 7 * 24 * 3600 * 1000, syncIntervalMs: 100, onFailure: undefined,
+      directory: '/tmp/x',
+      maxBytes: 1024 ** 3,
+      maxAgeMs: 7 * 24 * 3600 * 1000,
+      syncIntervalMs: 100,
+      onFailure: undefined,
     });
   });
 
@@ -31,6 +35,8 @@ describe('spool options', () => {
   });
 
   it('suggest the option meant', () => {
-    expect(() => resolveConfig({ streamName: 's', spool: { directory: 'd', maxbytes: 3 } as never })).toThrow('did you mean spool.maxBytes?');
+    expect(() => resolveConfig({ streamName: 's', spool: { directory: 'd', maxbytes: 3 } as never })).toThrow(
+      'did you mean spool.maxBytes?',
+    );
   });
 });

@@ -29,7 +29,9 @@ function host(room: number): SpoolFeederHost & { submitted: Submitted[]; room: n
 const stored: UserRecordResult = { successful: true, shardId: 'shardId-0', sequenceNumber: '1', subSequenceNumber: 0, attempts: [] };
 
 function failure(errorCode: string): UserRecordFailedError {
-  return new UserRecordFailedError({ partitionKey: 'k', data: '' }, [{ delayMs: 0, durationMs: 1, success: false, errorCode }], undefined, { errorCode });
+  return new UserRecordFailedError({ partitionKey: 'k', data: '' }, [{ delayMs: 0, durationMs: 1, success: false, errorCode }], undefined, {
+    errorCode,
+  });
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -77,7 +79,12 @@ describe('SpoolFeeder', () => {
     const spool = fixture.open({ directory: fixture.directory(), syncIntervalMs: 1 });
     const window = host(10);
     const failed: UserRecordFailedError[] = [];
-    const feeder = new SpoolFeeder(spool, window, { failIfThrottled: false, maxWaitingAdds: 10, retryDelayMs: 10, onFailure: (error) => failed.push(error) });
+    const feeder = new SpoolFeeder(spool, window, {
+      failIfThrottled: false,
+      maxWaitingAdds: 10,
+      retryDelayMs: 10,
+      onFailure: (error) => failed.push(error),
+    });
     feeder.start();
     const doomed = feeder.add({ partitionKey: 'doomed', data: 'x' });
     await feeder.enqueue({ partitionKey: 'again', data: 'x' });
@@ -138,9 +145,12 @@ describe('SpoolFeeder on a full disk', () => {
     const feeder = new SpoolFeeder(spool, host(0), { failIfThrottled: false, maxWaitingAdds: 10, retryDelayMs: 10 });
     for (let i = 0; i < 4; i++) await feeder.enqueue({ partitionKey: 'k', data: 'x' });
     let resolved = false;
-    const waiting = feeder.enqueue({ partitionKey: 'k', data: 'x' }).then(() => {
-      resolved = true;
-    }, () => undefined);
+    const waiting = feeder.enqueue({ partitionKey: 'k', data: 'x' }).then(
+      () => {
+        resolved = true;
+      },
+      () => undefined,
+    );
     await until(() => !spool.hasRoom(10));
     const refused = await feeder.add({ partitionKey: 'k', data: 'x' }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(BufferFullError);

@@ -5,7 +5,12 @@ describe('spooled record codec', () => {
   it('round-trips stream, key, explicit hash key and data', () => {
     const data = Buffer.from([0, 1, 2, 255]);
     const decoded = decodeSpooledRecord(encodeSpooledRecord('other-stream', 'clé-π', '340282366920938463463374607431768211455', data));
-    expect(decoded).toEqual({ streamName: 'other-stream', partitionKey: 'clé-π', explicitHashKey: '340282366920938463463374607431768211455', data });
+    expect(decoded).toEqual({
+      streamName: 'other-stream',
+      partitionKey: 'clé-π',
+      explicitHashKey: '340282366920938463463374607431768211455',
+      data,
+    });
   });
 
   it('leaves stream and explicit hash key undefined when absent', () => {
