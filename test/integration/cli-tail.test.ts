@@ -234,7 +234,7 @@ describe('kpl tail', () => {
   // Skipped until the spool's feeder stops leaving a rejected promise unhandled when the producer
   // closes with a spooled record in flight (SpoolFeeder #settleWaiter with no waiter): the process
   // then dies of an unhandled rejection. It passes with that fixed.
-  it.skip('with --spool checkpoints lines once the spool holds them, through an outage, and a restart delivers them once', async () => {
+  it('with --spool checkpoints lines once the spool holds them, through an outage, and a restart delivers them once', async () => {
     const cases = await newDirectory();
     const log = path.join(cases, 'app.log');
     const checkpoint = path.join(cases, 'checkpoint.json');
@@ -324,9 +324,9 @@ describe('kpl tail', () => {
     expect(tailer.stderr().match(/cannot read/g)).toHaveLength(1);
   });
 
-  // 100 MB took 40 s here once, and over a minute in another run while other suites loaded the
-  // machine (kinesalite, in this process, timed out requests); KPL_TAIL_LARGE_FILE_MB=100 runs it.
-  const largeFileMb = Number(process.env['KPL_TAIL_LARGE_FILE_MB'] ?? '25');
+  // 100 MB, as the issue asks: 25 s with kpl tail on addWithCallback (17.7 s to read and store) on
+  // the shared 2-core machine; KPL_TAIL_LARGE_FILE_MB=25 runs a smaller one on a loaded machine.
+  const largeFileMb = Number(process.env['KPL_TAIL_LARGE_FILE_MB'] ?? '100');
   it(`reads a ${largeFileMb} MB file from the start`, async () => {
     const stream = await newStream(16);
     const cases = await newDirectory();

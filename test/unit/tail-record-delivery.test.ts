@@ -20,6 +20,11 @@ function scriptedProducer(answers: Array<'ok' | 'fail' | 'invalid'>): { producer
   state.producer = {
     add: answer,
     enqueue: answer,
+    addWithCallback: (r: unknown, callback: (error: Error | undefined, record: unknown) => void) =>
+      void answer().then(
+        () => callback(undefined, r),
+        (error: Error) => callback(error, r),
+      ),
     ready: () => Promise.resolve(),
     outstandingBytes: 0,
     flush: () => Promise.resolve(),

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisProducer } from '../../producer.js';
-import { KplError, ProducerClosedError, UserRecordFailedError, ValidationError } from '../../records.js';
+import { KplError, ProducerClosedError, type UserRecord, UserRecordFailedError, ValidationError } from '../../records.js';
 import type { LineRecord } from '../lines/line-record-reader.js';
 import type { AckedPrefix } from './acked-prefix.js';
 import type { RecordSink } from './flow-tailer.js';
@@ -92,34 +92,52 @@ export class RecordDelivery implements RecordSink {
   }
 
   #add(record: LineRecord, stream: string, acks: AckedPrefix, ticket: number, failures: number): void {
-    const userRecord = { partitionKey: record.partitionKey, data: record.data, streamName: stream };
-    if (this.#spooled) this.#enqueuing++;
-    const handedOver = this.#spooled ? this.#producer.enqueue(userRecord) : this.#producer.add(userRecord);
-    handedOver.then(
-      () => {
-        if (this.#spooled) this.#enqueuing--;
-        this.delivered++;
-        acks.settle(ticket);
-      },
-      (error: unknown) => {
-        if (this.#spooled) this.#enqueuing--;
-        if (this.#stopped || error instanceof ProducerClosedError) return;
-        if (error instanceof ValidationError) {
-          this.failed++;
-          this.#problem(`a record of ${record.data.length.toLocaleString('en-US')} bytes was rejected and passed over: ${error.message}`);
-          acks.settle(ticket);
-          return;
-        }
-        this.retried++;
-        const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures);
-        this.#problem(`a record failed (${codeOf(error)}); adding it again in ${delay.toLocaleString('en-US')} ms`);
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          this.#add(record, stream, acks, ticket, failures + 1);
-        }, delay);
-        this.#timers.add(timer);
-      },
-    );
+    const item = new DeliveryItem(record, stream, acks, ticket, failures);
+    if (this.#spooled) {
+      this.#enqueuing++;
+      this.#producer.enqueue({ partitionKey: item.partitionKey, data: item.data, streamName: item.streamName }).then(
+        () => {
+          this.#enqueuing--;
+          this.#settle(undefined, item);
+        },
+        (error: unknown) => {
+          this.#enqueuing--;
+          this.#settle(error, item);
+        },
+      );
+      return;
+    }
+    try {
+      this.#producer.addWithCallback(item, this.#onSettled);
+    } catch (error) {
+      this.#settle(error, item);
+    }
+  }
+
+  /** The one callback of every record added: its bookkeeping travels on the record itself. */
+  readonly #onSettled = (error: Error | undefined, record: UserRecord): void => this.#settle(error, record as DeliveryItem);
+
+  #settle(error: unknown, item: DeliveryItem): void {
+    if (error === undefined) {
+      this.delivered++;
+      item.acks.settle(item.ticket);
+      return;
+    }
+    if (this.#stopped || error instanceof ProducerClosedError) return;
+    if (error instanceof ValidationError) {
+      this.failed++;
+      this.#problem(`a record of ${item.data.length.toLocaleString('en-US')} bytes was rejected and passed over: ${error.message}`);
+      item.acks.settle(item.ticket);
+      return;
+    }
+    this.retried++;
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** item.failures);
+    this.#problem(`a record failed (${codeOf(error)}); adding it again in ${delay.toLocaleString('en-US')} ms`);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#add(item.line, item.streamName, item.acks, item.ticket, item.failures + 1);
+    }, delay);
+    this.#timers.add(timer);
   }
 
   #problem(message: string): void {
@@ -131,4 +149,21 @@ function codeOf(error: unknown): string {
   if (error instanceof UserRecordFailedError) return error.attempts[error.attempts.length - 1]?.errorCode ?? error.code;
   if (error instanceof KplError) return error.code;
   return error instanceof Error ? error.name : 'Unknown';
+}
+
+/** A record handed to the producer, carrying what settling it needs: no closure per record. */
+class DeliveryItem implements UserRecord {
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+
+  constructor(
+    readonly line: LineRecord,
+    readonly streamName: string,
+    readonly acks: AckedPrefix,
+    readonly ticket: number,
+    readonly failures: number,
+  ) {
+    this.partitionKey = line.partitionKey;
+    this.data = line.data;
+  }
 }

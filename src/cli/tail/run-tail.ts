@@ -36,6 +36,11 @@ const POLL_MS = 100;
 const CHECKPOINT_MS = 1000;
 /** Records' bytes held in memory at most before reading pauses. */
 const MAX_OUTSTANDING_BYTES = 64 * 1024 * 1024;
+/**
+ * Records read ahead of delivery at most, as `kpl send` bounds it: 20,000 small records fill the
+ * producer's next requests, and more only keep records alive through garbage collections.
+ */
+const MAX_OUTSTANDING_RECORDS = 20_000;
 
 /**
  * Follows the flows' files until SIGTERM or SIGINT, then sends what was read for at most
@@ -60,7 +65,7 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
     ...(run.region !== undefined ? { region: run.region } : {}),
     ...(credentials !== undefined ? { credentials } : {}),
     requestTimeout,
-    maxOutstandingRecords: 100_000,
+    maxOutstandingRecords: MAX_OUTSTANDING_RECORDS,
     maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
     metricsLevel: run.metricsPort === undefined ? 'none' : 'summary',
     ...(run.spool !== undefined
