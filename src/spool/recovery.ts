@@ -2,7 +2,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync, tru
 import { join } from 'node:path';
 import type { Logger } from '../config.js';
 import { SpoolWriteError } from './errors.js';
-import { emptyFrame, findNextFrame, FRAME_HEADER_BYTES, FrameStatus, readFrame } from './frame.js';
+import { emptyFrame, findNextFrame, FrameStatus, readFrame } from './frame.js';
 import { AckLedger } from './ledger.js';
 import { createSegment, deleteSegmentFiles, ledgerFileName, parseSpoolFileName, Segment, segmentFileName } from './segment.js';
 
@@ -53,6 +53,8 @@ export interface RecoveredSegments {
   readonly sealedBytes: number;
   /** Bytes cut off the last segment's end: a torn write. */
   readonly truncatedBytes: number;
+  /** The first held record of each kept segment that holds one, in order: where the oldest record's age comes from. */
+  readonly held: readonly HeldRecord[];
 }
 
 /**
@@ -93,24 +95,26 @@ export function recoverSegments(directory: string, logger: Logger | undefined): 
     }
     const ledger = AckLedger.load(join(directory, ledgerFileName(base)), endSequence - base);
     const segment = new Segment(base, path, ledger, size, endSequence);
-    segment.firstAppendedAt = readFirstAppendedAt(path);
     segments.push(segment);
   }
   const active = openActive(directory, segments);
   const kept: Segment[] = [];
   let records = 0;
   let sealedBytes = 0;
+  const held: HeldRecord[] = [];
   for (const segment of segments) {
     if (segment !== active && segment.undone <= 0) {
       deleteSegmentFiles(segment);
       continue;
     }
     kept.push(segment);
+    const first = segment.undone > 0 ? firstHeldRecord(segment) : undefined;
+    if (first !== undefined) held.push(first);
     records += segment.undone;
     if (segment !== active) sealedBytes += segment.size;
   }
   if (records > 0) logger?.info('spool: recovered records left by an earlier process', { directory, records, segments: kept.length });
-  return { segments: kept, records, sealedBytes, truncatedBytes };
+  return { segments: kept, records, sealedBytes, truncatedBytes, held };
 }
 
 /** Opens the last segment for appending, or creates the first one; pushed onto `segments` when new. */
@@ -130,16 +134,51 @@ function openActive(directory: string, segments: Segment[]): Segment {
   return last;
 }
 
-function readFirstAppendedAt(path: string): number | undefined {
-  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+/** How much of a segment's start is read first to find its first held record. */
+const HEAD_BYTES = 64 * 1024;
+
+/** A record not yet done, found at open. */
+export interface HeldRecord {
+  readonly sequence: number;
+  /** When it was appended, ms since the epoch. */
+  readonly appendedAt: number;
+}
+
+/**
+ * The first record of `segment` not yet done, read from its file: from its head when its first
+ * record is held (the common case: acknowledgements come roughly in order), else from the whole file.
+ * Undefined when no held record's frame is valid.
+ */
+export function firstHeldRecord(segment: Segment): HeldRecord | undefined {
+  if (!segment.ledger.isDone(0)) {
+    const held = firstHeldIn(segment, readHead(segment.path, Math.min(HEAD_BYTES, segment.size)));
+    if (held !== undefined) return held;
+  }
+  return firstHeldIn(segment, readFileSync(segment.path));
+}
+
+function firstHeldIn(segment: Segment, bytes: Buffer): HeldRecord | undefined {
+  const frame = emptyFrame();
+  let offset = 0;
+  while (offset >= 0 && offset < bytes.length) {
+    if (readFrame(bytes, offset, bytes.length, frame) !== FrameStatus.Valid) {
+      offset = findNextFrame(bytes, offset, bytes.length, segment.base, segment.endSequence - 1, frame);
+      continue;
+    }
+    if (!segment.ledger.isDone(frame.sequence - segment.base)) return { sequence: frame.sequence, appendedAt: frame.appendedAt };
+    offset = frame.end;
+  }
+  return undefined;
+}
+
+function readHead(path: string, length: number): Buffer {
+  const head = Buffer.alloc(length);
   const fd = openSync(path, 'r');
   try {
-    if (readSync(fd, header, 0, FRAME_HEADER_BYTES, 0) < FRAME_HEADER_BYTES) return undefined;
+    return head.subarray(0, readSync(fd, head, 0, length, 0));
   } finally {
     closeSync(fd);
   }
-  const appendedAt = header.readDoubleLE(16);
-  return Number.isFinite(appendedAt) ? appendedAt : undefined;
 }
 
 function unlinkQuietly(path: string): void {

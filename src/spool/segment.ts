@@ -40,7 +40,6 @@ export class Segment implements WriteTarget, ReadableSegment {
   /** The sequence after the last record appended; for a sealed segment, the next one's base. */
   endSequence: number;
   syncedEndSequence: number;
-  firstAppendedAt: number | undefined;
 
   constructor(
     readonly base: number,

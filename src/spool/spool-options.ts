@@ -27,7 +27,11 @@ export interface SpoolStats {
   readonly bytes: number;
   /** Records held: appended or recovered, not yet done. */
   readonly records: number;
-  /** Append time (ms since the epoch) of the oldest held segment's first record; undefined when empty. */
+  /**
+   * Append time (ms since the epoch) of the oldest record held, up to a second early (maxAgeMs / 100,000
+   * when that is longer); for records recovered at open, of the first record each recovered segment
+   * held. Undefined when empty.
+   */
   readonly oldestAppendedAt: number | undefined;
   /** Records found undone at open, left by an earlier process. */
   readonly recovered: number;

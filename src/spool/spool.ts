@@ -7,6 +7,7 @@ import { frameBytes, writeFrame } from './frame.js';
 import { LedgerWrites } from './ledger-writes.js';
 import { acquireLock } from './lock.js';
 import { type ReaderSource, type SpoolEntry, SpoolReader } from './reader.js';
+import { AppendTimeline } from './oldest-record.js';
 import { recoverSegments } from './recovery.js';
 import { SpoolRoom, spoolFullError } from './room.js';
 import { createSegment, deleteSegmentFiles, findSegment, type Segment } from './segment.js';
@@ -33,6 +34,7 @@ export class Spool {
   readonly #room = new SpoolRoom();
   readonly #done: DoneCursor;
   readonly #ledgerWrites: LedgerWrites;
+  readonly #timeline: AppendTimeline;
   #segments: Segment[];
   #active: Segment;
   #nextSequence: number;
@@ -66,8 +68,10 @@ export class Spool {
     this.#active = this.#segments[this.#segments.length - 1] as Segment;
     this.#nextSequence = this.#active.endSequence;
     const firstBase = this.#segments[0]?.base ?? 0;
+    this.#timeline = new AppendTimeline(AppendTimeline.resolutionFor(this.maxAgeMs));
+    for (const held of recovered.held) this.#timeline.mark(held.sequence, held.appendedAt);
     this.#done = new DoneCursor(firstBase, (sequence) => this.#isDone(sequence));
-    this.#done.advance(this.#nextSequence);
+    this.#advanceDone();
     this.#ledgerWrites = new LedgerWrites(() => this.#segments.map((segment) => segment.ledger), this.#logger);
     this.#reader = new SpoolReader(this.#readerSource(), firstBase);
   }
@@ -100,7 +104,7 @@ export class Spool {
     return {
       bytes: this.bytes,
       records: this.#records,
-      oldestAppendedAt: this.#oldestAppendedAt(),
+      oldestAppendedAt: this.#records === 0 ? undefined : this.#timeline.appendedAtOf(this.#done.low),
       ...this.#counts,
     };
   }
@@ -141,7 +145,7 @@ export class Spool {
     const sequence = this.#nextSequence++;
     const segment = this.#active;
     const appendedAt = this.#now();
-    segment.firstAppendedAt ??= appendedAt;
+    this.#timeline.appended(sequence, appendedAt);
     segment.endSequence = this.#nextSequence;
     const offset = this.#writer.reserve(segment, sequence, bytes);
     writeFrame(this.#writer.buffer, offset, sequence, appendedAt, payload);
@@ -268,7 +272,7 @@ export class Spool {
 
   #afterDone(segment: Segment, sequence: number): void {
     this.#ledgerWrites.queue();
-    if (sequence === this.#done.low) this.#done.advance(this.#nextSequence);
+    if (sequence === this.#done.low) this.#advanceDone();
     this.#deleteIfFinished(segment);
   }
 
@@ -302,16 +306,15 @@ export class Spool {
       const segment = findSegment(this.#segments, sequence);
       if (segment === undefined || !segment.ledger.markDone(sequence - segment.base)) continue;
       this.#records--;
-      if (sequence === this.#done.low) this.#done.advance(this.#nextSequence);
+      if (sequence === this.#done.low) this.#advanceDone();
     }
     this.#sealedBytes = 0;
     for (const segment of this.#segments) if (segment !== this.#active) this.#sealedBytes += segment.size;
     if (error.errno === 'ENOSPC') this.#room.diskFilled();
   }
 
-  #oldestAppendedAt(): number | undefined {
-    if (this.#records === 0) return undefined;
-    for (const segment of this.#segments) if (segment.firstAppendedAt !== undefined) return segment.firstAppendedAt;
-    return undefined;
+  #advanceDone(): void {
+    this.#done.advance(this.#nextSequence);
+    this.#timeline.passed(this.#done.low);
   }
 }

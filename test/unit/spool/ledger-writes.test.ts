@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AckLedger } from '../../../src/spool/ledger.js';
 import { LedgerWrites } from '../../../src/spool/ledger-writes.js';
 
@@ -35,9 +35,7 @@ describe('LedgerWrites', () => {
     held[1]?.markDone(3);
     writes.queue();
     expect(held.map(fileBytes)).toEqual([0, 0]);
-    await nextTurn();
-    await nextTurn();
-    expect(held.map(fileBytes)).toEqual([8, 8]);
+    await vi.waitFor(() => expect(held.map(fileBytes)).toEqual([8, 8]));
     writes.close();
   });
 

@@ -75,7 +75,11 @@ describe('recoverSegments', () => {
       [4, 8, true],
       [8, 10, false],
     ]);
-    expect(recovered.segments[0]?.firstAppendedAt).toBe(1000);
+    expect(recovered.held).toEqual([
+      { sequence: 0, appendedAt: 1000 },
+      { sequence: 5, appendedAt: 1005 },
+      { sequence: 8, appendedAt: 1008 },
+    ]);
   });
 
   it('deletes a segment whose records are all done, and a ledger without its segment', async () => {
