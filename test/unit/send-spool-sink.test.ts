@@ -2,25 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { MAX_UNSYNCED_RECORDS, SpoolSink } from '../../src/cli/send/spool-sink.js';
 import type { LineRecord } from '../../src/cli/lines/line-record-reader.js';
 
-/** A producer whose enqueue() promises the test settles, in order. */
-function spoolingProducer(): {
-  enqueue: (record: LineRecord) => Promise<void>;
-  settle: (count: number, error?: Error) => void;
-  keys: string[];
-} {
-  const pending: { resolve: () => void; reject: (error: Error) => void }[] = [];
+/** A producer whose enqueue() gives the records of one sync the same promise, as the spool does; the test ends each sync. */
+function spoolingProducer(): { enqueue: (record: LineRecord) => Promise<void>; sync: (error?: Error) => void; keys: string[] } {
   const keys: string[] = [];
+  let batch: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
   return {
     keys,
     enqueue: (record) => {
       keys.push(record.partitionKey);
-      return new Promise<void>((resolve, reject) => pending.push({ resolve, reject }));
-    },
-    settle: (count, error) => {
-      for (const each of pending.splice(0, count)) {
-        if (error === undefined) each.resolve();
-        else each.reject(error);
+      if (batch === undefined) {
+        let resolve = (): void => undefined;
+        let reject = (_error: Error): void => undefined;
+        const promise = new Promise<void>((done, fail) => {
+          resolve = done;
+          reject = fail;
+        });
+        batch = { promise, resolve, reject };
       }
+      return batch.promise;
+    },
+    sync: (error) => {
+      const ended = batch;
+      batch = undefined;
+      if (error === undefined) ended?.resolve();
+      else ended?.reject(error);
     },
   };
 }
@@ -29,30 +34,31 @@ const record = (key: string): LineRecord => ({ partitionKey: key, data: Buffer.f
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('SpoolSink', () => {
-  it('spools each record, tells of each one durable, and drains once all are', async () => {
+  it('spools each record and tells of those durable a sync at a time, in order', async () => {
     const producer = spoolingProducer();
-    let durable = 0;
+    const durable: number[] = [];
     const sink = new SpoolSink(
       producer,
       new AbortController().signal,
-      () => durable++,
+      (records) => durable.push(records),
       () => undefined,
     );
-    await sink.drain();
+    await sink.allDurable();
     sink.emit(record('a'));
     sink.emit(record('b'));
-    expect(producer.keys).toEqual(['a', 'b']);
-    let drained = false;
-    void sink.drain().then(() => (drained = true));
-    producer.settle(1);
+    producer.sync();
+    sink.emit(record('c'));
+    expect(producer.keys).toEqual(['a', 'b', 'c']);
+    let allDurable = false;
+    void sink.allDurable().then(() => (allDurable = true));
     await turn();
-    expect([durable, drained]).toEqual([1, false]);
-    producer.settle(1);
+    expect([durable, allDurable]).toEqual([[2], false]);
+    producer.sync();
     await turn();
-    expect([durable, drained]).toEqual([2, true]);
+    expect([durable, allDurable]).toEqual([[2, 1], true]);
   });
 
-  it('is backlogged at MAX_UNSYNCED_RECORDS waiting to be durable', async () => {
+  it('is backlogged at MAX_UNSYNCED_RECORDS waiting to be durable, and drains once fewer wait', async () => {
     const producer = spoolingProducer();
     const sink = new SpoolSink(
       producer,
@@ -62,14 +68,18 @@ describe('SpoolSink', () => {
     );
     for (let i = 0; i < MAX_UNSYNCED_RECORDS - 1; i++) sink.emit(record('k'));
     expect(sink.backlogged).toBe(false);
+    producer.sync();
     sink.emit(record('k'));
     expect(sink.backlogged).toBe(true);
-    producer.settle(MAX_UNSYNCED_RECORDS);
-    await sink.drain();
+    let drained = false;
+    void sink.drain().then(() => (drained = true));
+    producer.sync();
+    await turn();
+    expect(drained).toBe(true);
     expect(sink.backlogged).toBe(false);
   });
 
-  it('tells of a refused record, unless the run was stopped, and drains at once when stopped', async () => {
+  it('tells of each refused record, unless the run was stopped, and drains at once when stopped', async () => {
     const producer = spoolingProducer();
     const refused: unknown[] = [];
     const stop = new AbortController();
@@ -80,15 +90,17 @@ describe('SpoolSink', () => {
       (error) => refused.push(error),
     );
     sink.emit(record('a'));
-    producer.settle(1, new Error('full'));
-    await turn();
-    expect(refused).toHaveLength(1);
     sink.emit(record('b'));
-    const drained = sink.drain();
-    stop.abort();
-    await drained;
-    producer.settle(1, new Error('closed'));
+    producer.sync(new Error('full'));
     await turn();
-    expect(refused).toHaveLength(1);
+    expect(refused).toHaveLength(2);
+    sink.emit(record('c'));
+    const durable = sink.allDurable();
+    stop.abort();
+    await durable;
+    await sink.drain();
+    producer.sync(new Error('closed'));
+    await turn();
+    expect(refused).toHaveLength(2);
   });
 });

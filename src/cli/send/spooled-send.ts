@@ -86,6 +86,7 @@ export async function sendSpooled(files: readonly string[], options: SpooledSend
   };
   try {
     await forwardInputs(files, io.stdin, inputOptions, sink, stop.signal);
+    await sink.allDurable();
     if (!stop.signal.aborted) await Promise.race([producer.flush(), once(stop.signal, 'abort')]);
   } catch (error) {
     problem('ReadError', error instanceof Error ? error.message : String(error));
@@ -111,11 +112,11 @@ export async function sendSpooled(files: readonly string[], options: SpooledSend
  * which the count grew. enqueue() promises resolve in the order of their lines, so N lines durable
  * means the first N.
  */
-function durableReporter(output: NodeJS.WritableStream | undefined): () => void {
+function durableReporter(output: NodeJS.WritableStream | undefined): (records: number) => void {
   let count = 0;
   let scheduled = false;
-  return () => {
-    count++;
+  return (records) => {
+    count += records;
     if (output === undefined || scheduled) return;
     scheduled = true;
     setImmediate(() => {

@@ -40,3 +40,18 @@ describe('DurableAppender', () => {
     await expect(waiting).rejects.toBeInstanceOf(ProducerClosedError);
   });
 });
+
+describe('DurableAppender at once', () => {
+  it('gives the appends synced together one promise', async () => {
+    const spool = fixture.open({ directory: fixture.directory(), syncIntervalMs: 50 });
+    const appender = new DurableAppender(spool, undefined);
+    const first = appender.append(Buffer.from('a'));
+    const second = appender.append(Buffer.from('b'));
+    expect(second).toBe(first);
+    await first;
+    const third = appender.append(Buffer.from('c'));
+    expect(third).not.toBe(first);
+    await third;
+    expect(texts(await readAll(spool))).toEqual(['a', 'b', 'c']);
+  });
+});
