@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { ResolvedConfig } from '../config.js';
-import { SpoolFeeder, type SpoolFeederHost } from './spool-feeder.js';
+import type { SpoolFeederHost } from './feeder-host.js';
+import { SpoolFeeder } from './spool-feeder.js';
 import { registerSpoolMetrics } from './spool-metrics.js';
 import { Spool } from './spool.js';
 

@@ -1,5 +1,9 @@
-import { readFileSync, truncateSync } from 'node:fs';
-import { emptyFrame, findNextFrame, FrameStatus, readFrame } from './frame.js';
+import { closeSync, fsyncSync, openSync, unlink } from 'node:fs';
+import { join } from 'node:path';
+import { SpoolWriteError } from './errors.js';
+import { AckLedger } from './ledger.js';
+import type { ReadableSegment } from './reader.js';
+import type { WriteTarget } from './writer.js';
 
 /*
  * Segment files are named by the sequence number of their first record, as Kafka names its log
@@ -28,39 +32,90 @@ export function parseSpoolFileName(name: string): { base: number; kind: 'segment
   return { base: Number(match[1]), kind: match[2] === 'seg' ? 'segment' : 'ledger' };
 }
 
-/** What recovery found at the end of the last segment. */
-export interface TailRecovery {
-  /** Bytes of whole, valid frames (and damaged stretches between them) kept. */
-  readonly size: number;
-  /** The sequence number the next appended record gets. */
-  readonly nextSequence: number;
-  /** Bytes cut off the end: a frame torn by a crash during its write, or damage with nothing valid after it. */
-  readonly truncatedBytes: number;
+/** One segment file and its ledger. */
+export class Segment implements WriteTarget, ReadableSegment {
+  fd = -1;
+  sealed = true;
+  syncedSize: number;
+  /** The sequence after the last record appended; for a sealed segment, the next one's base. */
+  endSequence: number;
+  syncedEndSequence: number;
+
+  constructor(
+    readonly base: number,
+    readonly path: string,
+    readonly ledger: AckLedger,
+    public size: number,
+    endSequence: number,
+  ) {
+    this.syncedSize = size;
+    this.endSequence = endSequence;
+    this.syncedEndSequence = endSequence;
+  }
+
+  get readableSize(): number {
+    return this.syncedSize;
+  }
+
+  get readableEndSequence(): number {
+    return this.syncedEndSequence;
+  }
+
+  get complete(): boolean {
+    return this.sealed && this.syncedSize === this.size;
+  }
+
+  /** Records in it not yet done. */
+  get undone(): number {
+    return this.endSequence - this.base - this.ledger.doneCount;
+  }
+
+  /** Done when sealed, synced whole, and every record in it is done. */
+  get finished(): boolean {
+    return this.complete && this.undone <= 0;
+  }
 }
 
 /**
- * Recovers the segment that was being appended to when the last process stopped, as Kafka recovers
- * its active segment: every frame is checked, and the file is cut after the last valid one. A damaged
- * stretch between valid frames stays; the reader skips and counts it.
+ * Creates the empty segment file starting at `base` in `directory`, open for appending, and syncs the
+ * directory so that the new name survives a crash as well as the records written to it.
+ * @throws SpoolWriteError naming the file when it cannot be created.
  */
-export function recoverTail(path: string, base: number): TailRecovery {
-  const bytes = readFileSync(path);
-  const frame = emptyFrame();
-  let offset = 0;
-  let validEnd = 0;
-  let nextSequence = base;
-  while (offset < bytes.length) {
-    const status = readFrame(bytes, offset, bytes.length, frame);
-    if (status === FrameStatus.Valid && frame.sequence >= nextSequence) {
-      nextSequence = frame.sequence + 1;
-      offset = frame.end;
-      validEnd = offset;
-      continue;
+export function createSegment(directory: string, base: number): Segment {
+  const path = join(directory, segmentFileName(base));
+  const ledger = AckLedger.load(join(directory, ledgerFileName(base)));
+  const segment = new Segment(base, path, ledger, 0, base);
+  try {
+    segment.fd = openSync(path, 'w+', 0o644);
+    const directoryFd = openSync(directory, 'r');
+    try {
+      fsyncSync(directoryFd);
+    } finally {
+      closeSync(directoryFd);
     }
-    const next = findNextFrame(bytes, offset, bytes.length, nextSequence, Number.MAX_SAFE_INTEGER, frame);
-    if (next < 0) break;
-    offset = next;
+  } catch (error) {
+    throw new SpoolWriteError(path, error as NodeJS.ErrnoException, 'create');
   }
-  if (validEnd < bytes.length) truncateSync(path, validEnd);
-  return { size: validEnd, nextSequence, truncatedBytes: bytes.length - validEnd };
+  segment.sealed = false;
+  return segment;
+}
+
+/** Deletes a segment's files in the background. */
+export function deleteSegmentFiles(segment: Segment): void {
+  // The data first: a ledger without its segment is removed at the next open; the reverse would resend the segment.
+  unlink(segment.path, () => unlink(segment.ledger.path, () => undefined));
+}
+
+/** The segment of `segments` (sorted by base) that holds `sequence`, by binary search. */
+export function findSegment(segments: readonly Segment[], sequence: number): Segment | undefined {
+  let low = 0;
+  let high = segments.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const segment = segments[middle] as Segment;
+    if (sequence < segment.base) high = middle - 1;
+    else if (sequence >= segment.endSequence) low = middle + 1;
+    else return segment;
+  }
+  return undefined;
 }

@@ -1,54 +1,15 @@
-import type { Logger } from '../config.js';
-import { isUnretryableErrorCode } from '../pipeline/kinesis-client.js';
-import { THROTTLED_ERROR_CODE } from '../pipeline/retrier.js';
-import {
-  BufferFullError,
-  ProducerClosedError,
-  type UserRecord,
-  UserRecordFailedError,
-  type UserRecordResult,
-  ValidationError,
-  validateUserRecord,
-} from '../records.js';
-import { SpoolWriteError } from './errors.js';
+import { BufferFullError, ProducerClosedError, UserRecordFailedError, type UserRecordResult } from '../records.js';
+import { AddWaiters, type Settle } from './add-waiters.js';
+import { DurableAppender } from './durable-append.js';
+import { expiredError, failureKind, isThenable } from './failure-kind.js';
+import type { SpoolFeederHost, SpoolFeederOptions, SpoolRecord } from './feeder-host.js';
+import { ParkedRecords, type WindowRecord } from './parked-records.js';
 import type { SpoolEntry } from './reader.js';
 import type { Spool } from './spool.js';
-import { decodeSpooledRecord, encodeSpooledRecord } from './spooled-record.js';
+import { decodeSpooledRecord, encodeUserRecord, type SpooledRecord } from './spooled-record.js';
 
-/** A user record that may name its own stream, as the producer takes it. */
-export interface SpoolRecord extends UserRecord {
-  readonly streamName?: string;
-}
-
-/** Settles a record given to the pipeline: with its result, or with a rejected promise. */
-export type Settle = (value: UserRecordResult | PromiseLike<UserRecordResult>) => void;
-
-/** What the feeder needs from the producer. */
-export interface SpoolFeederHost {
-  /** Room left in the in-memory window: records and payload bytes under maxOutstandingRecords/Bytes. */
-  windowRoom(): { readonly records: number; readonly bytes: number };
-  /** Gives a record read back from the spool to the pipeline; `settle` is called once with its outcome. False when the window has no room for it. */
-  submit(record: SpoolRecord, data: Uint8Array, settle: Settle): boolean;
-}
-
-/** Options of a {@link SpoolFeeder}. */
-export interface SpoolFeederOptions {
-  readonly failIfThrottled: boolean;
-  /** Most add() records spooled and not yet settled (maxOutstandingRecords): each holds a promise in memory. */
-  readonly maxWaitingAdds: number;
-  /** How long a record whose attempts ran out in the pipeline waits before it is sent again, ms. */
-  readonly retryDelayMs: number;
-  readonly onFailure?: ((error: UserRecordFailedError) => void) | undefined;
-  readonly logger?: Logger | undefined;
-}
-
-/** A record of the window whose attempts ran out without a final answer: it goes out again later. */
-interface Parked {
-  readonly entry: SpoolEntry;
-  readonly record: SpoolRecord;
-  readonly data: Uint8Array;
-  readonly settle: Settle;
-}
+export type { Settle } from './add-waiters.js';
+export type { SpoolFeederHost, SpoolFeederOptions, SpoolRecord } from './feeder-host.js';
 
 const READ_RECORDS = 500;
 const READ_BYTES = 1024 * 1024;
@@ -65,17 +26,13 @@ export class SpoolFeeder {
   readonly #host: SpoolFeederHost;
   readonly #options: SpoolFeederOptions;
   /** add()'s promises by sequence number: they settle when Kinesis has the record. */
-  readonly #waiters = new Map<number, Settle>();
+  readonly #waiters: AddWaiters;
+  readonly #appender: DurableAppender;
+  readonly #parked: ParkedRecords;
   /** Scratch for validation's hash key. */
   readonly #hashKey = new Uint32Array(4);
-  #parked: Parked[] = [];
   /** Records read that found the window full (the reader may overshoot its byte bound by one record). */
-  #overflow: Parked[] = [];
-  #addRoomWaiters: (() => void)[] = [];
-  /** The last enqueue() waiting for room at spool.maxBytes; later ones line up behind it. */
-  #roomQueue: Promise<void> | undefined;
-  #parkedBytes = 0;
-  #parkTimer: NodeJS.Timeout | undefined;
+  #overflow: WindowRecord[] = [];
   #inWindow = 0;
   #reading = false;
   #pumpQueued = false;
@@ -86,6 +43,9 @@ export class SpoolFeeder {
     this.spool = spool;
     this.#host = host;
     this.#options = options;
+    this.#waiters = new AddWaiters(options.maxWaitingAdds);
+    this.#appender = new DurableAppender(spool, options.logger);
+    this.#parked = new ParkedRecords(options.retryDelayMs, (record) => this.#offer(record));
   }
 
   /** Starts feeding the pipeline, recovered records first. */
@@ -100,8 +60,7 @@ export class SpoolFeeder {
 
   /** Resolves once fewer than maxOutstandingRecords add() records wait for Kinesis (at once if they do now). */
   addRoom(): Promise<void> {
-    if (this.#waiters.size < this.#options.maxWaitingAdds || this.#stopped) return Promise.resolve();
-    return new Promise((resolve) => this.#addRoomWaiters.push(resolve));
+    return this.#waiters.room();
   }
 
   /** Records read from the spool and not yet settled (in the pipeline, or parked to go again). */
@@ -117,49 +76,11 @@ export class SpoolFeeder {
   enqueue(record: SpoolRecord): Promise<void> {
     let payload: Buffer;
     try {
-      payload = this.#encode(record);
+      payload = encodeUserRecord(record, this.#hashKey);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#spoolDurably(payload);
-  }
-
-  /** Appends in turn and resolves once durable; a write refused with ENOSPC waits for room and is tried again. */
-  #spoolDurably(payload: Buffer): Promise<void> {
-    return this.#appendInTurn(payload).catch((error: unknown) => {
-      if (!(error instanceof SpoolWriteError) || error.errno !== 'ENOSPC' || this.#stopped) throw error;
-      this.#options.logger?.warn('spool: the disk is full (ENOSPC); enqueue() waits for room', { path: error.path });
-      return this.#spoolDurably(payload);
-    });
-  }
-
-  #appendInTurn(payload: Buffer): Promise<void> {
-    try {
-      if (this.#roomQueue === undefined && this.spool.hasRoom(payload.length)) {
-        this.spool.append(payload);
-        return this.spool.durable();
-      }
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // At maxBytes, records wait in line: each is appended in the order enqueue() took it.
-    let durable: Promise<void> = Promise.resolve();
-    const appended = (this.#roomQueue ?? Promise.resolve()).then(async () => {
-      while (!this.spool.hasRoom(payload.length) && !this.#stopped) await this.spool.waitForRoom(payload.length);
-      if (this.#stopped)
-        throw new ProducerClosedError('the producer closed while enqueue() waited for room in the spool; the record was not spooled');
-      this.spool.append(payload);
-      durable = this.spool.durable();
-    });
-    const queued = appended.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#roomQueue = queued;
-    void queued.then(() => {
-      if (this.#roomQueue === queued) this.#roomQueue = undefined;
-    });
-    return appended.then(() => durable);
+    return this.#appender.append(payload);
   }
 
   /**
@@ -169,24 +90,14 @@ export class SpoolFeeder {
    */
   add(record: SpoolRecord): Promise<UserRecordResult> {
     try {
-      if (this.#waiters.size >= this.#options.maxWaitingAdds) {
-        throw new BufferFullError('maxOutstandingRecords', this.#options.maxWaitingAdds, this.#waiters.size);
-      }
-      const sequence = this.spool.append(this.#encode(record));
-      const promise = new Promise<UserRecordResult>((resolve) => this.#waiters.set(sequence, resolve));
-      this.spool.durable().catch((error: unknown) => this.#rejectWaiter(sequence, error));
+      if (this.#waiters.full) throw new BufferFullError('maxOutstandingRecords', this.#waiters.max, this.#waiters.size);
+      const sequence = this.spool.append(encodeUserRecord(record, this.#hashKey));
+      const promise = this.#waiters.wait(sequence);
+      this.spool.durable().catch((error: unknown) => this.#waiters.reject(sequence, error));
       return promise;
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  #encode(record: SpoolRecord): Buffer {
-    const data = validateUserRecord(record, this.#hashKey, 0);
-    if (record.streamName !== undefined && (typeof record.streamName !== 'string' || record.streamName.length === 0)) {
-      throw new ValidationError('streamName', "a record's streamName must be a non-empty string");
-    }
-    return encodeSpooledRecord(record.streamName, record.partitionKey, record.explicitHashKey, data);
   }
 
   /**
@@ -195,16 +106,13 @@ export class SpoolFeeder {
    */
   stop(): void {
     this.#stopped = true;
-    const waiters = [...this.#waiters.values()];
-    this.#waiters.clear();
-    for (const wake of this.#addRoomWaiters.splice(0)) wake();
-    const closed = new ProducerClosedError(
-      'the producer closed before Kinesis stored the record; it stays in the spool and the next producer on this directory sends it',
+    this.#appender.stop();
+    this.#waiters.stop(
+      new ProducerClosedError(
+        'the producer closed before Kinesis stored the record; it stays in the spool and the next producer on this directory sends it',
+      ),
     );
-    for (const waiter of waiters) waiter(Promise.reject(closed));
-    if (this.#parkTimer !== undefined) clearTimeout(this.#parkTimer);
-    this.#parkTimer = undefined;
-    this.#parked = [];
+    this.#parked.clear();
   }
 
   #schedulePump(): void {
@@ -222,12 +130,12 @@ export class SpoolFeeder {
     if (this.#overflow.length > 0) {
       const waiting = this.#overflow;
       this.#overflow = [];
-      for (const parked of waiting) this.#offer(parked);
+      for (const record of waiting) this.#offer(record);
       if (this.#overflow.length > 0) return;
     }
     const room = this.#host.windowRoom();
     const records = Math.min(READ_RECORDS, room.records - this.#parked.length - this.#overflow.length);
-    const bytes = Math.min(READ_BYTES, room.bytes - this.#parkedBytes);
+    const bytes = Math.min(READ_BYTES, room.bytes - this.#parked.bytes);
     // Too little room for a whole record is the same as none: what settles makes more.
     if (records <= 0 || bytes <= 0) return;
     this.#reading = true;
@@ -268,106 +176,52 @@ export class SpoolFeeder {
       return;
     }
     this.#inWindow++;
-    const settle: Settle = (value) => this.#settled(entry, record, record.data, settle, value);
+    const settle: Settle = (value) => this.#settled(entry, record, settle, value);
     if (!this.#host.submit(record, record.data, settle)) this.#overflow.push({ entry, record, data: record.data, settle });
   }
 
   /** Submits a record, or keeps it to go first when the window has room again. */
-  #offer(parked: Parked): void {
-    if (this.#host.submit(parked.record, parked.data, parked.settle)) return;
-    this.#overflow.push(parked);
+  #offer(record: WindowRecord): void {
+    if (this.#host.submit(record.record, record.data, record.settle)) return;
+    this.#overflow.push(record);
   }
 
-  #settled(
-    entry: SpoolEntry,
-    record: SpoolRecord,
-    data: Uint8Array,
-    settle: Settle,
-    value: UserRecordResult | PromiseLike<UserRecordResult>,
-  ): void {
+  #settled(entry: SpoolEntry, record: SpooledRecord, settle: Settle, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
     if (isThenable(value)) {
-      value.then(undefined, (error: unknown) => this.#failed(entry, record, data, settle, error));
+      value.then(undefined, (error: unknown) => this.#failed({ entry, record, data: record.data, settle }, error));
       return;
     }
     this.#inWindow--;
     this.spool.acknowledge(entry.sequence, 'delivered');
-    this.#settleWaiter(entry.sequence, value);
+    this.#waiters.settle(entry.sequence, value);
     this.#schedulePump();
   }
 
-  #failed(entry: SpoolEntry, record: SpoolRecord, data: Uint8Array, settle: Settle, error: unknown): void {
-    const code = error instanceof UserRecordFailedError ? error.errorCode || lastCode(error) : '';
-    if (code === 'ProducerClosed' || this.#stopped) {
+  #failed(record: WindowRecord, error: unknown): void {
+    const { kind, code } = failureKind(error, this.#options.failIfThrottled);
+    const sequence = record.entry.sequence;
+    if (kind === 'closed' || this.#stopped) {
       // Left in the spool for the next process: not acknowledged.
       this.#inWindow--;
-      this.#rejectWaiter(entry.sequence, error);
+      this.#waiters.reject(sequence, error);
       return;
     }
-    const forGood = isUnretryableErrorCode(code) || (this.#options.failIfThrottled && code === THROTTLED_ERROR_CODE);
-    if (forGood || this.spool.isExpired(entry)) {
-      this.#inWindow--;
-      this.spool.acknowledge(entry.sequence, forGood ? 'failed' : 'expired');
-      if (forGood) {
-        this.#options.logger?.warn('spool: record failed for good; removed from the spool', { sequence: entry.sequence, errorCode: code });
-        if (error instanceof UserRecordFailedError) this.#options.onFailure?.(error);
-      }
-      this.#rejectWaiter(entry.sequence, error);
-      this.#schedulePump();
+    if (kind === 'again' && !this.spool.isExpired(record.entry)) {
+      this.#parked.park(record);
       return;
     }
-    this.#parked.push({ entry, record, data, settle });
-    this.#parkedBytes += data.length + record.partitionKey.length;
-    this.#parkTimer ??= setTimeout(() => this.#unpark(), this.#options.retryDelayMs);
+    this.#inWindow--;
+    this.spool.acknowledge(sequence, kind === 'for-good' ? 'failed' : 'expired');
+    if (kind === 'for-good') {
+      this.#options.logger?.warn('spool: record failed for good; removed from the spool', { sequence, errorCode: code });
+      if (error instanceof UserRecordFailedError) this.#options.onFailure?.(error);
+    }
+    this.#waiters.reject(sequence, error);
+    this.#schedulePump();
   }
 
   #expire(entry: SpoolEntry): void {
     this.spool.acknowledge(entry.sequence, 'expired');
-    this.#rejectWaiter(
-      entry.sequence,
-      new UserRecordFailedError(
-        { partitionKey: '', data: entry.payload },
-        [],
-        `record dropped unsent: older than spool.maxAgeMs (${this.spool.maxAgeMs.toLocaleString('en-US')} ms)`,
-        { reason: 'expired', errorCode: 'Expired' },
-      ),
-    );
+    this.#waiters.reject(entry.sequence, expiredError(entry.payload, this.spool.maxAgeMs));
   }
-
-  #unpark(): void {
-    this.#parkTimer = undefined;
-    const parked = this.#parked;
-    this.#parked = [];
-    this.#parkedBytes = 0;
-    for (const each of parked) this.#offer(each);
-  }
-
-  /** Rejects add()'s promise for `sequence`, if add() took it; the rejected promise is made only then. */
-  #rejectWaiter(sequence: number, error: unknown): void {
-    const waiter = this.#takeWaiter(sequence);
-    waiter?.(Promise.reject(error));
-  }
-
-  #settleWaiter(sequence: number, value: UserRecordResult | PromiseLike<UserRecordResult>): void {
-    this.#takeWaiter(sequence)?.(value);
-  }
-
-  #takeWaiter(sequence: number): Settle | undefined {
-    const waiter = this.#waiters.get(sequence);
-    if (waiter === undefined) return undefined;
-    this.#waiters.delete(sequence);
-    if (this.#addRoomWaiters.length > 0 && this.#waiters.size < this.#options.maxWaitingAdds) {
-      const waiting = this.#addRoomWaiters;
-      this.#addRoomWaiters = [];
-      for (const wake of waiting) wake();
-    }
-    return waiter;
-  }
-}
-
-function lastCode(error: UserRecordFailedError): string {
-  return error.attempts[error.attempts.length - 1]?.errorCode ?? '';
-}
-
-function isThenable(value: unknown): value is PromiseLike<UserRecordResult> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -25,7 +25,7 @@ export function registerSpoolMetrics(registry: Registry, stats: () => SpoolStats
   });
   new Gauge({
     name: 'kpl_spool_oldest_record_age_seconds',
-    help: 'Age of the oldest record held in the spool (the first record of its oldest segment); 0 when empty.',
+    help: 'Age of the oldest record held in the spool, to within a second (spool.maxAgeMs / 100,000 if longer); 0 when empty.',
     registers,
     collect() {
       const oldest = stats().oldestAppendedAt;

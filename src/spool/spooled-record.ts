@@ -1,3 +1,5 @@
+import { type UserRecord, ValidationError, validateUserRecord } from '../records.js';
+
 /*
  * A user record as a frame's payload, little-endian:
  *   u8 format (1) | u16 stream name bytes | u16 partition key bytes | u8 explicit hash key bytes |
@@ -39,6 +41,18 @@ export function encodeSpooledRecord(
   if (explicitHashKey !== undefined) offset += payload.write(explicitHashKey, offset, 'latin1');
   payload.set(data, offset);
   return payload;
+}
+
+/**
+ * Validates a user record, with an optional stream name, and encodes it as a payload.
+ * @throws ValidationError naming the field that is wrong.
+ */
+export function encodeUserRecord(record: UserRecord & { readonly streamName?: string }, hashKeyScratch: Uint32Array): Buffer {
+  const data = validateUserRecord(record, hashKeyScratch, 0);
+  if (record.streamName !== undefined && (typeof record.streamName !== 'string' || record.streamName.length === 0)) {
+    throw new ValidationError('streamName', "a record's streamName must be a non-empty string");
+  }
+  return encodeSpooledRecord(record.streamName, record.partitionKey, record.explicitHashKey, data);
 }
 
 /** Reads a payload written by {@link encodeSpooledRecord}; undefined when it is not one (a format from elsewhere). */

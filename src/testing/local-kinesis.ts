@@ -1,78 +1,41 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream';
-import { FaultPlan, type Faults, type RequestFault } from './faults.js';
+import { answerWithFault } from './fault-answers.js';
+import { FaultPlan, type Faults } from './faults.js';
 import { startKinesalite, type RunningKinesalite } from './kinesalite.js';
 import { LargeRecordStore } from './large-records.js';
-import { resolveWriteLimits, type ResolvedWriteLimits, type WriteLimits } from './limits.js';
-import { listShardsCursor, listShardsPage } from './list-shards.js';
-import { putRecord, putRecords, type WriteAnswer, type WriteGate } from './put-records.js';
-import { createRandom, randomSeed, type Random } from './random.js';
+import type { ResolvedWriteLimits } from './limits.js';
+import { type LocalKinesisOptions, resolveLocalKinesisOptions } from './local-kinesis-options.js';
+import { OutageSwitch } from './outage-switch.js';
+import { putRecord, putRecords, type WriteGate } from './put-records.js';
+import { describeStreamSummaryRequest, RecordSizes, updateMaxRecordSizeRequest } from './record-size-requests.js';
+import { decodeFields, nameStreamByArn } from './request-fields.js';
+import { endpointHost, listen, sendAnswer, sendInternalFailure, Sleeps } from './server-support.js';
+import { createRandom, type Random } from './random.js';
 import { ShardLimiter } from './shard-limiter.js';
-import { listShards, ShardMapCache } from './shard-maps.js';
+import { ShardMapCache } from './shard-maps.js';
 import { StatsRecorder, type LocalKinesisStats } from './stats.js';
-import { streamNameOf } from './stream-names.js';
+import {
+  createStreamAndWait,
+  createStreamRequest,
+  getRecordsRequest,
+  listShardsRequest,
+  type LocalRequest,
+  passThrough,
+  type RequestHost,
+} from './stream-requests.js';
 import { Upstream } from './upstream.js';
-import { AMZ_JSON, BodyTooLargeError, codecFor, operationOf, readBody, sendBody, sendError, type BodyCodec } from './wire.js';
+import { AMZ_JSON, BodyTooLargeError, codecFor, operationOf, readBody, sendError } from './wire.js';
 
-/** A stream to create when the server starts. */
-export interface StreamSpec {
-  /** Stream name: 1 to 128 of `a-z A-Z 0-9 _ . -`. */
-  readonly name: string;
-  /** Number of shards, from 1. */
-  readonly shards: number;
-  /**
-   * The most data plus partition key one record may hold, in KiB, as CreateStream or
-   * UpdateMaxRecordSize set it: 1,024 to 10,240. @default 1024
-   */
-  readonly maxRecordSizeInKiB?: number;
-}
-
-/** Options of {@link LocalKinesis.start}. */
-export interface LocalKinesisOptions {
-  /** Port to listen on; 0 picks a free one. @default 0 */
-  readonly port?: number;
-  /** Address to listen on. Anything but loopback exposes an unauthenticated Kinesis. @default '127.0.0.1' */
-  readonly host?: string;
-  /** Per-shard write limits, or `false` to accept everything. @default the service's: 1,000 records/s and 1 MiB/s, 1 s burst */
-  readonly limits?: WriteLimits | false;
-  /** Faults to inject from the start; change them later with {@link LocalKinesis.setFaults}. @default none */
-  readonly faults?: Faults;
-  /** Seed of the generator that decides which requests and records fault. @default a random seed, see {@link LocalKinesis.seed} */
-  readonly seed?: number;
-  /** Streams to create before `start()` resolves; each is ACTIVE by then. @default none */
-  readonly streams?: readonly StreamSpec[];
-  /** Milliseconds streams stay CREATING, DELETING or UPDATING (after a split or merge). @default 0 */
-  readonly transitionMs?: number;
-  /** Most shards the server holds over all its streams. @default 10000 */
-  readonly shardLimit?: number;
-}
-
-const OPTION_NAMES = new Set(['port', 'host', 'limits', 'faults', 'seed', 'streams', 'transitionMs', 'shardLimit']);
 /**
  * Largest request body taken: a full PutRecords (10 MiB of data as base64, keys, syntax) fits,
  * and so does one somewhat over the limit, which gets the service's error instead of a cut connection.
  */
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
-/** MaxRecordSizeInKiB of a stream that did not set it, and the range UpdateMaxRecordSize takes. */
-const DEFAULT_MAX_RECORD_SIZE_KIB = 1024;
-const MAX_MAX_RECORD_SIZE_KIB = 10_240;
 /** Longer than clients keep idle connections, so that a reused connection never races its closing. */
 const KEEP_ALIVE_MS = 120_000;
 const CLOSE_WAIT_MS = 2_000;
-const ACTIVE_WAIT_MS = 30_000;
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-/** Operations after which a stream's shards are different. */
-const RESHAPING = new Set(['CreateStream', 'DeleteStream', 'SplitShard', 'MergeShards', 'UpdateShardCount']);
-/** Requests other than writes are small; larger bodies are forwarded without a look inside. */
-const SMALL_BODY_BYTES = 64 * 1024;
-const UNFORWARDED_ANSWER_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding']);
-
-interface Sleep {
-  readonly timer: NodeJS.Timeout;
-  readonly wake: () => void;
-}
 
 /**
  * A local Kinesis for tests and benchmarks that, unlike any other, enforces the service's
@@ -112,21 +75,18 @@ export class LocalKinesis {
   readonly limits: ResolvedWriteLimits | false;
 
   readonly #kinesalite: RunningKinesalite;
-  readonly #server: http.Server;
   readonly #upstream: Upstream;
   readonly #shardMaps: ShardMapCache;
   readonly #random: Random;
   readonly #stats = new StatsRecorder();
   readonly #limiters = new Map<string, Map<string, ShardLimiter>>();
-  readonly #sockets = new Set<Socket>();
-  readonly #sleeps = new Set<Sleep>();
+  readonly #sleeps = new Sleeps();
+  readonly #outages: OutageSwitch;
   readonly #gate: Omit<WriteGate, 'faults'>;
   readonly #largeRecords = new LargeRecordStore();
-  /** MaxRecordSizeInKiB of the streams that changed it from the default. */
-  readonly #maxRecordSizes = new Map<string, number>();
+  readonly #recordSizes = new RecordSizes();
+  readonly #requests: RequestHost;
   #faults: FaultPlan;
-  #down = false;
-  #outageChange: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -138,7 +98,6 @@ export class LocalKinesis {
     seed: number,
   ) {
     this.#kinesalite = kinesalite;
-    this.#server = server;
     this.port = address.port;
     this.host = address.address;
     this.endpoint = `http://${endpointHost(address)}:${address.port}`;
@@ -159,12 +118,15 @@ export class LocalKinesis {
       limiter: (streamName, shardId) => this.#limiter(streamName, shardId),
       now: () => performance.now(),
     };
-    server.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
-    });
+    this.#requests = {
+      upstream: this.#upstream,
+      recordSizes: this.#recordSizes,
+      largeRecords: this.#largeRecords,
+      forgetShards: (operation, streamName) => this.#forgetShards(operation, streamName),
+    };
+    this.#outages = new OutageSwitch(server, this.port, this.host, () => this.#stats.live.faults.outages++);
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      this.#handle(request, response).catch((error: unknown) => this.#fail(response, error));
+      this.#handle(request, response).catch((error: unknown) => sendInternalFailure(response, error));
     });
   }
 
@@ -173,43 +135,18 @@ export class LocalKinesis {
    * RangeError naming the option when an option is out of range.
    */
   static async start(options: LocalKinesisOptions = {}): Promise<LocalKinesis> {
-    for (const key of Object.keys(options)) {
-      if (!OPTION_NAMES.has(key)) {
-        throw new RangeError(`LocalKinesis option ${key} is unknown; expected one of ${[...OPTION_NAMES].join(', ')}`);
-      }
-    }
-    const port = options.port ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-      throw new RangeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
-    }
-    const seed = options.seed ?? randomSeed();
-    if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${String(seed)}`);
-    const transitionMs = options.transitionMs ?? 0;
-    if (!Number.isFinite(transitionMs) || transitionMs < 0) {
-      throw new RangeError(`transitionMs must be milliseconds from 0 up, got ${String(transitionMs)}`);
-    }
-    const shardLimit = options.shardLimit ?? 10_000;
-    if (!Number.isInteger(shardLimit) || shardLimit < 1) {
-      throw new RangeError(`shardLimit must be an integer from 1 up, got ${String(shardLimit)}`);
-    }
-    const limits = options.limits === false ? false : resolveWriteLimits(options.limits ?? {});
-    const faults = new FaultPlan(options.faults ?? {});
-    for (const stream of options.streams ?? []) {
-      checkStreamSpec(stream.name, stream.shards);
-      if (stream.maxRecordSizeInKiB !== undefined) checkMaxRecordSize(stream.maxRecordSizeInKiB);
-    }
-
-    const kinesalite = await startKinesalite({ transitionMs, shardLimit });
+    const resolved = resolveLocalKinesisOptions(options);
+    const kinesalite = await startKinesalite({ transitionMs: resolved.transitionMs, shardLimit: resolved.shardLimit });
     const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_MS });
     try {
-      await listen(server, port, options.host ?? '127.0.0.1');
+      await listen(server, resolved.port, resolved.host);
     } catch (error) {
       await kinesalite.close();
       throw error;
     }
-    const local = new LocalKinesis(kinesalite, server, server.address() as AddressInfo, limits, faults, seed);
+    const local = new LocalKinesis(kinesalite, server, server.address() as AddressInfo, resolved.limits, resolved.faults, resolved.seed);
     try {
-      for (const stream of options.streams ?? []) {
+      for (const stream of resolved.streams) {
         await local.createStream(stream.name, stream.shards);
         if (stream.maxRecordSizeInKiB !== undefined) local.setMaxRecordSize(stream.name, stream.maxRecordSizeInKiB);
       }
@@ -221,29 +158,13 @@ export class LocalKinesis {
   }
 
   /** Creates a stream and resolves once it is ACTIVE. Throws if it exists or the shard limit is reached. */
-  async createStream(name: string, shards: number): Promise<void> {
-    checkStreamSpec(name, shards);
-    const created = await this.#upstream.call('CreateStream', { StreamName: name, ShardCount: shards });
-    if (created.status !== 200) throw upstreamError('CreateStream', name, created.body);
-    this.#forgetShards('CreateStream', name);
-    const deadline = Date.now() + ACTIVE_WAIT_MS;
-    for (;;) {
-      const described = await this.#upstream.call('DescribeStreamSummary', { StreamName: name });
-      if (described.status !== 200) throw upstreamError('DescribeStreamSummary', name, described.body);
-      const { StreamDescriptionSummary } = JSON.parse(described.body.toString('utf8')) as {
-        StreamDescriptionSummary: { StreamStatus: string };
-      };
-      if (StreamDescriptionSummary.StreamStatus === 'ACTIVE') return;
-      if (Date.now() > deadline) {
-        throw new Error(`stream ${name} is still ${StreamDescriptionSummary.StreamStatus} after ${ACTIVE_WAIT_MS} ms`);
-      }
-      await this.#sleep(10);
-    }
+  createStream(name: string, shards: number): Promise<void> {
+    return createStreamAndWait(this.#requests, name, shards, (ms) => this.#sleeps.sleep(ms));
   }
 
   /** The stream's MaxRecordSizeInKiB: 1,024 unless CreateStream or UpdateMaxRecordSize raised it. */
   maxRecordSizeInKiB(streamName: string): number {
-    return this.#maxRecordSizes.get(streamName) ?? DEFAULT_MAX_RECORD_SIZE_KIB;
+    return this.#recordSizes.get(streamName);
   }
 
   /**
@@ -251,9 +172,7 @@ export class LocalKinesis {
    * unless it is a whole number from 1,024 to 10,240.
    */
   setMaxRecordSize(streamName: string, maxRecordSizeInKiB: number): void {
-    checkMaxRecordSize(maxRecordSizeInKiB);
-    if (maxRecordSizeInKiB === DEFAULT_MAX_RECORD_SIZE_KIB) this.#maxRecordSizes.delete(streamName);
-    else this.#maxRecordSizes.set(streamName, maxRecordSizeInKiB);
+    this.#recordSizes.set(streamName, maxRecordSizeInKiB);
   }
 
   /**
@@ -266,7 +185,7 @@ export class LocalKinesis {
 
   /** True while an outage refuses connections. */
   get down(): boolean {
-    return this.#down;
+    return this.#outages.down;
   }
 
   /**
@@ -275,16 +194,14 @@ export class LocalKinesis {
    * listens again on the same port. Resolves once the change has happened.
    */
   setOutage(down: boolean): Promise<void> {
-    const change = this.#outageChange.then(() => this.#applyOutage(down));
-    this.#outageChange = change.catch(() => undefined);
-    return change;
+    return this.#outages.set(down);
   }
 
   /** An outage of `ms` milliseconds from now; resolves when connections are accepted again. */
   async outage(ms: number): Promise<void> {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`outage(ms) needs milliseconds from 0 up, got ${String(ms)}`);
     await this.setOutage(true);
-    await this.#sleep(ms);
+    await this.#sleeps.sleep(ms);
     if (this.#closing === undefined) await this.setOutage(false);
   }
 
@@ -308,34 +225,13 @@ export class LocalKinesis {
   }
 
   async #close(): Promise<void> {
-    await this.#outageChange;
-    const stopped = this.#down ? Promise.resolve() : new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const socket of this.#sockets) socket.destroy();
-    for (const sleep of this.#sleeps) {
-      clearTimeout(sleep.timer);
-      sleep.wake();
-    }
-    this.#sleeps.clear();
+    const stopped = this.#outages.close();
+    this.#sleeps.wakeAll();
     await stopped;
     await this.#upstream.idle(CLOSE_WAIT_MS);
     this.#upstream.close();
     this.#largeRecords.clear();
     await this.#kinesalite.close();
-  }
-
-  async #applyOutage(down: boolean): Promise<void> {
-    if (this.#closing !== undefined) throw new Error('LocalKinesis is closed');
-    if (down === this.#down) return;
-    if (down) {
-      this.#down = true;
-      this.#stats.live.faults.outages++;
-      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-      for (const socket of this.#sockets) socket.destroy();
-      await closed;
-    } else {
-      await listen(this.#server, this.port, this.host);
-      this.#down = false;
-    }
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -357,62 +253,41 @@ export class LocalKinesis {
       const delay = faults.drawLatency(this.#random);
       if (delay > 0) {
         this.#stats.live.faults.delayed++;
-        await this.#sleep(delay);
+        await this.#sleeps.sleep(delay);
         if (this.#closing !== undefined || response.destroyed) return;
       }
       const fault = faults.drawRequestFault(this.#random);
       if (fault !== undefined) {
-        this.#inject(fault, request, response, codec);
+        answerWithFault(fault, request, response, codec, this.#stats);
         return;
       }
     }
+    const host = this.#requests;
+    const call: LocalRequest = { request, response, body, codec };
     switch (operation) {
       case 'PutRecords':
       case 'PutRecord':
-        return this.#write(operation, request, response, body, codec, faults);
+        return this.#write(operation, call, faults);
       case 'ListShards':
-        return this.#listShards(request, response, body, codec);
+        return listShardsRequest(host, call);
       case 'UpdateMaxRecordSize':
-        return this.#updateMaxRecordSize(response, body, codec);
+        return updateMaxRecordSizeRequest(host, call);
       case 'DescribeStreamSummary':
-        return this.#describeStreamSummary(request, response, body, codec);
+        return describeStreamSummaryRequest(host, call);
       case 'CreateStream':
-        return this.#createStreamRequest(request, response, body, codec);
+        return createStreamRequest(host, call);
       case 'GetRecords':
-        if (this.#largeRecords.holdsAny) return this.#getRecords(request, response, body, codec);
-        return this.#passThrough(operation, request, response, body, codec);
+        if (this.#largeRecords.holdsAny) return getRecordsRequest(host, call);
+        return passThrough(host, operation, call);
       default:
-        return this.#passThrough(operation, request, response, body, codec);
+        return passThrough(host, operation, call);
     }
   }
 
-  #inject(fault: RequestFault, request: IncomingMessage, response: ServerResponse, codec: BodyCodec): void {
-    this.#stats.live.faults[fault]++;
-    switch (fault) {
-      case 'connectionReset':
-        request.socket.resetAndDestroy();
-        return;
-      case 'hang':
-        return;
-      case 'internalFailure':
-        sendError(response, 500, codec, 'InternalFailure', 'Internal service failure.');
-        return;
-      case 'serviceUnavailable':
-        sendError(response, 503, codec, 'ServiceUnavailable', 'Service is unavailable, try again later.');
-        return;
-    }
-  }
-
-  async #write(
-    operation: 'PutRecords' | 'PutRecord',
-    request: IncomingMessage,
-    response: ServerResponse,
-    body: Buffer,
-    codec: BodyCodec,
-    faults: FaultPlan | undefined,
-  ): Promise<void> {
-    const input = decode(codec, body);
-    if (input === undefined) return this.#passThrough(operation, request, response, body, codec);
+  async #write(operation: 'PutRecords' | 'PutRecord', call: LocalRequest, faults: FaultPlan | undefined): Promise<void> {
+    const { response, body, codec } = call;
+    const input = decodeFields(codec, body);
+    if (input === undefined) return passThrough(this.#requests, operation, call);
     const renamed = nameStreamByArn(input);
     const gate: WriteGate = { ...this.#gate, faults };
     const answer =
@@ -420,138 +295,9 @@ export class LocalKinesis {
         ? await putRecords(gate, input, codec.contentType === AMZ_JSON && !renamed ? body : undefined)
         : await putRecord(gate, input);
     if (answer === undefined) {
-      return this.#passThrough(operation, request, response, renamed ? codec.encode(input) : body, codec);
+      return passThrough(this.#requests, operation, call, renamed ? codec.encode(input) : body);
     }
     sendAnswer(response, codec, answer);
-  }
-
-  async #listShards(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
-    const input = decode(codec, body);
-    if (input === undefined) return this.#passThrough('ListShards', request, response, body, codec);
-    nameStreamByArn(input);
-    const cursor = listShardsCursor(input);
-    if (typeof cursor === 'string') {
-      sendError(response, 400, codec, 'InvalidArgumentException', cursor);
-      return;
-    }
-    const listing = await listShards(this.#upstream, cursor.streamName);
-    if (!listing.found) {
-      sendAnswer(response, codec, { status: listing.status, body: JSON.parse(listing.body.toString('utf8')) });
-      return;
-    }
-    const page = listShardsPage(listing.shards, cursor, input.MaxResults);
-    if (page.ok) sendBody(response, 200, codec, page.body);
-    else sendError(response, 400, codec, 'InvalidArgumentException', page.message);
-  }
-
-  /** UpdateMaxRecordSize, which kinesalite does not know: the service's checks and errors, applied at once. */
-  async #updateMaxRecordSize(response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
-    const input = decode(codec, body) ?? {};
-    const size = input['MaxRecordSizeInKiB'];
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
-      sendError(
-        response,
-        400,
-        codec,
-        'ValidationException',
-        `1 validation error detected: Value '${String(size)}' at 'maxRecordSizeInKiB' failed to satisfy constraint: ` +
-          `Member must have value between ${DEFAULT_MAX_RECORD_SIZE_KIB} and ${MAX_MAX_RECORD_SIZE_KIB}`,
-      );
-      return;
-    }
-    const streamName = streamNameOf(input);
-    if (streamName === undefined) {
-      sendError(response, 400, codec, 'InvalidArgumentException', 'StreamARN is required.');
-      return;
-    }
-    const described = await this.#upstream.call('DescribeStreamSummary', { StreamName: streamName });
-    if (described.status !== 200) {
-      sendAnswer(response, codec, { status: described.status, body: JSON.parse(described.body.toString('utf8')) });
-      return;
-    }
-    this.setMaxRecordSize(streamName, size);
-    sendBody(response, 200, codec, {});
-  }
-
-  /** kinesalite's summary, with the fields it predates: MaxRecordSizeInKiB and the stream mode. */
-  async #describeStreamSummary(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
-    const input = decode(codec, body);
-    if (input === undefined) return this.#passThrough('DescribeStreamSummary', request, response, body, codec);
-    nameStreamByArn(input);
-    const answer = await this.#upstream.call('DescribeStreamSummary', input);
-    const described = JSON.parse(answer.body.toString('utf8')) as {
-      StreamDescriptionSummary?: Record<string, unknown>;
-    };
-    const summary = described.StreamDescriptionSummary;
-    if (answer.status === 200 && summary !== undefined && typeof summary['StreamName'] === 'string') {
-      summary['MaxRecordSizeInKiB'] ??= this.maxRecordSizeInKiB(summary['StreamName']);
-      summary['StreamModeDetails'] ??= { StreamMode: 'PROVISIONED' };
-    }
-    sendAnswer(response, codec, { status: answer.status, body: described });
-  }
-
-  /** CreateStream, with MaxRecordSizeInKiB taken here since kinesalite does not know it. */
-  async #createStreamRequest(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
-    const input = decode(codec, body);
-    const size = input?.['MaxRecordSizeInKiB'];
-    if (input === undefined || size === undefined) return this.#passThrough('CreateStream', request, response, body, codec);
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
-      sendError(
-        response,
-        400,
-        codec,
-        'ValidationException',
-        `1 validation error detected: Value '${JSON.stringify(size)}' at 'maxRecordSizeInKiB' failed to satisfy constraint: ` +
-          `Member must have value between ${DEFAULT_MAX_RECORD_SIZE_KIB} and ${MAX_MAX_RECORD_SIZE_KIB}`,
-      );
-      return;
-    }
-    delete input['MaxRecordSizeInKiB'];
-    const streamName = streamNameOf(input);
-    const answer = await this.#upstream.call('CreateStream', input);
-    if (streamName !== undefined) {
-      this.#forgetShards('CreateStream', streamName);
-      if (answer.status === 200) this.setMaxRecordSize(streamName, size);
-    }
-    sendAnswer(response, codec, { status: answer.status, body: answer.body.length === 0 ? {} : JSON.parse(answer.body.toString('utf8')) });
-  }
-
-  /** GetRecords once records over kinesalite's limit are stored: their placeholders get their data back. */
-  async #getRecords(request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
-    const input = decode(codec, body);
-    if (input === undefined) return this.#passThrough('GetRecords', request, response, body, codec);
-    const answer = await this.#upstream.call('GetRecords', input);
-    const records = JSON.parse(answer.body.toString('utf8')) as { Records?: Array<{ Data?: unknown }> };
-    if (answer.status === 200) {
-      this.#largeRecords.restore(records);
-      if (codec.contentType !== AMZ_JSON) {
-        for (const record of records.Records ?? []) {
-          if (typeof record.Data === 'string') record.Data = Buffer.from(record.Data, 'base64');
-        }
-      }
-    }
-    sendAnswer(response, codec, { status: answer.status, body: records });
-  }
-
-  async #passThrough(operation: string, request: IncomingMessage, response: ServerResponse, body: Buffer, codec: BodyCodec): Promise<void> {
-    let forwarded = body;
-    let streamName: string | undefined;
-    const mayNameByArn = body.length < SMALL_BODY_BYTES && body.includes('StreamARN');
-    if (RESHAPING.has(operation) || mayNameByArn) {
-      const input = decode(codec, body);
-      if (input !== undefined) {
-        streamName = streamNameOf(input);
-        if (nameStreamByArn(input)) forwarded = codec.encode(input);
-      }
-    }
-    const answer = await this.#upstream.forward(request.method ?? 'POST', request.url ?? '/', request.headers, forwarded);
-    if (streamName !== undefined && RESHAPING.has(operation)) this.#forgetShards(operation, streamName);
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (value !== undefined && !UNFORWARDED_ANSWER_HEADERS.has(name)) headers[name] = value;
-    }
-    response.writeHead(answer.statusCode ?? 500, headers);
-    pipeline(answer, response, () => undefined);
   }
 
   #limiter(streamName: string, shardId: string): ShardLimiter | undefined {
@@ -577,109 +323,7 @@ export class LocalKinesis {
     this.#shardMaps.invalidate(streamName);
     if (operation === 'CreateStream' || operation === 'DeleteStream') {
       this.#limiters.delete(streamName);
-      this.#maxRecordSizes.delete(streamName);
+      this.#recordSizes.forget(streamName);
     }
   }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sleep: Sleep = {
-        timer: setTimeout(() => {
-          this.#sleeps.delete(sleep);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      this.#sleeps.add(sleep);
-    });
-  }
-
-  #fail(response: ServerResponse, error: unknown): void {
-    if (response.headersSent || response.destroyed) {
-      response.destroy();
-      return;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    response.writeHead(500, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'InternalFailure' });
-    response.end(JSON.stringify({ __type: 'InternalFailure', message: `LocalKinesis: ${message}` }));
-  }
-}
-
-/** Where a client on this machine reaches the server. */
-function endpointHost(address: AddressInfo): string {
-  if (address.address === '0.0.0.0') return '127.0.0.1';
-  if (address.address === '::') return '[::1]';
-  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
-}
-
-function checkStreamSpec(name: unknown, shards: unknown): void {
-  if (typeof name !== 'string' || !STREAM_NAME.test(name)) {
-    throw new RangeError(`stream name must be 1 to 128 of a-z A-Z 0-9 _ . -, got ${JSON.stringify(name)}`);
-  }
-  if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1) {
-    throw new RangeError(`shards of stream ${name} must be an integer from 1 up, got ${String(shards)}`);
-  }
-}
-
-function checkMaxRecordSize(size: unknown): void {
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < DEFAULT_MAX_RECORD_SIZE_KIB || size > MAX_MAX_RECORD_SIZE_KIB) {
-    throw new RangeError(
-      `maxRecordSizeInKiB must be a whole number from ${DEFAULT_MAX_RECORD_SIZE_KIB} to ${MAX_MAX_RECORD_SIZE_KIB}, got ${String(size)}`,
-    );
-  }
-}
-
-/** The request's fields, or undefined if it does not decode to an object. */
-function decode(codec: BodyCodec, body: Buffer): Record<string, unknown> | undefined {
-  let input: unknown;
-  try {
-    input = codec.decode(body);
-  } catch {
-    return undefined;
-  }
-  return typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
-}
-
-/**
- * Replaces a StreamARN with the StreamName it names, since kinesalite knows streams only by name.
- * Returns true if it changed the fields.
- */
-function nameStreamByArn(fields: Record<string, unknown>): boolean {
-  if (typeof fields['StreamARN'] !== 'string' || fields['StreamName'] !== undefined) return false;
-  const name = streamNameOf(fields);
-  delete fields['StreamARN'];
-  if (name !== undefined) fields['StreamName'] = name;
-  return true;
-}
-
-function sendAnswer(response: ServerResponse, codec: BodyCodec, answer: WriteAnswer): void {
-  const type = (answer.body as { __type?: unknown }).__type;
-  if (answer.status !== 200 && typeof type === 'string') {
-    const message = (answer.body as { message?: unknown }).message;
-    sendError(response, answer.status, codec, type, typeof message === 'string' ? message : '');
-  } else {
-    sendBody(response, answer.status, codec, answer.body);
-  }
-}
-
-function upstreamError(operation: string, streamName: string, body: Buffer): Error {
-  let detail = body.toString('utf8');
-  try {
-    const { __type, message } = JSON.parse(detail) as { __type?: string; message?: string };
-    detail = `${__type ?? 'error'}: ${message ?? ''}`;
-  } catch {
-    // not JSON: keep the raw text
-  }
-  return new Error(`${operation} of stream ${streamName} failed: ${detail}`);
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -75,6 +75,51 @@ describe('kpl send --spool', () => {
     expect((await readBack(streamName)).sort()).toEqual(lines.slice().sort());
   });
 
+  it('reads lines as without --spool: one missing its key field or not JSON is sent as it is, counted as unparsed, exit 0', async () => {
+    const streamName = await newStream();
+    const { io, stderr } = testIo('{"id":"a"}\nnot json\n{"other":1}\n{"id":7}\n');
+    const spool = path.join(directory, 'unparsed');
+    const code = await runCli(['send', '--endpoint', kinesis.endpoint, '--stream', streamName, '--key-field', 'id', '--spool', spool], io);
+    expect(code).toBe(0);
+    expect(stderr()).toContain('kpl send: stdin:2: the line is not JSON');
+    expect(stderr()).toContain(
+      '4 lines read, 4 records delivered, 0 failed, 0 waiting in the spool ' +
+        spool +
+        '; 2 lines unparsed, sent as they are (NotJson 1, KeyFieldMissing 1)',
+    );
+    expect((await readBack(streamName)).sort()).toEqual(['not json', '{"id":"a"}', '{"id":7}', '{"other":1}']);
+  });
+
+  it('skips unparsed lines with --unparsed skip, and takes --format csv', async () => {
+    const streamName = await newStream();
+    const { io, stderr } = testIo('d1,20\n,5\n');
+    const spool = path.join(directory, 'csv');
+    const code = await runCli(
+      [
+        'send',
+        '--endpoint',
+        kinesis.endpoint,
+        '--stream',
+        streamName,
+        '--format',
+        'csv',
+        '--fields',
+        'id,temp',
+        '--key-field',
+        'id',
+        '--unparsed',
+        'skip',
+        '--spool',
+        spool,
+      ],
+      io,
+    );
+    expect(code).toBe(0);
+    expect(stderr()).toContain('2 lines read, 1 records delivered, 0 failed, 0 waiting in the spool');
+    expect(stderr()).toContain('1 lines unparsed, skipped');
+    expect(await readBack(streamName)).toEqual(['{"id":"d1","temp":"20"}']);
+  });
+
   it('refuses a spool directory that another process holds, in one line', async () => {
     const streamName = await newStream();
     const spool = path.join(directory, 'locked');

@@ -1,15 +1,14 @@
-import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command } from 'commander';
 import { KinesisProducer } from '../../producer.js';
 import { KplError, UserRecordFailedError } from '../../records.js';
 import type { CliIo } from '../io.js';
-import { type LineProblem, type LineRecordOptions, LineRecordReader } from '../lines/line-record-reader.js';
+import type { LineRecordOptions } from '../lines/line-record-reader.js';
 import { addRecordFlags, type RecordFlags, recordOptionsFrom } from '../lines/record-flags.js';
 import { endpointUrl, localCredentials, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
+import { CodeCounts, unparsedSummary } from './code-counts.js';
 import { DeliverySink } from './delivery-sink.js';
-import { forwardInput } from './forward-input.js';
-import { keySource } from './line-records.js';
+import { forwardInputs, type InputOptions } from './forward-input.js';
 import { sendSpooled } from './spooled-send.js';
 
 interface SendOptions extends RecordFlags {
@@ -94,21 +93,6 @@ Examples:
     });
 }
 
-/** Counts by error or problem code, in the order first seen. */
-class CodeCounts {
-  readonly #counts = new Map<string, number>();
-  total = 0;
-
-  add(code: string): void {
-    this.total++;
-    this.#counts.set(code, (this.#counts.get(code) ?? 0) + 1);
-  }
-
-  toString(): string {
-    return [...this.#counts].map(([code, n]) => `${code} ${n.toLocaleString('en-US')}`).join(', ');
-  }
-}
-
 async function send(files: readonly string[], options: SendOptions, recordOptions: LineRecordOptions, io: CliIo): Promise<number> {
   const credentials = localCredentials(options.endpoint, io.env);
   const config = {
@@ -129,7 +113,8 @@ async function send(files: readonly string[], options: SendOptions, recordOption
         directory: options.spool,
         syncIntervalMs: options.spoolSync,
         reportDurable: options.reportDurable === true,
-        source: keySource(options.keyField, options.key),
+        records: recordOptions,
+        readChunkBytes: READ_CHUNK_BYTES,
       },
       io,
     );
@@ -160,27 +145,18 @@ async function send(files: readonly string[], options: SendOptions, recordOption
     stop.abort();
   });
   let lines = 0;
+  const inputOptions: InputOptions = {
+    records: recordOptions,
+    readChunkBytes: READ_CHUNK_BYTES,
+    onUnparsed: (code, message) => {
+      unparsed.add(code);
+      show(message);
+    },
+    onLinesRead: (read) => (lines += read),
+  };
   let readFailed = false;
   try {
-    const inputs =
-      files.length === 0
-        ? [{ name: 'stdin', open: () => io.stdin }]
-        : files.map((file) => ({ name: file, open: () => createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }) }));
-    for (const input of inputs) {
-      if (stop.signal.aborted) break;
-      const reader = new LineRecordReader({
-        ...recordOptions,
-        onProblem: (problem: LineProblem) => {
-          unparsed.add(problem.code);
-          show(`${input.name}:${problem.line.toLocaleString('en-US')}: ${problem.message}`);
-        },
-      });
-      try {
-        await forwardInput(input.open(), reader, sink, stop.signal);
-      } finally {
-        lines += reader.linesRead;
-      }
-    }
+    await forwardInputs(files, io.stdin, inputOptions, sink, stop.signal);
   } catch (error) {
     io.stderr.write(`kpl send: ${error instanceof Error ? error.message : String(error)}\n`);
     readFailed = true;
@@ -195,7 +171,7 @@ async function send(files: readonly string[], options: SendOptions, recordOption
     `kpl send: ${lines.toLocaleString('en-US')} lines read, ${sink.delivered.toLocaleString('en-US')} records delivered, ` +
       `${failures.total.toLocaleString('en-US')} failed${byCode === '' ? '' : ` (${byCode})`}` +
       `${abandoned > 0 ? `, ${abandoned.toLocaleString('en-US')} abandoned in flight` : ''}` +
-      `${unparsed.total > 0 ? `; ${unparsed.total.toLocaleString('en-US')} lines unparsed, ${skipped ? 'skipped' : 'sent as they are'} (${unparsed.toString()})` : ''}\n`,
+      `${unparsedSummary(unparsed, skipped)}\n`,
   );
   return readFailed || failures.total > 0 || abandoned > 0 ? 1 : 0;
 }
