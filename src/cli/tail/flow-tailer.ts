@@ -4,7 +4,7 @@ import { glob } from 'tinyglobby';
 import type { LineRecord, LineRecordOptions } from '../lines/line-record-reader.js';
 import type { AckedPrefix } from './acked-prefix.js';
 import type { CheckpointEntry } from './checkpoint-store.js';
-import { FileCursor, HEAD_BYTES, type RecordEmitter } from './file-cursor.js';
+import { CONTENT_DIGEST, FileCursor, HEAD_BYTES, type RecordEmitter } from './file-cursor.js';
 import type { FlowEvents, FlowSpec } from './flow.js';
 
 /** Where the records a flow reads go. */
@@ -493,7 +493,7 @@ async function startsWith(handle: FileHandle, head: Buffer): Promise<boolean> {
 }
 
 async function digestOf(handle: FileHandle, length: number): Promise<Buffer> {
-  const digest = createHash('md5');
+  const digest = createHash(CONTENT_DIGEST);
   const buffer = Buffer.allocUnsafe(256 * 1024);
   for (let position = 0; position < length;) {
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - position), position);

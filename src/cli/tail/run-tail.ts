@@ -74,7 +74,13 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
   });
   const stats = new TailStats(log);
   const stop = new AbortController();
-  const delivery = new RecordDelivery(producer, MAX_OUTSTANDING_BYTES, log, stop.signal, run.spool !== undefined);
+  const delivery = new RecordDelivery(
+    producer,
+    { maxRecords: MAX_OUTSTANDING_RECORDS, maxBytes: MAX_OUTSTANDING_BYTES },
+    log,
+    stop.signal,
+    run.spool !== undefined,
+  );
   const flowNames = new Set(run.flows.map((flow) => flow.name));
   const tailers = run.flows.map(
     (flow) =>
