@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { type LineRecord, type LineRecordEmitter, LineRecordReader, type LineRecordOptions } from '../lines/line-record-reader.js';
+import { LineRecordReader } from '../lines/line-record-reader.js';
+import type { LineRecord, LineRecordEmitter, LineRecordOptions } from '../lines/line-record-options.js';
 import { AckedPrefix } from './acked-prefix.js';
 
 /** Bytes at the start of a file that tell it from another file with the same inode (inodes are reused). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
-import type { LineRecord, LineRecordOptions } from '../lines/line-record-reader.js';
+import type { LineRecord, LineRecordOptions } from '../lines/line-record-options.js';
 import type { AckedPrefix } from './acked-prefix.js';
 import type { CheckpointEntry } from './checkpoint-store.js';
 import { CONTENT_DIGEST, FileCursor, HEAD_BYTES, type RecordEmitter } from './file-cursor.js';

@@ -1,6 +1,6 @@
 import type { KinesisProducer } from '../../producer.js';
 import { KplError, ProducerClosedError, type UserRecord, UserRecordFailedError, ValidationError } from '../../records.js';
-import type { LineRecord } from '../lines/line-record-reader.js';
+import type { LineRecord } from '../lines/line-record-options.js';
 import type { AckedPrefix } from './acked-prefix.js';
 import { RecordBacklog } from './record-backlog.js';
 import type { RecordSink } from './flow-tailer.js';
