@@ -3,7 +3,7 @@ import { KplError, ProducerClosedError, type UserRecord, UserRecordFailedError, 
 import type { LineRecord } from '../lines/line-record-options.js';
 import type { AckedPrefix } from './acked-prefix.js';
 import { RecordBacklog } from './record-backlog.js';
-import type { RecordSink } from './flow-tailer.js';
+import type { RecordSink } from './record-sink.js';
 
 /** Failures printed one by one before they are only counted. */
 const PROBLEMS_SHOWN = 5;
