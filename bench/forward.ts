@@ -1,19 +1,22 @@
 /**
- * The forwarders' cost per line: `kpl send --key-field` on a file of JSON lines, and the path of
- * `kpl tail` (a LineRecordReader over the file's chunks, into the producer), against the fast
- * non-storing endpoint (bench/support/fast-kinesis.ts) in another process. Beside them, in the
+ * The forwarders' cost per line: `kpl send --key-field` on a file of JSON lines, a real `kpl tail`
+ * process following a directory that the file appears in, and the path of `kpl tail` alone (a
+ * LineRecordReader over the file's chunks, into the producer), against the fast non-storing
+ * endpoint (bench/support/fast-kinesis.ts) in another process. Beside them, in the
  * same run, aws-kinesis-agg aggregating the same records (keys read beforehand): the aggregation
  * alone, with no reading, no sending and no promises.
  *
- *   npm run build && node dist/bench/forward.js [--runs 3] [--lines 200000]
+ *   npm run build && node dist/bench/forward.js [--runs 3] [--lines 200000] [--only 'kpl tail']
  *
  * One measurement by hand, e.g. to profile it (the endpoint from bench/support/fast-kinesis.ts):
  *
  *   node --cpu-prof dist/bench/forward.js --child 'kpl send' ENDPOINT WARM_UP_FILE FILE
+ *   node --cpu-prof dist/bench/forward.js --child 'kpl tail' ENDPOINT WARM_UP_FILE FILE   # profiles the kpl tail process
  *
  * Each measurement runs in a fresh child process. It first forwards a warm-up file (20,000 lines),
  * so that the figures are the steady state, not module loading and JIT warm-up; the CPU time of
- * the whole process (startup included) is given too. Rounds alternate the scenarios, and the
+ * the whole process (startup included) is given too. `kpl tail` is measured from outside
+ * (bench/support/kpl-tail-process.ts): its CPU from /proc, its progress from its checkpoint. Rounds alternate the scenarios, and the
  * figures are medians: the machine is shared, so CPU time, not wall time, is what compares.
  */
 import { fork } from 'node:child_process';
@@ -32,6 +35,7 @@ import { runCli } from '../src/cli/program.js';
 import { DeliverySink } from '../src/cli/send/delivery-sink.js';
 import { KinesisProducer } from '../src/producer.js';
 import { startFastKinesis } from './support/fast-kinesis.js';
+import { measureKplTail } from './support/kpl-tail-process.js';
 import { median } from './support/median.js';
 
 /** The workload of issue 14: JSON lines of 98 bytes, keyed by a field. */
@@ -45,9 +49,10 @@ const STREAM = 'forward';
 const READ_AHEAD_RECORDS = 20_000;
 
 /** A scenario: how the lines are forwarded. */
-export type ForwardScenario = 'kpl send' | 'tail path (LineRecordReader + addWithCallback)' | 'aws-kinesis-agg aggregate only';
+export type ForwardScenario = 'kpl send' | 'kpl tail' | 'tail path (LineRecordReader + addWithCallback)' | 'aws-kinesis-agg aggregate only';
 const SCENARIOS: readonly ForwardScenario[] = [
   'kpl send',
+  'kpl tail',
   'tail path (LineRecordReader + addWithCallback)',
   'aws-kinesis-agg aggregate only',
 ];
@@ -73,25 +78,28 @@ interface Measurement {
 }
 
 /** Writes the files, starts the endpoint, and runs every scenario `runs` times in alternating rounds. */
-export async function runForwardBench(options: { runs?: number; lines?: number } = {}): Promise<ForwardResult[]> {
+export async function runForwardBench(options: { runs?: number; lines?: number; only?: ForwardScenario } = {}): Promise<ForwardResult[]> {
   const runs = options.runs ?? 3;
+  const scenarios = options.only === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => scenario === options.only);
+  if (scenarios.length === 0)
+    throw new Error(`--only: no scenario is named ${String(options.only)}; the scenarios: ${SCENARIOS.join(', ')}`);
   const lines = options.lines ?? 200_000;
   const directory = await mkdtemp(path.join(tmpdir(), 'kpl-forward-'));
   const endpoint = await startFastKinesis({ shards: SHARDS });
-  const measured = new Map<ForwardScenario, Measurement[]>(SCENARIOS.map((scenario) => [scenario, []]));
+  const measured = new Map<ForwardScenario, Measurement[]>(scenarios.map((scenario) => [scenario, []]));
   try {
     const warmUp = path.join(directory, 'warm-up.ndjson');
     const file = path.join(directory, 'lines.ndjson');
     await writeFile(warmUp, jsonLines(WARM_UP_LINES, 1));
     await writeFile(file, jsonLines(lines, 2));
     for (let run = 0; run < runs; run++) {
-      for (const scenario of SCENARIOS) measured.get(scenario)?.push(await inChild([scenario, endpoint.endpoint, warmUp, file]));
+      for (const scenario of scenarios) measured.get(scenario)?.push(await inChild([scenario, endpoint.endpoint, warmUp, file]));
     }
   } finally {
     await endpoint.stop();
     await rm(directory, { recursive: true, force: true });
   }
-  return SCENARIOS.map((scenario) => {
+  return scenarios.map((scenario) => {
     const runsOf = measured.get(scenario) as Measurement[];
     const cpuSeconds = median(runsOf.map((m) => m.cpuSeconds));
     return {
@@ -236,6 +244,9 @@ async function awsKinesisAgg(file: string): Promise<void> {
 let aggregationCpu = 0;
 
 async function child(scenario: ForwardScenario, endpoint: string, warmUp: string, file: string): Promise<Measurement> {
+  // This process only watches the kpl tail process; Node flags given to it (--cpu-prof) go to kpl tail.
+  if (scenario === 'kpl tail')
+    return measureKplTail({ endpoint, stream: STREAM, keyField: KEY_FIELD, warmUp, file, execArgv: process.execArgv });
   if (scenario === 'kpl send') return measure((path) => sendFile(endpoint, path), warmUp, file);
   if (scenario === 'tail path (LineRecordReader + addWithCallback)') return measure((path) => tailPath(endpoint, path), warmUp, file);
   await awsKinesisAgg(warmUp);
@@ -252,7 +263,7 @@ async function child(scenario: ForwardScenario, endpoint: string, warmUp: string
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { child: { type: 'boolean' }, runs: { type: 'string' }, lines: { type: 'string' } },
+    options: { child: { type: 'boolean' }, runs: { type: 'string' }, lines: { type: 'string' }, only: { type: 'string' } },
     allowPositionals: true,
   });
   if (values.child === true) {
@@ -272,6 +283,7 @@ async function main(): Promise<void> {
   const results = await runForwardBench({
     ...(values.runs !== undefined ? { runs: Number(values.runs) } : {}),
     ...(values.lines !== undefined ? { lines: Number(values.lines) } : {}),
+    ...(values.only !== undefined ? { only: values.only as ForwardScenario } : {}),
   });
   process.stdout.write(`${formatForwardBench(results)}\n`);
 }

@@ -1,63 +1,25 @@
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WritersSummary } from '../../src/cli/bench/writers.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const run = promisify(execFile);
+import { compileCli, type CompiledCli, finished, spawnKpl } from '../support/compiled-cli.js';
 
 /**
  * `kpl bench --writers 3`: three producer processes with the producer's defaults on one 2-shard
- * stream of the limits-enforcing local Kinesis. Compiled into a temporary directory as in
- * cli-process.test.ts, since each writer is a `kpl` process.
+ * stream of the limits-enforcing local Kinesis. Compiled into a temporary directory
+ * (test/support/compiled-cli.ts), since each writer is a `kpl` process.
  */
 describe('kpl bench --writers', () => {
-  let directory: string;
-  let main: string;
+  let cli: CompiledCli;
 
   beforeAll(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'kpl-writers-'));
-    await symlink(path.join(ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
-    await writeFile(path.join(directory, 'package.json'), '{ "type": "module" }\n');
-    await writeFile(
-      path.join(directory, 'tsconfig.json'),
-      JSON.stringify({
-        extends: path.join(ROOT, 'tsconfig.json'),
-        compilerOptions: { rootDir: ROOT, outDir: directory, noEmit: false, declaration: false, sourceMap: false, incremental: false },
-        files: [path.join(ROOT, 'src/cli/main.ts')],
-        include: [],
-      }),
-    );
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    try {
-      await run(process.execPath, [tsc, '-p', path.join(directory, 'tsconfig.json')], { cwd: ROOT });
-    } catch (error) {
-      const { stdout } = error as { stdout?: string };
-      if (stdout === undefined) throw error;
-    }
-    main = path.join(directory, 'src/cli/main.js');
+    cli = await compileCli();
   }, 120_000);
 
   afterAll(async () => {
-    await rm(directory, { recursive: true, force: true });
+    await cli?.remove();
   });
 
   async function bench(args: readonly string[]): Promise<WritersSummary> {
-    const child = spawn(process.execPath, [main, 'bench', ...args, '--json', '--quiet'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env['PATH'], AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const [code] = (await once(child, 'close')) as [number | null];
+    const { code, stdout, stderr } = await finished(spawnKpl(cli.main, ['bench', ...args, '--json', '--quiet']));
     expect(code, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
     return JSON.parse(lines[lines.length - 1] as string) as WritersSummary;

@@ -1,42 +1,12 @@
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { deaggregate } from '../../src/index.js';
+import { spawnKpl } from '../support/compiled-cli.js';
 import { listAllShards, md5HashKey, readAllRecords } from '../support/index.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WRITER = fileURLToPath(new URL('./cli-tail-writer.mjs', import.meta.url));
-const run = promisify(execFile);
-
-/** The `kpl` command compiled into a temporary directory (src/cli/main.ts and what it imports), as users run it. */
-export async function compileKpl(): Promise<{ main: string; remove: () => Promise<void> }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'kpl-tail-cli-'));
-  await symlink(path.join(ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
-  await writeFile(path.join(directory, 'package.json'), '{ "type": "module" }\n');
-  await writeFile(
-    path.join(directory, 'tsconfig.json'),
-    JSON.stringify({
-      extends: path.join(ROOT, 'tsconfig.json'),
-      compilerOptions: { rootDir: ROOT, outDir: directory, noEmit: false, declaration: false, sourceMap: false, incremental: false },
-      files: [path.join(ROOT, 'src/cli/main.ts')],
-      include: [],
-    }),
-  );
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  try {
-    await run(process.execPath, [tsc, '-p', path.join(directory, 'tsconfig.json')], { cwd: ROOT });
-  } catch (error) {
-    // tsc still emits when some file elsewhere has a type error; only a missing entry point stops the test.
-    if ((error as { stdout?: string }).stdout === undefined) throw error;
-  }
-  return { main: path.join(directory, 'src/cli/main.js'), remove: () => rm(directory, { recursive: true, force: true }) };
-}
 
 /** A running `kpl tail` child process. */
 export interface TailProcess {
@@ -50,10 +20,7 @@ export interface TailProcess {
 
 /** Starts `kpl tail ARGS` from the compiled `main`. */
 export function startTail(main: string, args: readonly string[]): TailProcess {
-  const child = spawn(process.execPath, [main, 'tail', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env['PATH'], AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-  });
+  const child = spawnKpl(main, ['tail', ...args], { stdout: 'ignore' });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const exited = once(child, 'exit').then(([code]) => code as number | null);

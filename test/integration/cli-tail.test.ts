@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKinesis } from '../../src/testing/index.js';
+import { compileCli } from '../support/compiled-cli.js';
 import { createKinesisClient } from '../support/index.js';
 import {
-  compileKpl,
   countLines,
   expectedLines,
   readAsKcl,
@@ -56,7 +56,7 @@ describe('kpl tail', () => {
   };
 
   beforeAll(async () => {
-    [kinesis, kpl, directory] = await Promise.all([LocalKinesis.start(), compileKpl(), mkdtemp(path.join(tmpdir(), 'kpl-tail-'))]);
+    [kinesis, kpl, directory] = await Promise.all([LocalKinesis.start(), compileCli(), mkdtemp(path.join(tmpdir(), 'kpl-tail-'))]);
     client = createKinesisClient(kinesis.endpoint);
   }, 120_000);
   afterEach(() => {

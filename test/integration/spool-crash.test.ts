@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKinesis } from '../../src/testing/index.js';
 import { createRandom, type Random } from '../../src/testing/random.js';
-import { compileCli, type CompiledCli } from '../support/compiled-cli.js';
+import { compileCli, type CompiledCli, spawnKpl } from '../support/compiled-cli.js';
 import { createKinesisClient } from '../support/index.js';
 import { readBackLikeKcl } from '../support/kcl-read-back.js';
 
@@ -43,10 +43,7 @@ describe('kpl send --spool killed with SIGKILL', () => {
   });
 
   const start = (args: readonly string[], input: boolean): { child: ChildProcess; durable: () => number; stderr: () => string } => {
-    const child = spawn(process.execPath, [cli.main, 'send', '--endpoint', kinesis.endpoint, ...args], {
-      stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env['PATH'], AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
+    const child = spawnKpl(cli.main, ['send', '--endpoint', kinesis.endpoint, ...args], { stdin: input ? 'pipe' : 'ignore' });
     children.add(child);
     child.once('exit', () => children.delete(child));
     let durable = 0;

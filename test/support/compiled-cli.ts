@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -40,4 +41,36 @@ export async function compileCli(): Promise<CompiledCli> {
     if (stdout === undefined) throw error;
   }
   return { main: path.join(directory, 'src/cli/main.js'), remove: () => rm(directory, { recursive: true, force: true }) };
+}
+
+/** What a finished `kpl` process did. */
+export interface FinishedKpl {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Starts `kpl ARGS` from a compiled `main` with node. Its environment holds PATH only, so that no
+ * AWS credentials or region of the machine reach it, and quiets the SDK's Node version warning.
+ */
+export function spawnKpl(
+  main: string,
+  args: readonly string[],
+  stdio: { readonly stdin?: 'pipe' | 'ignore'; readonly stdout?: 'pipe' | 'ignore' } = {},
+): ChildProcess {
+  return spawn(process.execPath, [main, ...args], {
+    stdio: [stdio.stdin ?? 'ignore', stdio.stdout ?? 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'], AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+}
+
+/** Resolves once the child has closed, with its exit code and everything it printed from now on. */
+export async function finished(child: ChildProcess): Promise<FinishedKpl> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
 }

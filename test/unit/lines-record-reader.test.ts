@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type LineProblem, type LineRecordOptions, LineRecordReader } from '../../src/cli/lines/line-record-reader.js';
+import { LineRecordReader } from '../../src/cli/lines/line-record-reader.js';
+import type { LineProblem, LineRecordOptions } from '../../src/cli/lines/line-record-options.js';
 import { ValidationError } from '../../src/records.js';
 
 interface Emitted {

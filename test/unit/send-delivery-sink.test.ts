@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { LineRecord } from '../../src/cli/lines/line-record-reader.js';
+import type { LineRecord } from '../../src/cli/lines/line-record-options.js';
 import { LineRecordReader } from '../../src/cli/lines/line-record-reader.js';
 import { DeliverySink, type SinkProducer } from '../../src/cli/send/delivery-sink.js';
 import { forwardInput } from '../../src/cli/send/forward-input.js';

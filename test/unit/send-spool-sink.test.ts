@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_UNSYNCED_RECORDS, SpoolSink } from '../../src/cli/send/spool-sink.js';
-import type { LineRecord } from '../../src/cli/lines/line-record-reader.js';
+import type { LineRecord } from '../../src/cli/lines/line-record-options.js';
 
 /** A producer whose enqueue() gives the records of one sync the same promise, as the spool does; the test ends each sync. */
 function spoolingProducer(): { enqueue: (record: LineRecord) => Promise<void>; sync: (error?: Error) => void; keys: string[] } {

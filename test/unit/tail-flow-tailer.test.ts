@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckpointEntry } from '../../src/cli/tail/checkpoint-store.js';
 import type { FlowSpec } from '../../src/cli/tail/flow.js';
-import { DEFAULT_TIMING, FlowTailer, type RecordSink } from '../../src/cli/tail/flow-tailer.js';
+import { FlowTailer } from '../../src/cli/tail/flow-tailer.js';
+import type { RecordSink } from '../../src/cli/tail/record-sink.js';
+import { DEFAULT_TIMING } from '../../src/cli/tail/tail-timing.js';
 
 /** A sink that stores every record at once, and the lines it got. */
 function storingSink(): RecordSink & { lines: string[] } {

@@ -26,12 +26,14 @@ function scriptedProducer(answers: Array<'ok' | 'fail' | 'invalid'>): { producer
         (error: Error) => callback(error, r),
       ),
     ready: () => Promise.resolve(),
+    outstandingRecords: 0,
     outstandingBytes: 0,
     flush: () => Promise.resolve(),
   } as unknown as KinesisProducer;
   return state;
 }
 
+const LIMITS = { maxRecords: 100, maxBytes: 1024 };
 const record = (text: string): { partitionKey: string; data: Buffer } => ({ partitionKey: 'k', data: Buffer.from(text) });
 
 describe('RecordDelivery', () => {
@@ -44,7 +46,7 @@ describe('RecordDelivery', () => {
 
   it("settles a record in its file's prefix once stored", async () => {
     const { producer } = scriptedProducer(['ok']);
-    const delivery = new RecordDelivery(producer, 1024, (message) => logs.push(message), new AbortController().signal);
+    const delivery = new RecordDelivery(producer, LIMITS, (message) => logs.push(message), new AbortController().signal);
     const acks = new AckedPrefix(0);
     delivery.send(record('a'), 's', acks, 2);
     await vi.advanceTimersByTimeAsync(0);
@@ -54,7 +56,7 @@ describe('RecordDelivery', () => {
 
   it('adds a failed record again after a backoff, holding the prefix until it is stored', async () => {
     const scripted = scriptedProducer(['fail', 'fail', 'ok']);
-    const delivery = new RecordDelivery(scripted.producer, 1024, (message) => logs.push(message), new AbortController().signal);
+    const delivery = new RecordDelivery(scripted.producer, LIMITS, (message) => logs.push(message), new AbortController().signal);
     const acks = new AckedPrefix(0);
     delivery.send(record('a'), 's', acks, 2);
     await vi.advanceTimersByTimeAsync(999);
@@ -71,7 +73,7 @@ describe('RecordDelivery', () => {
 
   it('passes over a record the producer rejects as invalid, counting it', async () => {
     const { producer } = scriptedProducer(['invalid', 'ok']);
-    const delivery = new RecordDelivery(producer, 1024, (message) => logs.push(message), new AbortController().signal);
+    const delivery = new RecordDelivery(producer, LIMITS, (message) => logs.push(message), new AbortController().signal);
     const acks = new AckedPrefix(0);
     delivery.send(record('too large'), 's', acks, 10);
     delivery.send(record('b'), 's', acks, 12);
@@ -83,7 +85,7 @@ describe('RecordDelivery', () => {
 
   it('once stopped, adds nothing again: the record stays behind the checkpoint', async () => {
     const scripted = scriptedProducer(['fail']);
-    const delivery = new RecordDelivery(scripted.producer, 1024, () => undefined, new AbortController().signal);
+    const delivery = new RecordDelivery(scripted.producer, LIMITS, () => undefined, new AbortController().signal);
     const acks = new AckedPrefix(0);
     delivery.send(record('a'), 's', acks, 2);
     await vi.advanceTimersByTimeAsync(0);
@@ -96,11 +98,95 @@ describe('RecordDelivery', () => {
   it('with a spool, settles once enqueue() says the record is durable', async () => {
     const { producer } = scriptedProducer(['ok']);
     const enqueue = vi.spyOn(producer, 'enqueue');
-    const delivery = new RecordDelivery(producer, 1024, () => undefined, new AbortController().signal, true);
+    const delivery = new RecordDelivery(producer, LIMITS, () => undefined, new AbortController().signal, true);
     const acks = new AckedPrefix(0);
     delivery.send(record('a'), 's', acks, 2);
     await delivery.settled();
     expect(enqueue).toHaveBeenCalledWith({ partitionKey: 'k', data: Buffer.from('a'), streamName: 's' });
     expect(acks.offset).toBe(2);
+  });
+});
+
+describe('RecordDelivery at the producer limits', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  /** A producer that holds what it is given until the test settles it, counting its outstanding records. */
+  function holdingProducer(): {
+    producer: KinesisProducer;
+    added: string[];
+    settleOldest: (count: number) => void;
+  } {
+    const held: Array<{ record: { data: Uint8Array }; callback: (error: Error | undefined, record: unknown) => void }> = [];
+    const added: string[] = [];
+    const producer = {
+      addWithCallback: (record: { data: Uint8Array }, callback: (error: Error | undefined, record: unknown) => void) => {
+        added.push(Buffer.from(record.data).toString());
+        held.push({ record, callback });
+      },
+      get outstandingRecords() {
+        return held.length;
+      },
+      get outstandingBytes() {
+        return held.reduce((sum, item) => sum + item.record.data.length + 1, 0);
+      },
+      flush: () => Promise.resolve(),
+    } as unknown as KinesisProducer;
+    const settleOldest = (count: number): void => {
+      for (const item of held.splice(0, count)) item.callback(undefined, item.record);
+    };
+    return { producer, added, settleOldest };
+  }
+
+  it('keeps records back in order while the producer is full, and hands them over as settlements free room', async () => {
+    const { producer, added, settleOldest } = holdingProducer();
+    const delivery = new RecordDelivery(producer, { maxRecords: 2, maxBytes: 1024 }, () => undefined, new AbortController().signal);
+    const acks = new AckedPrefix(0);
+    for (const [index, text] of ['a', 'b', 'c', 'd', 'e'].entries()) delivery.send(record(text), 's', acks, 2 * (index + 1));
+    expect(added).toEqual(['a', 'b']);
+    let ready = false;
+    void delivery.ready().then(() => (ready = true));
+    settleOldest(1);
+    await Promise.resolve();
+    expect(added).toEqual(['a', 'b', 'c']);
+    expect(acks.offset).toBe(2);
+    settleOldest(2);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(added).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(ready).toBe(true);
+    settleOldest(2);
+    expect(acks.offset).toBe(10);
+    expect(delivery.delivered).toBe(5);
+  });
+
+  it('keeps records back while the bytes would pass the limit', async () => {
+    const { producer, added, settleOldest } = holdingProducer();
+    const delivery = new RecordDelivery(producer, { maxRecords: 100, maxBytes: 7 }, () => undefined, new AbortController().signal);
+    const acks = new AckedPrefix(0);
+    delivery.send(record('aaa'), 's', acks, 4);
+    delivery.send(record('bbb'), 's', acks, 8);
+    delivery.send(record('c'), 's', acks, 10);
+    expect(added).toEqual(['aaa']);
+    settleOldest(1);
+    await Promise.resolve();
+    expect(added).toEqual(['aaa', 'bbb', 'c']);
+  });
+
+  it('ready() resolves once the tailer stops, though records still wait', async () => {
+    const { producer } = holdingProducer();
+    const stop = new AbortController();
+    const delivery = new RecordDelivery(producer, { maxRecords: 1, maxBytes: 1024 }, () => undefined, stop.signal);
+    const acks = new AckedPrefix(0);
+    delivery.send(record('a'), 's', acks, 2);
+    delivery.send(record('b'), 's', acks, 4);
+    let ready = false;
+    void delivery.ready().then(() => (ready = true));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(ready).toBe(false);
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ready).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { wholeNumber } from '../options.js';
-import { LINE_FORMATS, type LineRecordOptions, MAX_LINE_BYTES, UNPARSED_ACTIONS } from './line-record-reader.js';
+import { LINE_FORMATS, type LineRecordOptions, MAX_LINE_BYTES, UNPARSED_ACTIONS } from './line-record-options.js';
 
 /** The record flags as commander parses them. */
 export interface RecordFlags {

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { KinesisProducer } from '../../producer.js';
 import { KplError, UserRecordFailedError } from '../../records.js';
 import type { CliIo } from '../io.js';
-import type { LineRecordOptions } from '../lines/line-record-reader.js';
+import type { LineRecordOptions } from '../lines/line-record-options.js';
 import { addRecordFlags, type RecordFlags, recordOptionsFrom } from '../lines/record-flags.js';
 import { endpointUrl, localCredentials, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
 import { CodeCounts, unparsedSummary } from './code-counts.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LineRecord } from '../lines/line-record-reader.js';
+import type { LineRecord } from '../lines/line-record-options.js';
 import type { KinesisProducer } from '../../producer.js';
 
 /** What the sink needs of a producer. */

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { type LineProblem, type LineRecordOptions, LineRecordReader } from '../lines/line-record-reader.js';
+import { LineRecordReader } from '../lines/line-record-reader.js';
+import type { LineProblem, LineRecordOptions } from '../lines/line-record-options.js';
 import type { DeliverySink } from './delivery-sink.js';
 
 /** Where forwardInput puts records: a DeliverySink, or a SpoolSink with --spool. */

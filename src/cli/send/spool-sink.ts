@@ -1,5 +1,5 @@
 import type { KinesisProducer } from '../../producer.js';
-import type { LineRecord } from '../lines/line-record-reader.js';
+import type { LineRecord } from '../lines/line-record-options.js';
 
 /** Records emitted and not yet durable at most: reading pauses beyond, and while the spool is full. */
 export const MAX_UNSYNCED_RECORDS = 10_000;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { KinesisProducer } from '../../producer.js';
 import { KplError, type ProducerConfig, type UserRecordFailedError } from '../../index.js';
 import type { CliIo } from '../io.js';
-import type { LineRecordOptions } from '../lines/line-record-reader.js';
+import type { LineRecordOptions } from '../lines/line-record-options.js';
 import { CodeCounts, unparsedSummary } from './code-counts.js';
 import { forwardInputs, type InputOptions } from './forward-input.js';
 import { SpoolSink } from './spool-sink.js';

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CliIo } from '../io.js';
-import { LineRecordReader, type LineRecordOptions } from '../lines/line-record-reader.js';
+import { LineRecordReader } from '../lines/line-record-reader.js';
+import type { LineRecordOptions } from '../lines/line-record-options.js';
 import { addRecordFlags, type RecordFlags, recordOptionsFrom } from '../lines/record-flags.js';
 import { ValidationError } from '../../records.js';
 import { endpointUrl, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';

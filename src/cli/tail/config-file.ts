@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { LINE_FORMATS, type LineRecordOptions, MAX_LINE_BYTES, UNPARSED_ACTIONS } from '../lines/line-record-reader.js';
+import { LINE_FORMATS, type LineRecordOptions, MAX_LINE_BYTES, UNPARSED_ACTIONS } from '../lines/line-record-options.js';
 import type { FlowSpec } from './flow.js';
 
 /** A --config file that cannot be used; the message names the flow and the field. */

@@ -1,4 +1,4 @@
-import type { LineRecordOptions } from '../lines/line-record-reader.js';
+import type { LineRecordOptions } from '../lines/line-record-options.js';
 
 /** One job of `kpl tail`: the files its patterns match, read one way, into one stream. */
 export interface FlowSpec {

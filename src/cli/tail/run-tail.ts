@@ -4,7 +4,8 @@ import type { CliIo } from '../io.js';
 import { localCredentials } from '../options.js';
 import { CheckpointError, type CheckpointEntry, loadCheckpoint, pruneEntries, saveCheckpoint } from './checkpoint-store.js';
 import type { FlowSpec } from './flow.js';
-import { DEFAULT_TIMING, FlowTailer } from './flow-tailer.js';
+import { FlowTailer } from './flow-tailer.js';
+import { DEFAULT_TIMING } from './tail-timing.js';
 import { serveMetrics, type MetricsServer } from './metrics-server.js';
 import { progressLine } from './progress.js';
 import { RecordDelivery } from './record-delivery.js';
@@ -74,7 +75,13 @@ export async function runTail(run: TailRun, io: CliIo): Promise<number> {
   });
   const stats = new TailStats(log);
   const stop = new AbortController();
-  const delivery = new RecordDelivery(producer, MAX_OUTSTANDING_BYTES, log, stop.signal, run.spool !== undefined);
+  const delivery = new RecordDelivery(
+    producer,
+    { maxRecords: MAX_OUTSTANDING_RECORDS, maxBytes: MAX_OUTSTANDING_BYTES },
+    log,
+    stop.signal,
+    run.spool !== undefined,
+  );
   const flowNames = new Set(run.flows.map((flow) => flow.name));
   const tailers = run.flows.map(
     (flow) =>
