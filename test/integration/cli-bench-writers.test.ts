@@ -30,10 +30,28 @@ describe('kpl bench --writers', () => {
     expect(summary.lost).toBe(0);
     expect(summary.records).toBeGreaterThan(0);
     expect(summary.bytesSentPerByteStored).toBeLessThanOrEqual(1.15);
-    for (const shard of summary.shardStats) expect(shard.byteLimitUsedPercent, shard.shardId).toBeGreaterThanOrEqual(90);
-    // issue 11 asks for shares within 25 % of each other; on a shared two-core machine the three
-    // processes get unequal CPU, and the spread measured was 1.14 to 1.66 (BENCHMARKS.md).
-    expect(summary.shareSpread).toBeLessThanOrEqual(1.75);
+    // The shards are filled from 5 s on, once the writers found their shares. Where the machine
+    // starved the writers (under a heavily loaded run, 74 to 88 % was measured), a writer spends
+    // less than half its run held by its producer's backpressure: its CPU, not its shards' rates,
+    // set its pace, and the shards' use then says nothing of the limiter. What does, whatever the
+    // load: the rates the writers' limiters allowed each shard at the end add up to most of it.
+    const pacedByProducers = summary.writerHeldPercent.every((held) => held !== null && held >= 50);
+    for (const shard of summary.shardStats) {
+      expect(shard.byteLimitUsedPercent, shard.shardId).toBeGreaterThanOrEqual(pacedByProducers ? 90 : 60);
+      const allowed = shard.finalRatePercent.reduce((sum: number, rate) => sum + (rate ?? 0), 0);
+      expect(allowed, `${shard.shardId} final rates ${shard.finalRatePercent.join(', ')}`).toBeGreaterThanOrEqual(80);
+    }
+    // issue 11 asks for shares within 25 % of each other; AIMD gets there on average but not in
+    // every run: over 15 runs at load average 3 to 10 the spread was 1.09 to 1.52, median 1.27
+    // (BENCHMARKS.md).
+    expect(summary.shareSpread).toBeLessThanOrEqual(1.6);
+    // Every writer reports what it offered, its CPU and its time held by backpressure, so that a
+    // writer short of CPU shows.
+    for (const perWriter of [summary.writerOfferedPerSecond, summary.writerCpuPercent, summary.writerHeldPercent]) {
+      expect(perWriter).toHaveLength(3);
+      for (const value of perWriter) expect(value).toBeGreaterThan(0);
+    }
+    expect(summary.loadAverage).toHaveLength(2);
     // Every writer reports the rate each shard ended at.
     for (const shard of summary.shardStats) {
       expect(shard.finalRatePercent).toHaveLength(3);

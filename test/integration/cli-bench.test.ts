@@ -36,6 +36,8 @@ describe('kpl bench', () => {
       'putRecordsPerSecond',
       'throttledPercent',
       'peakRssBytes',
+      'cpuPercent',
+      'heldPercent',
     ]) {
       expect(summary[key], key).toBeTypeOf('number');
     }

@@ -1,60 +1,17 @@
-import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { CONFIG_RULES } from '../../config.js';
-import { SHARD_MAX_BYTES_PER_SECOND } from '../../format/limits.js';
 import type { CliIo } from '../io.js';
-import { endpointUrl, localCredentials, positiveNumber, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
-import { renderSweepHtml, renderSweepSvg } from './chart.js';
-import { createProgressView } from './progress.js';
-import { benchPlainPutRecords, benchProducer, type BenchRun, type ProducerSettings } from './run-bench.js';
-import { type BenchSummary, formatSummaries, formatSweep } from './summary.js';
-import { sweepPoints } from './sweep.js';
-import { type BenchTarget, externalTarget, startEmbeddedTarget } from './target.js';
-import { MARKER_BYTES, type Workload } from './workload.js';
-import { benchWriters, formatWriters, WRITER_READY, WRITER_START } from './writers.js';
-
-interface BenchOptions {
-  readonly shards: number;
-  readonly recordSize: number;
-  readonly keys: number;
-  readonly duration?: number;
-  readonly records?: number;
-  readonly rate?: number;
-  readonly endpoint?: string;
-  readonly stream?: string;
-  readonly region?: string;
-  readonly sweep: boolean;
-  readonly out?: string;
-  readonly json: boolean;
-  readonly comparePlain: boolean;
-  readonly verify: boolean;
-  readonly linger: number;
-  readonly aggregation: boolean;
-  readonly aggregationMaxSize: number;
-  readonly rateLimit: number;
-  readonly adaptiveRateLimit: boolean;
-  readonly maxConnections: number;
-  readonly maxOutstanding?: number;
-  readonly metricsLevel: ProducerSettings['metricsLevel'];
-  readonly inProcess: boolean;
-  readonly quiet: boolean;
-  readonly writers?: number;
-  readonly awaitStart: boolean;
-  readonly spool?: string;
-}
-
-const DEFAULT_DURATION_SECONDS = 12;
-const DEFAULT_SWEEP_POINT_SECONDS = 4;
-/** Backpressure per shard: enough records in flight to fill a shard, few enough that queueing stays under a second. */
-const OUTSTANDING_RECORDS_PER_SHARD = 3_000;
-/** A sweep offers this share of the shards' byte limit, so that latency shows the settings, not a queue. */
-const SWEEP_LOAD_SHARE = 0.8;
-/** Requests in flight of the plain PutRecords baseline, the producer's maxConnections default. */
-const PLAIN_CONCURRENCY = 24;
-const DEFAULT_SWEEP_OUT = 'kpl-sweep.html';
-/** The producer's rateLimit default, which --writers uses unless --rate-limit is given. */
-const PRODUCER_DEFAULT_RATE_LIMIT = CONFIG_RULES.rateLimit.default;
+import { endpointUrl, positiveNumber, streamName, USAGE_EXIT_CODE, wholeNumber } from '../options.js';
+import {
+  type BenchOptions,
+  DEFAULT_DURATION_SECONDS,
+  DEFAULT_SWEEP_OUT,
+  DEFAULT_SWEEP_POINT_SECONDS,
+  OUTSTANDING_RECORDS_PER_SHARD,
+  PRODUCER_DEFAULT_RATE_LIMIT,
+} from './bench-options.js';
+import { runSingle } from './run-single.js';
+import { runWriters } from './run-writers.js';
+import { MARKER_BYTES } from './workload.js';
 
 /** `kpl bench`: measures the producer end to end, by default against the embedded limits-enforcing local Kinesis. */
 export function benchCommand(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -160,7 +117,7 @@ Examples:
       setExitCode(await runWriters({ ...options, rateLimit }, options.writers, io));
       return;
     }
-    setExitCode(await runBench(options, io));
+    setExitCode(await runSingle(options, io));
   });
 }
 
@@ -173,182 +130,4 @@ function checkCombinations(options: BenchOptions, command: Command): void {
   if (options.stream !== undefined && options.shards !== 4 && command.getOptionValueSource('shards') === 'cli') {
     usage('--shards sets up the embedded stream; with --stream the stream has the shards it has');
   }
-}
-
-async function runBench(options: BenchOptions, io: CliIo): Promise<number> {
-  const target: BenchTarget =
-    options.stream !== undefined
-      ? externalTarget(options.stream, options.endpoint, options.region, localCredentials(options.endpoint, io.env))
-      : await startEmbeddedTarget(options.inProcess);
-  const abort = new AbortController();
-  const stopListening = io.onStopSignal(() => abort.abort());
-  const view = createProgressView(options.quiet ? 'none' : !options.json && io.stderrIsTTY ? 'bar' : 'lines', io.stderr);
-  try {
-    const settings: ProducerSettings = {
-      recordMaxBufferedTime: options.linger,
-      aggregationEnabled: options.aggregation,
-      aggregationMaxSize: options.aggregationMaxSize,
-      rateLimit: options.rateLimit,
-      adaptiveRateLimit: options.adaptiveRateLimit,
-      maxConnections: options.maxConnections,
-      metricsLevel: options.metricsLevel,
-    };
-    if (options.sweep) return await runSweep(options, settings, target, view, abort.signal, io);
-    const stream = await target.stream(options.shards);
-    const workload = workloadOf(options, stream.shards, DEFAULT_DURATION_SECONDS, options.rate);
-    const run: BenchRun = {
-      workload,
-      settings,
-      verify: options.verify,
-      view,
-      signal: abort.signal,
-      ...(options.spool !== undefined ? { spoolDirectory: options.spool } : {}),
-    };
-    io.stderr.write(`kpl bench: ${describeWorkload(workload, stream.shards)}, against ${target.description}\n`);
-    if (options.awaitStart) await awaitStart();
-    const summaries = [await benchProducer(target, stream, run, options.spool !== undefined ? 'kinesis-kpl --spool' : undefined)];
-    if (options.comparePlain && !abort.signal.aborted) {
-      const plainStream = options.stream !== undefined ? stream : await target.stream(options.shards);
-      summaries.push(await benchPlainPutRecords(target, plainStream, run, PLAIN_CONCURRENCY));
-    }
-    const [producer, plain] = summaries as [BenchSummary, BenchSummary | undefined];
-    if (options.json) {
-      io.stdout.write(`${JSON.stringify(plain === undefined ? producer : { ...producer, plain })}\n`);
-    } else {
-      io.stdout.write(`${formatSummaries(summaries)}\n`);
-      if (plain !== undefined && plain.recordsPerSecond > 0) {
-        io.stdout.write(
-          `\nkinesis-kpl delivered ${(producer.recordsPerSecond / plain.recordsPerSecond).toFixed(1)}x the user records/s of plain PutRecords ` +
-            `(${Math.round(plain.recordsPerSecondPerShard).toLocaleString('en-US')} per shard: each record is a Kinesis record, and a shard takes 1,000 a second).\n`,
-        );
-      }
-    }
-    return summaries.some((summary) => summary.lost > 0) ? 1 : 0;
-  } finally {
-    view.end();
-    stopListening();
-    await target.close();
-  }
-}
-
-/** A `--writers` writer: tells the bench that runs it that it is ready, and waits for the word to start. */
-async function awaitStart(): Promise<void> {
-  const send = process.send?.bind(process);
-  if (send === undefined) throw new Error('--await-start needs an IPC channel to the bench that started this writer');
-  const started = once(process, 'message');
-  send(WRITER_READY);
-  for (;;) {
-    const [message] = (await started) as [unknown];
-    if (message === WRITER_START) break;
-  }
-  process.channel?.unref();
-}
-
-async function runWriters(options: BenchOptions, writers: number, io: CliIo): Promise<number> {
-  const abort = new AbortController();
-  const stopListening = io.onStopSignal(() => abort.abort());
-  const durationSeconds = options.duration ?? DEFAULT_DURATION_SECONDS;
-  const writerArgs = [
-    '--duration',
-    String(durationSeconds),
-    '--record-size',
-    String(options.recordSize),
-    '--keys',
-    String(options.keys),
-    '--linger',
-    String(options.linger),
-    '--aggregation-max-size',
-    String(options.aggregationMaxSize),
-    '--rate-limit',
-    String(options.rateLimit),
-    '--max-connections',
-    String(options.maxConnections),
-    '--max-outstanding',
-    String(options.maxOutstanding ?? options.shards * OUTSTANDING_RECORDS_PER_SHARD),
-    ...(options.rate !== undefined ? ['--rate', String(options.rate)] : []),
-    ...(options.aggregation ? [] : ['--no-aggregation']),
-    ...(options.adaptiveRateLimit ? [] : ['--no-adaptive-rate-limit']),
-  ];
-  try {
-    const summary = await benchWriters({
-      writers,
-      shards: options.shards,
-      durationSeconds,
-      writerArgs,
-      signal: abort.signal,
-      log: (line) => {
-        if (!options.quiet) io.stderr.write(`${line}\n`);
-      },
-    });
-    io.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatWriters(summary)}\n`);
-    return summary.lost > 0 ? 1 : 0;
-  } finally {
-    stopListening();
-  }
-}
-
-async function runSweep(
-  options: BenchOptions,
-  base: ProducerSettings,
-  target: BenchTarget,
-  view: BenchRun['view'],
-  signal: AbortSignal,
-  io: CliIo,
-): Promise<number> {
-  const out = options.out ?? DEFAULT_SWEEP_OUT;
-  // The byte limit of the shards at SWEEP_LOAD_SHARE, for records of this size with their key and aggregation overhead.
-  const recordBytes = options.recordSize + 16;
-  const points = sweepPoints();
-  const results: Array<{ name: string; summary: BenchSummary }> = [];
-  for (const [i, point] of points.entries()) {
-    if (signal.aborted) break;
-    const stream = await target.stream(options.shards);
-    const rate = options.rate ?? Math.round((SWEEP_LOAD_SHARE * stream.shards * SHARD_MAX_BYTES_PER_SECOND) / recordBytes);
-    const workload = workloadOf(options, stream.shards, DEFAULT_SWEEP_POINT_SECONDS, rate);
-    if (i === 0)
-      io.stderr.write(
-        `kpl bench --sweep: ${points.length} settings, each ${describeWorkload(workload, stream.shards)}, against ${target.description}\n`,
-      );
-    const summary = await benchProducer(
-      target,
-      stream,
-      { workload, settings: { ...base, ...point.settings }, verify: options.verify, view, signal },
-      `${i + 1}/${points.length}`,
-    );
-    results.push({ name: point.name, summary });
-    if (!options.json)
-      io.stderr.write(
-        `  ${point.name}: ${Math.round(summary.recordsPerSecond).toLocaleString('en-US')} records/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, lost ${summary.lost}\n`,
-      );
-  }
-  const title = `kpl bench --sweep: ${options.shards} shards, ${options.recordSize} B records, ${results[0]?.summary.offeredRate?.toLocaleString('en-US') ?? '?'} records/s offered`;
-  await writeFile(out, out.endsWith('.svg') ? renderSweepSvg(results, title) : renderSweepHtml(results, title));
-  const records = results.reduce((sum, r) => sum + r.summary.records, 0);
-  const lost = results.reduce((sum, r) => sum + r.summary.lost, 0);
-  if (options.json)
-    io.stdout.write(`${JSON.stringify({ records, lost, out, points: results.map(({ name, summary }) => ({ name, ...summary })) })}\n`);
-  else {
-    io.stdout.write(`${formatSweep(results)}\n`);
-    io.stdout.write(`\nchart written to ${out}\n`);
-  }
-  return lost > 0 ? 1 : 0;
-}
-
-function workloadOf(options: BenchOptions, shards: number, defaultSeconds: number, rate: number | undefined): Workload {
-  return {
-    recordSize: options.recordSize,
-    keys: options.keys,
-    records: options.records,
-    durationMs: options.records === undefined ? (options.duration ?? defaultSeconds) * 1000 : undefined,
-    rate,
-    maxOutstandingRecords: options.maxOutstanding ?? shards * OUTSTANDING_RECORDS_PER_SHARD,
-  };
-}
-
-function describeWorkload(workload: Workload, shards: number): string {
-  const length =
-    workload.records !== undefined ? `${workload.records.toLocaleString('en-US')} records` : `${(workload.durationMs ?? 0) / 1000} s`;
-  const rate =
-    workload.rate === undefined ? 'as fast as backpressure allows' : `${workload.rate.toLocaleString('en-US')} records/s offered`;
-  return `${shards} shards, ${workload.recordSize.toLocaleString('en-US')} B records, ${workload.keys.toLocaleString('en-US')} keys, ${length}, ${rate}`;
 }

@@ -19,6 +19,13 @@ export interface LoadResult extends LoadProgress {
   readonly latency: LatencyRecorder;
   /** Highest resident set size of this process seen during the run. */
   readonly peakRssBytes: number;
+  /** CPU time (user and system) of this process during the run, in percent of the run's wall time: 100 is one core. */
+  readonly cpuPercent: number;
+  /**
+   * Milliseconds the application waited on the producer's backpressure (at maxOutstandingRecords):
+   * time in which the producer, not the application, set the pace. Null where no producer paces it.
+   */
+  readonly heldMs: number | null;
   /** deliveredIndices[i] is 1 when record i was delivered; kept only when a read-back will check it. */
   readonly deliveredIndices: Uint8Array | undefined;
 }
@@ -31,9 +38,12 @@ export interface LoadHooks {
   readonly signal?: AbortSignal;
 }
 
-/** Samples RSS every 100 ms and reports progress every 250 ms until stopped. */
+/** Samples RSS every 100 ms and reports progress every 250 ms until stopped; measures the CPU time in between. */
 export class RunMonitor {
   #peakRss = process.memoryUsage.rss();
+  readonly #startedAt = performance.now();
+  readonly #cpuAtStart = process.cpuUsage();
+  #cpuPercent: number | undefined;
   readonly #timers: NodeJS.Timeout[];
 
   constructor(progress: () => void) {
@@ -49,8 +59,20 @@ export class RunMonitor {
     return Math.max(this.#peakRss, process.memoryUsage.rss());
   }
 
+  /** CPU time of this process from the monitor's start to {@link stop} (or to now), in percent of the wall time. */
+  get cpuPercent(): number {
+    return this.#cpuPercent ?? this.#measureCpu();
+  }
+
   stop(): void {
     for (const timer of this.#timers) clearInterval(timer);
+    this.#cpuPercent ??= this.#measureCpu();
+  }
+
+  #measureCpu(): number {
+    const { user, system } = process.cpuUsage(this.#cpuAtStart);
+    const wallMs = performance.now() - this.#startedAt;
+    return wallMs <= 0 ? 0 : Math.round(((user + system) / 1000 / wallMs) * 1000) / 10;
   }
 }
 

@@ -156,6 +156,8 @@ export async function runPlainLoad(
     failuresByCode,
     latency,
     peakRssBytes: monitor.peakRssBytes,
+    cpuPercent: monitor.cpuPercent,
+    heldMs: null,
     deliveredIndices: delivered.indices,
     requests,
     kinesisRecordsPut: delivered.count,

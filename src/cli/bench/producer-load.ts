@@ -26,6 +26,7 @@ export async function runProducerLoad(
   let offered = 0;
   let deliveredBytes = 0;
   let failed = 0;
+  let heldMs = 0;
   const start = performance.now();
   const progress = () => ({ elapsedMs: performance.now() - start, offered, delivered: delivered.count, failed });
   const monitor = new RunMonitor(() => hooks.onProgress?.(progress()));
@@ -59,9 +60,11 @@ export async function runProducerLoad(
         added++;
       }
       if (producer.outstandingRecords >= workload.maxOutstandingRecords) {
+        const heldFrom = performance.now();
         await producer.ready();
         // ready() answers to the producer's own maxOutstandingRecords, which may be higher.
         if (producer.outstandingRecords >= workload.maxOutstandingRecords) await sleep(1);
+        heldMs += performance.now() - heldFrom;
       } else if (offered >= due && workload.rate !== undefined)
         await sleep(Math.max(1, Math.ceil(((offered + 1) * 1000) / workload.rate - elapsed)));
       else await yieldToEventLoop();
@@ -76,6 +79,8 @@ export async function runProducerLoad(
     failuresByCode,
     latency,
     peakRssBytes: monitor.peakRssBytes,
+    cpuPercent: monitor.cpuPercent,
+    heldMs,
     deliveredIndices: delivered.indices,
   };
 }

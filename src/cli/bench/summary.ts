@@ -49,6 +49,17 @@ export interface BenchSummary {
   readonly latencyMs: LatencyPercentiles;
   /** Highest resident set size of the bench process. */
   readonly peakRssBytes: number;
+  /**
+   * CPU time of the bench process during the run, in percent of the run's wall time (100 is one
+   * core): writers that share a machine may get unequal CPU, and a writer short of it offers less.
+   */
+  readonly cpuPercent: number;
+  /**
+   * Share of the run in which the application waited on the producer's backpressure, in percent:
+   * near 100, the producer's rate set the pace; well below, the application (its CPU) did. Null
+   * for plain PutRecords.
+   */
+  readonly heldPercent: number | null;
   readonly readBack: ReadBack | null;
   /**
    * Bytes per second the producer allowed each shard (by shard ID) at the end of the run: the
@@ -120,6 +131,8 @@ export function summarize(
         : round(kinesis.attempts === 0 ? 0 : (kinesis.throttled / kinesis.attempts) * 100, 1),
     latencyMs: load.latency.percentiles(),
     peakRssBytes: load.peakRssBytes,
+    cpuPercent: load.cpuPercent,
+    heldPercent: load.heldMs === null || load.elapsedMs === 0 ? null : round((load.heldMs / load.elapsedMs) * 100, 1),
     readBack: readBack ?? null,
     shardRates,
   };
@@ -169,6 +182,8 @@ function summaryRows(withReadBack: boolean): Array<[string, (s: BenchSummary) =>
     ['throttled', (s) => orDash(s.throttledPercent, (v) => `${v.toFixed(1)} %`)],
     ['latency p50 / p90 / p99', (s) => `${count(s.latencyMs.p50)} / ${count(s.latencyMs.p90)} / ${count(s.latencyMs.p99)} ms`],
     ['peak RSS', (s) => megabytes(s.peakRssBytes)],
+    ['CPU', (s) => `${s.cpuPercent.toFixed(0)} % of a core`],
+    ['held by backpressure', (s) => orDash(s.heldPercent, (v) => `${v.toFixed(0)} % of the run`)],
   ];
   rows.push([
     'final shard rates',

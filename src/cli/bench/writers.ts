@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SHARD_MAX_BYTES_PER_SECOND } from '../../format/limits.js';
 import type { LocalKinesisStats } from '../../testing/stats.js';
@@ -60,6 +61,17 @@ export interface WritersSummary {
   readonly writerSharesPercent: readonly number[];
   /** Largest share over smallest. */
   readonly shareSpread: number;
+  /** Records each writer offered per second: a writer short of CPU offers fewer. */
+  readonly writerOfferedPerSecond: readonly number[];
+  /** Each writer's CPU time in percent of its run (100 is one core). */
+  readonly writerCpuPercent: readonly number[];
+  /**
+   * Share of each writer's run spent waiting on its producer's backpressure, in percent: near 100,
+   * its shards' rates set its pace; lower, its CPU did, and its share says little about the limiter.
+   */
+  readonly writerHeldPercent: ReadonlyArray<number | null>;
+  /** The machine's load average over 1 minute when the writers started and when they ended: the writers are CPU-sensitive. */
+  readonly loadAverage: readonly [number, number];
   readonly shardStats: readonly WritersShard[];
   /** Each writer's own `kpl bench --json` summary. */
   readonly writerSummaries: readonly BenchSummary[];
@@ -124,6 +136,7 @@ export async function benchWriters(run: WritersRun): Promise<WritersSummary> {
       ),
     ]);
     kinesis.resetStats();
+    const loadAtStart = loadavg()[0] ?? 0;
     for (const writer of writers) writer.child.send(WRITER_START);
     const startedAt = performance.now();
     const warmupSeconds = Math.min(5, run.durationSeconds / 3);
@@ -135,6 +148,7 @@ export async function benchWriters(run: WritersRun): Promise<WritersSummary> {
       () => undefined,
     );
     const windowEnd = kinesis.stats();
+    const loadAverage: [number, number] = [round(loadAtStart, 2), round(loadavg()[0] ?? 0, 2)];
     const windowSeconds = (performance.now() - windowStartedAt) / 1000;
     if (run.signal.aborted) for (const writer of writers) writer.child.kill('SIGINT');
     const codes = await Promise.race([
@@ -144,7 +158,13 @@ export async function benchWriters(run: WritersRun): Promise<WritersSummary> {
       }),
     ]);
     const summaries = writers.map((writer, i) => writerSummary(writer, i, codes[i] ?? null));
-    return summarizeWriters(run, streamName, kinesis.stats(), windowStart, windowEnd, windowSeconds, warmupSeconds, summaries);
+    return summarizeWriters(
+      run,
+      streamName,
+      kinesis.stats(),
+      { windowStart, windowEnd, windowSeconds, warmupSeconds, loadAverage },
+      summaries,
+    );
   } finally {
     await Promise.all(writers.map((writer) => stopChild(writer.child, KILL_AFTER_MS)));
     await kinesis.close();
@@ -183,14 +203,20 @@ function writerSummary(writer: Writer, index: number, code: number | null): Benc
   }
 }
 
+/** What the bench measured besides the writers' own summaries. */
+interface WritersWindow {
+  readonly windowStart: LocalKinesisStats;
+  readonly windowEnd: LocalKinesisStats;
+  readonly windowSeconds: number;
+  readonly warmupSeconds: number;
+  readonly loadAverage: readonly [number, number];
+}
+
 function summarizeWriters(
   run: WritersRun,
   streamName: string,
   total: LocalKinesisStats,
-  windowStart: LocalKinesisStats,
-  windowEnd: LocalKinesisStats,
-  windowSeconds: number,
-  warmupSeconds: number,
+  { windowStart, windowEnd, windowSeconds, warmupSeconds, loadAverage }: WritersWindow,
   summaries: readonly BenchSummary[],
 ): WritersSummary {
   const stream = total.streams[streamName];
@@ -234,6 +260,12 @@ function summarizeWriters(
     warmupSeconds,
     writerSharesPercent: shares,
     shareSpread: smallest === 0 ? Infinity : round(Math.max(...writerBytes) / smallest, 3),
+    writerOfferedPerSecond: summaries.map((summary) =>
+      summary.durationSeconds === 0 ? 0 : round(summary.records / summary.durationSeconds),
+    ),
+    writerCpuPercent: summaries.map((summary) => summary.cpuPercent),
+    writerHeldPercent: summaries.map((summary) => summary.heldPercent),
+    loadAverage,
     shardStats,
     writerSummaries: summaries,
   };
@@ -254,6 +286,13 @@ export function formatWriters(summary: WritersSummary): string {
       'writer shares',
       `${summary.writerSharesPercent.map((share) => `${share.toFixed(1)} %`).join(', ')} (largest/smallest ${summary.shareSpread.toFixed(2)})`,
     ],
+    ['writer records offered/s', summary.writerOfferedPerSecond.map((rate) => rate.toLocaleString('en-US')).join(', ')],
+    ['writer CPU (% of a core)', summary.writerCpuPercent.map((cpu) => cpu.toFixed(0)).join(', ')],
+    [
+      'writer time held by backpressure',
+      summary.writerHeldPercent.map((held) => (held === null ? '-' : `${held.toFixed(0)} %`)).join(', '),
+    ],
+    ['load average (1 min) at start, end', summary.loadAverage.map((load) => load.toFixed(2)).join(', ')],
   ];
   for (const shard of summary.shardStats) {
     rows.push([`${shard.shardId} byte limit used`, `${shard.byteLimitUsedPercent.toFixed(1)} %`]);
