@@ -1,8 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ResolvedConfig } from '../config.js';
-import { hashPartitionKey, parseHashKey } from '../format/hash-key.js';
+import { writeRecordHashKey } from '../format/hash-key.js';
 import { monotonicMs, type PendingAggregate, type PendingRecord } from '../pending-record.js';
-import type { UserRecord } from '../records.js';
 import { AggregateExpiry } from './aggregate-expiry.js';
 import { Aggregator } from './aggregator.js';
 import { BufferPool } from './buffer-pool.js';
@@ -22,15 +21,7 @@ import { Settler } from './settle.js';
 import { ShardGate } from './shard-gate.js';
 import { ShardMapChange } from './shard-map-change.js';
 import { ShardMapWait } from './shard-map-wait.js';
-import {
-  aggregatorOptions,
-  bufferPoolOptions,
-  collectorOptions,
-  expiryMarginMs,
-  limiterOptions,
-  retrierOptions,
-  senderOptions,
-} from './stage-options.js';
+import * as stageOptions from './stage-options.js';
 import { StreamLimitsTracker } from './stream-limits.js';
 
 /** A shard's current rate, as {@link StreamPipeline.shardRates} reports it. */
@@ -90,12 +81,12 @@ export class StreamPipeline {
       fail: (item, reason, errorCode, errorMessage) => this.#settler.fail(item, reason, errorCode, errorMessage),
     });
     this.#map = new ShardMapWait<PendingRecord>(context.client, stream, { retry: config.retry, deadlineOf }, mapChange);
-    const buffers = new BufferPool(bufferPoolOptions(config));
+    const buffers = new BufferPool(stageOptions.bufferPoolOptions(config));
     this.#aggregator = new Aggregator<PendingRecord>(
-      aggregatorOptions(config, buffers, (item, out, offset) => writeHashKey(item.record, out, offset)),
+      stageOptions.aggregatorOptions(config, buffers, (item, out, offset) => writeRecordHashKey(item.record, out, offset)),
       (aggregate) => this.#gate.admit(aggregate),
     );
-    this.#limiter = new ShardRateLimiter(limiterOptions(config));
+    this.#limiter = new ShardRateLimiter(stageOptions.limiterOptions(config));
     this.#limits = new StreamLimitsTracker(context.client, stream, { maxRecordSize: config.maxRecordSize, logger: config.logger });
     this.#sizeWait = new RecordSizeWait(this.#limits, {
       fits: (items) => this.#readmit(items),
@@ -109,7 +100,7 @@ export class StreamPipeline {
       readmit: (items) => this.#readmit(items),
       block: (shard, live) => this.#gate.block(shard, live, this.#aggregator.takeItems(shard), 0),
     });
-    const marginMs = expiryMarginMs(config);
+    const marginMs = stageOptions.expiryMarginMs(config);
     this.#gate = new ShardGate<PendingRecord, PendingAggregate>(
       this.#limiter,
       { strictOrdering: config.strictOrdering, expiryMarginMs: marginMs, deadlineOf },
@@ -128,7 +119,7 @@ export class StreamPipeline {
         },
       },
     );
-    this.#collector = new Collector<PendingAggregate>(collectorOptions(config), (batch) => {
+    this.#collector = new Collector<PendingAggregate>(stageOptions.collectorOptions(config), (batch) => {
       this.#sendQueue.push(batch);
       this.#dispatch.pump();
     });
@@ -137,7 +128,7 @@ export class StreamPipeline {
       expiry.expire(entries, 0);
       if (config.strictOrdering) this.#gate.release();
     });
-    this.#sender = new Sender(context.client, stream, senderOptions(config, buffers));
+    this.#sender = new Sender(context.client, stream, stageOptions.senderOptions(config, buffers));
     const completion = new RequestCompletion(
       { label, strictOrdering: config.strictOrdering, adaptiveRateLimit: config.adaptiveRateLimit },
       this.#limiter,
@@ -165,7 +156,7 @@ export class StreamPipeline {
       (entries, outcome, map, sentAt) => completion.completed(entries, outcome, map, sentAt),
     );
     this.#settler = new Settler(
-      { retrier: new Retrier(retrierOptions(config)), recordTtl: config.recordTtl, strictOrdering: config.strictOrdering },
+      { retrier: new Retrier(stageOptions.retrierOptions(config)), recordTtl: config.recordTtl, strictOrdering: config.strictOrdering },
       {
         settled: (item) => context.settled(item),
         failed: (errorCode, count, reason) => context.observer?.recordsFailed(label, errorCode, count, reason === 'expired'),
@@ -185,7 +176,7 @@ export class StreamPipeline {
     );
     this.#misplaced = new MisplacedAggregates(
       this.#settler,
-      (item, out, offset) => writeHashKey(item.record, out, offset),
+      (item, out, offset) => writeRecordHashKey(item.record, out, offset),
       (shardId, put, resent) => context.observer?.misplacedSettled(label, shardId, put, resent),
     );
   }
@@ -297,7 +288,7 @@ export class StreamPipeline {
     const hashKey = this.#hashKey;
     for (const item of items) {
       item.readyAt = now;
-      writeHashKey(item.record, hashKey, 0);
+      writeRecordHashKey(item.record, hashKey, 0);
       this.add(item, hashKey, 0);
     }
     if (this.#flushRequested) {
@@ -305,10 +296,4 @@ export class StreamPipeline {
       this.#flushRequested = this.#waitingOutside();
     }
   }
-}
-
-/** Writes a validated record's 128-bit hash key: its explicit hash key, or the MD5 of its partition key. */
-function writeHashKey(record: UserRecord, out: Uint32Array, offset: number): void {
-  if (record.explicitHashKey !== undefined) parseHashKey(record.explicitHashKey, out, offset);
-  else hashPartitionKey(record.partitionKey, out, offset);
 }
