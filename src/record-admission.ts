@@ -76,7 +76,8 @@ export class RecordAdmission {
     outstanding.refuseIfFull(minOutstandingBytes(record));
     const hashKey = this.#hashKey;
     // Bad input is validated below; a record that is not even an object goes to the default stream's checks.
-    const pipeline = this.#pipelines.for((record as Partial<StreamUserRecord> | null | undefined)?.streamName);
+    const streamName = (record as Partial<StreamUserRecord> | null | undefined)?.streamName;
+    const pipeline = streamName === undefined ? this.#pipelines.default : this.#pipelines.for(streamName);
     const data = validateUserRecord(record, hashKey, 0, pipeline.maxRecordBytes, pipeline.maxRecordBytesSource);
     const bytes = outstandingBytesOf(record.partitionKey, data);
     const generation = outstanding.add(bytes);

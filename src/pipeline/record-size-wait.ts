@@ -58,10 +58,12 @@ export class RecordSizeWait {
     void this.#limits.refresh().then(() => this.#settled());
   }
 
-  /** True when `item` must wait for the limit (it is taken and the limit is read); false when it may go on now. */
+  /**
+   * For a record that may be over 1 MiB ({@link mayExceedDefaultLimit}): true when it must wait for
+   * the limit (it is taken and the limit is read); false when the limit is known and it may go on.
+   */
   holds(item: PendingRecord): boolean {
-    // A key takes at most 3 UTF-8 bytes per code unit: this may hold back a record that fits, never let one through that does not.
-    if (item.data.length + 3 * item.partitionKey.length <= MAX_RECORD_BYTES || this.#limits.known) return false;
+    if (this.#limits.known) return false;
     this.#waiting.push(item);
     this.load();
     return true;
@@ -86,4 +88,13 @@ export class RecordSizeWait {
     // Unknown still (the read failed): what fits 1 MiB goes on; the next large record asks again.
     this.#sink.fits(fits);
   }
+}
+
+/**
+ * Whether a record may be over the service's default limit of 1 MiB, read without encoding its key:
+ * a key takes at most 3 UTF-8 bytes per code unit, so this may hold back a record that fits, never
+ * let one through that does not. The pipeline writes this test inline on its hot path.
+ */
+export function mayExceedDefaultLimit(item: PendingRecord): boolean {
+  return item.data.length + 3 * item.partitionKey.length > MAX_RECORD_BYTES;
 }

@@ -1,6 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ResolvedConfig } from '../config.js';
 import { writeRecordHashKey } from '../format/hash-key.js';
+import { MAX_RECORD_BYTES } from '../format/limits.js';
 import { monotonicMs, type PendingAggregate, type PendingRecord } from '../pending-record.js';
 import { AggregateExpiry } from './aggregate-expiry.js';
 import { Aggregator } from './aggregator.js';
@@ -216,7 +217,8 @@ export class StreamPipeline {
 
   /** Takes one validated record whose hash key is at `offset` in `hashKey`. */
   add(item: PendingRecord, hashKey: Uint32Array, offset: number): void {
-    if (this.#sizeWait.holds(item)) return;
+    // mayExceedDefaultLimit(), written out: the common record then costs no call.
+    if (item.data.length + 3 * item.partitionKey.length > MAX_RECORD_BYTES && this.#sizeWait.holds(item)) return;
     const map = this.#map.map;
     if (map === undefined) {
       this.#map.wait(item);

@@ -14,7 +14,7 @@ function setup(maxRecords = 10) {
     maxRecordBytesSource: undefined,
     add: (item: PendingRecord) => added.push([label, item]),
   });
-  const pipelines = { for: (streamName: string | undefined) => pipelineOf(streamName ?? 'main') } as unknown as StreamPipelines;
+  const pipelines = { default: pipelineOf('main'), for: (streamName: string) => pipelineOf(streamName) } as unknown as StreamPipelines;
   const outstanding = new OutstandingRecords({ maxRecords, maxBytes: 10_000 });
   const received: string[] = [];
   const metrics = { recordReceived: (stream: string) => received.push(stream) };

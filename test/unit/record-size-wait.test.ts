@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LARGEST_RECORD_BYTES, MAX_RECORD_BYTES } from '../../src/format/limits.js';
 import { PendingRecord } from '../../src/pending-record.js';
-import { type RecordSizeLimits, RecordSizeWait } from '../../src/pipeline/record-size-wait.js';
+import { mayExceedDefaultLimit, type RecordSizeLimits, RecordSizeWait } from '../../src/pipeline/record-size-wait.js';
 import { ValidationError } from '../../src/records.js';
 
 function pending(bytes: number): PendingRecord {
@@ -38,10 +38,11 @@ describe('RecordSizeWait', () => {
     vi.useRealTimers();
   });
 
-  it('lets a record within 1 MiB go on without reading the limits', () => {
+  it('tells a record that may be over 1 MiB, and reads no limit for it', () => {
     const { limits, reads } = limitsOf(2 * MAX_RECORD_BYTES);
     const wait = new RecordSizeWait(limits, { fits: () => undefined, tooLarge: () => undefined });
-    expect(wait.holds(pending(1000))).toBe(false);
+    expect(mayExceedDefaultLimit(pending(1000))).toBe(false);
+    expect(mayExceedDefaultLimit(pending(MAX_RECORD_BYTES))).toBe(true);
     expect(reads()).toBe(0);
     expect(wait.maxRecordBytes).toBe(LARGEST_RECORD_BYTES);
     expect(wait.maxRecordBytesSource).toBeUndefined();
