@@ -2,8 +2,23 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Registry } from 'prom-client';
 import { LARGEST_RECORD_BYTES, MAX_BYTES_PER_PUT_RECORDS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT_RECORDS } from './format/limits.js';
-import { describeValue, formatNumber } from './describe-value.js';
-import { type UserRecordFailedError, ValidationError } from './records.js';
+import { describeValue } from './describe-value.js';
+import {
+  boolean,
+  checkRule,
+  choice,
+  configError,
+  free,
+  type NumberRule,
+  number,
+  optionalNumber,
+  optionalString,
+  rejectUnknownKeys,
+  type Rule,
+} from './config-rules.js';
+import { resolveSpool, type ResolvedSpoolConfig, type SpoolConfig } from './spool-config.js';
+
+export type { ResolvedSpoolConfig, SpoolConfig } from './spool-config.js';
 
 /** Where the producer writes log lines. Any object with these methods works, `console` included. */
 export interface Logger {
@@ -19,24 +34,6 @@ export interface RetryOptions {
   readonly minDelayMs?: number;
   /** Largest delay between two attempts in ms. @default 5000 (range 1 to 600,000) */
   readonly maxDelayMs?: number;
-}
-
-/**
- * A durable spool on disk (see README "Gateways"): records are appended to it before they are sent,
- * and leave it when Kinesis stored them or they failed for good. The backlog of an outage waits on
- * disk; maxOutstandingRecords and maxOutstandingBytes then bound only the in-memory window of it.
- */
-export interface SpoolConfig {
-  /** The spool's directory; created if missing; one process at a time (a lock file says which). */
-  readonly directory: string;
-  /** Most bytes of spool files on disk; at it, enqueue() waits and add() rejects with BufferFullError. @default 1073741824, 1 GiB (range 1,048,576 to 1,125,899,906,842,624) */
-  readonly maxBytes?: number;
-  /** Records older than this (ms since they were spooled) are dropped unsent and counted. @default 604800000, 7 days (range 1,000 to 31,536,000,000) */
-  readonly maxAgeMs?: number;
-  /** Most time in ms between two fsyncs of spooled records; enqueue() resolves after the one that covers its record (0: back to back). @default 100 (range 0 to 60,000) */
-  readonly syncIntervalMs?: number;
-  /** Called for every spooled record that failed for good (an unretryable error, or failIfThrottled); add()'s promise rejects as well. */
-  readonly onFailure?: (error: UserRecordFailedError) => void;
 }
 
 /**
@@ -148,38 +145,6 @@ export interface ResolvedConfig {
   readonly metricsRegistry: Registry | undefined;
   readonly logger: Logger | undefined;
 }
-
-interface NumberRule {
-  readonly kind: 'number';
-  readonly default: number;
-  readonly min: number;
-  readonly max: number;
-}
-interface BooleanRule {
-  readonly kind: 'boolean';
-  readonly default: boolean;
-}
-interface ChoiceRule {
-  readonly kind: 'choice';
-  readonly default: string;
-  readonly choices: readonly string[];
-}
-interface FreeRule {
-  readonly kind: 'free';
-}
-/** A number with no default: absent means "ask the service". */
-interface OptionalNumberRule {
-  readonly kind: 'optionalNumber';
-  readonly min: number;
-  readonly max: number;
-}
-type Rule = NumberRule | BooleanRule | ChoiceRule | FreeRule | OptionalNumberRule;
-
-const number = (value: number, min: number, max: number): NumberRule => ({ kind: 'number', default: value, min, max });
-const boolean = (value: boolean): BooleanRule => ({ kind: 'boolean', default: value });
-const choice = (value: string, choices: readonly string[]): ChoiceRule => ({ kind: 'choice', default: value, choices });
-const free: FreeRule = { kind: 'free' };
-const optionalNumber = (min: number, max: number): OptionalNumberRule => ({ kind: 'optionalNumber', min, max });
 
 /** Every option: its default and its range, in one table. */
 export const CONFIG_RULES = {
@@ -295,47 +260,6 @@ export function resolveConfig(config: ProducerConfig): ResolvedConfig {
   };
 }
 
-/** A SpoolConfig with its defaults applied. */
-export interface ResolvedSpoolConfig {
-  readonly directory: string;
-  readonly maxBytes: number;
-  readonly maxAgeMs: number;
-  readonly syncIntervalMs: number;
-  readonly onFailure: ((error: UserRecordFailedError) => void) | undefined;
-}
-
-const SPOOL_RULES = {
-  directory: free,
-  maxBytes: number(1024 * 1024 * 1024, 1024 * 1024, 2 ** 50),
-  maxAgeMs: number(7 * 24 * 60 * 60 * 1000, 1000, 365 * 24 * 60 * 60 * 1000),
-  syncIntervalMs: number(100, 0, 60_000),
-  onFailure: free,
-} as const satisfies Record<keyof SpoolConfig, Rule>;
-
-function resolveSpool(value: unknown): ResolvedSpoolConfig | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object') {
-    throw configError('spool', `spool must be an object like { directory: '/var/spool/kpl' }, got ${describeValue(value)}`);
-  }
-  rejectUnknownKeys(value, Object.keys(SPOOL_RULES), 'spool.');
-  const options = value as Record<string, unknown>;
-  const directory = options['directory'];
-  if (typeof directory !== 'string' || directory.length === 0) {
-    throw configError('spool.directory', `spool.directory must be a non-empty path, got ${describeValue(directory)}`);
-  }
-  const onFailure = options['onFailure'];
-  if (onFailure !== undefined && typeof onFailure !== 'function') {
-    throw configError('spool.onFailure', `spool.onFailure must be a function, got ${describeValue(onFailure)}`);
-  }
-  return {
-    directory,
-    maxBytes: checkRule('spool.maxBytes', SPOOL_RULES.maxBytes, options['maxBytes']) as number,
-    maxAgeMs: checkRule('spool.maxAgeMs', SPOOL_RULES.maxAgeMs, options['maxAgeMs']) as number,
-    syncIntervalMs: checkRule('spool.syncIntervalMs', SPOOL_RULES.syncIntervalMs, options['syncIntervalMs']) as number,
-    onFailure: onFailure as ResolvedSpoolConfig['onFailure'],
-  };
-}
-
 function resolveRetry(value: unknown): ResolvedConfig['retry'] {
   if (value === undefined) return { minDelayMs: RETRY_RULES.minDelayMs.default, maxDelayMs: RETRY_RULES.maxDelayMs.default };
   if (value === null || typeof value !== 'object') {
@@ -354,49 +278,6 @@ function resolveRetry(value: unknown): ResolvedConfig['retry'] {
     );
   }
   return { minDelayMs, maxDelayMs };
-}
-
-function checkRule(field: string, rule: Rule, value: unknown): unknown {
-  if (rule.kind === 'free') return value;
-  if (value === undefined) return rule.kind === 'optionalNumber' ? undefined : rule.default;
-  switch (rule.kind) {
-    case 'number':
-    case 'optionalNumber':
-      if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw configError(
-          field,
-          `${field} must be a whole number from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}, got ${describeValue(value)}`,
-          rule.max,
-          describeValue(value),
-        );
-      }
-      if (value < rule.min || value > rule.max) {
-        throw configError(
-          field,
-          `${field} is ${formatNumber(value)}; it must be from ${formatNumber(rule.min)} to ${formatNumber(rule.max)}`,
-          value < rule.min ? rule.min : rule.max,
-          value,
-        );
-      }
-      return value;
-    case 'boolean':
-      if (typeof value !== 'boolean') throw configError(field, `${field} must be true or false, got ${describeValue(value)}`);
-      return value;
-    case 'choice':
-      if (typeof value !== 'string' || !rule.choices.includes(value)) {
-        throw configError(field, `${field} must be one of ${rule.choices.map((c) => `'${c}'`).join(', ')}, got ${describeValue(value)}`);
-      }
-      return value;
-  }
-}
-
-function optionalString(options: Record<string, unknown>, field: string): string | undefined {
-  const value = options[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw configError(field, `${field} must be a non-empty string, got ${describeValue(value)}`);
-  }
-  return value;
 }
 
 function checkEndpoint(endpoint: string): void {
@@ -420,43 +301,4 @@ function checkEndpoint(endpoint: string): void {
 /** The endpoint as it may be quoted in an error: whatever stands between '//' and '@' may be a password. */
 function withoutUserInfo(endpoint: string): string {
   return endpoint.replace(/\/\/[^/@]*@/, '//***@');
-}
-
-function rejectUnknownKeys(value: object, known: readonly string[], prefix: string): void {
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const suggestion = closest(key, known);
-    const hint = suggestion !== undefined ? `; did you mean ${prefix}${suggestion}?` : `; known options are ${known.join(', ')}`;
-    throw configError(`${prefix}${key}`, `unknown option ${prefix}${key}${hint}`);
-  }
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(3, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
-
-function configError(field: string, message: string, limit?: number, actual?: number | string): ValidationError {
-  return new ValidationError(field, message, limit, actual, { code: 'KPL_CONFIG_INVALID' });
 }

@@ -137,3 +137,13 @@ export function compareHashKeys(a: Uint32Array, aOffset: number, b: Uint32Array,
   }
   return 0;
 }
+
+/** Writes a validated record's 128-bit hash key: its explicit hash key, or the MD5 of its partition key. */
+export function writeRecordHashKey(
+  record: { readonly partitionKey: string; readonly explicitHashKey?: string | undefined },
+  out: Uint32Array,
+  offset: number,
+): void {
+  if (record.explicitHashKey !== undefined) parseHashKey(record.explicitHashKey, out, offset);
+  else hashPartitionKey(record.partitionKey, out, offset);
+}

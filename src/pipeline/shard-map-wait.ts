@@ -5,7 +5,8 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { describeKinesisError, type StreamRef } from './kinesis-client.js';
-import { type ShardMap, ShardMapTracker, type ShardMapTrackerOptions } from './shard-map.js';
+import type { ShardMap } from './shard-map.js';
+import { ShardMapTracker, type ShardMapTrackerOptions } from './shard-map-tracker.js';
 
 /** Where the records that waited go. */
 export interface ShardMapWaitSink<T> {

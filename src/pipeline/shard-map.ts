@@ -1,21 +1,16 @@
 /**
- * The shard map: which open shard owns a hash key, and how to keep that knowledge current.
+ * The shard map: which open shard owns a hash key. shard-map-tracker.ts keeps it current, and
+ * list-shards.ts reads the ranges it is built from.
  *
  * A lookup runs once per record, so the map keeps every range bound as four uint32 words in one
  * Uint32Array and binary-searches it: no BigInt, no allocation, O(log n) for any shard count.
  * Ranges are read from ListShards, never assumed: servers split unevenly, and after a reshard a
  * stream's ranges are whatever the splits and merges left.
  */
-import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis';
-import pRetry from 'p-retry';
 import { compareHashKeys, HASH_KEY_WORDS, hashKeyToDecimal, parseHashKey } from '../format/hash-key.js';
-import {
-  describeKinesisError,
-  isUnretryableErrorCode,
-  PRODUCER_CLOSED_ERROR_CODE,
-  streamParameters,
-  type StreamRef,
-} from './kinesis-client.js';
+
+// Where `kpl bench` has always found it.
+export { listOpenShards, type ListOpenShardsOptions } from './list-shards.js';
 
 /** An open shard's id and its inclusive range of hash keys, as decimal strings. */
 export interface ShardRange {
@@ -167,150 +162,5 @@ export class ShardMap {
       startingHashKey: hashKeyToDecimal(this.#bounds, offset),
       endingHashKey: hashKeyToDecimal(this.#bounds, offset + HASH_KEY_WORDS),
     };
-  }
-}
-
-/** Options of {@link listOpenShards}. */
-export interface ListOpenShardsOptions {
-  /** Shards per ListShards page, 1 to 10,000. @default 1000 */
-  maxResults?: number | undefined;
-}
-
-const DEFAULT_LIST_SHARDS_PAGE = 1000;
-
-/**
- * Lists the open shards of a stream with ListShards, following NextToken pages (a later page
- * carries only NextToken and MaxResults, as the API requires). Asks for open shards only with
- * ShardFilter AT_LATEST, and also drops any shard that has an ending sequence number, since some
- * servers (kinesalite) ignore the filter.
- */
-export async function listOpenShards(
-  client: KinesisClient,
-  stream: StreamRef,
-  signal?: AbortSignal,
-  options: ListOpenShardsOptions = {},
-): Promise<ShardRange[]> {
-  const maxResults = options.maxResults ?? DEFAULT_LIST_SHARDS_PAGE;
-  const shards: ShardRange[] = [];
-  let input: ListShardsCommandInput = { ...streamParameters(stream), ShardFilter: { Type: 'AT_LATEST' }, MaxResults: maxResults };
-  for (;;) {
-    const page = await client.send(new ListShardsCommand(input), signal === undefined ? {} : { abortSignal: signal });
-    for (const shard of page.Shards ?? []) {
-      if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) shards.push(toShardRange(shard));
-    }
-    if (page.NextToken === undefined || page.NextToken === '') return shards;
-    input = { NextToken: page.NextToken, MaxResults: maxResults };
-  }
-}
-
-function describeStream(stream: StreamRef): string {
-  return stream.streamARN ?? `stream ${stream.streamName ?? '(unnamed)'}`;
-}
-
-function toShardRange(shard: Shard): ShardRange {
-  return {
-    shardId: shard.ShardId ?? '',
-    startingHashKey: shard.HashKeyRange?.StartingHashKey ?? '',
-    endingHashKey: shard.HashKeyRange?.EndingHashKey ?? '',
-  };
-}
-
-/** Options of a {@link ShardMapTracker}. */
-export interface ShardMapTrackerOptions {
-  /** Lowest delay before retrying a failed load, in ms. */
-  minDelayMs: number;
-  /** Highest delay before retrying a failed load, in ms. */
-  maxDelayMs: number;
-  /**
-   * Called as soon as a load succeeds, before refresh() resolves and in the same turn as
-   * {@link ShardMapTracker.current} changes, so that nothing predicts with the new map before the
-   * caller has re-predicted what the old one predicted.
-   */
-  onLoaded?: ((map: ShardMap, previous: ShardMap | undefined) => void) | undefined;
-}
-
-/** Why {@link ShardMapTracker.refresh} rejects after {@link ShardMapTracker.close}. */
-export class ShardMapTrackerClosedError extends Error {
-  override readonly name = 'ShardMapTrackerClosedError';
-  /** A stable code, like the Kinesis error codes the tracker passes on. */
-  readonly code = PRODUCER_CLOSED_ERROR_CODE;
-
-  constructor() {
-    super('the shard map tracker is closed; no further shard map loads');
-  }
-}
-
-/**
- * Holds the current shard map of one stream and reloads it on request.
- *
- * Concurrent refresh() calls share one load. A load retries retryable errors (throttling,
- * network errors, a listing torn by a concurrent reshard) with exponential backoff and jitter from
- * minDelayMs to maxDelayMs, until it succeeds or the tracker closes; errors that no retry fixes
- * (a stream that does not exist, access denied, validation errors, bad credentials) reject at once
- * with the SDK's error, so its code reaches the records that waited.
- */
-export class ShardMapTracker {
-  readonly #client: KinesisClient;
-  readonly #stream: StreamRef;
-  readonly #options: ShardMapTrackerOptions;
-  readonly #closing = new AbortController();
-  #current: ShardMap | undefined;
-  #loading: Promise<ShardMap> | undefined;
-
-  constructor(client: KinesisClient, stream: StreamRef, options: ShardMapTrackerOptions) {
-    this.#client = client;
-    this.#stream = stream;
-    this.#options = options;
-  }
-
-  /** The last map loaded, or undefined before the first load succeeds. */
-  get current(): ShardMap | undefined {
-    return this.#current;
-  }
-
-  /** True while a load runs. */
-  get loading(): boolean {
-    return this.#loading !== undefined;
-  }
-
-  /** Loads the stream's open shards into a new map; a call while a load runs joins that load. */
-  refresh(): Promise<ShardMap> {
-    if (this.#closing.signal.aborted) return Promise.reject(new ShardMapTrackerClosedError());
-    this.#loading ??= this.#load().finally(() => {
-      this.#loading = undefined;
-    });
-    return this.#loading;
-  }
-
-  /** Aborts a pending load (its refresh() calls reject) and refuses further refreshes. */
-  close(): void {
-    this.#closing.abort(new ShardMapTrackerClosedError());
-  }
-
-  async #load(): Promise<ShardMap> {
-    const signal = this.#closing.signal;
-    const map = await pRetry(
-      async () => {
-        const shards = await listOpenShards(this.#client, this.#stream, signal);
-        // A stream always has an open shard; none means the listing raced a reshard: list again.
-        if (shards.length === 0) throw new Error(`ListShards returned no open shard for ${describeStream(this.#stream)}`);
-        return ShardMap.fromShards(shards);
-      },
-      {
-        retries: Number.POSITIVE_INFINITY,
-        factor: 2,
-        minTimeout: this.#options.minDelayMs,
-        maxTimeout: this.#options.maxDelayMs,
-        randomize: true,
-        signal,
-        shouldRetry: ({ error }) => !signal.aborted && !isUnretryableErrorCode(describeKinesisError(error).errorCode),
-      },
-    ).catch((error: unknown) => {
-      throw signal.aborted ? signal.reason : error;
-    });
-    const previous = this.#current;
-    this.#current = map;
-    this.#options.onLoaded?.(map, previous);
-    return map;
   }
 }

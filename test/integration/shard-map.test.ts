@@ -9,7 +9,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKinesisClient } from '../../src/pipeline/kinesis-client.js';
-import { listOpenShards, ShardMap, ShardMapTracker, ShardMapTrackerClosedError, type ShardRange } from '../../src/pipeline/shard-map.js';
+import { listOpenShards } from '../../src/pipeline/list-shards.js';
+import { ShardMap, type ShardRange } from '../../src/pipeline/shard-map.js';
+import { ShardMapTracker, ShardMapTrackerClosedError } from '../../src/pipeline/shard-map-tracker.js';
 import {
   createKinesisClient as createAdminClient,
   createStream,

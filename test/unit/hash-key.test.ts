@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareHashKeys, hashKeyToDecimal, hashPartitionKey, parseHashKey } from '../../src/format/hash-key.js';
+import { compareHashKeys, hashKeyToDecimal, hashPartitionKey, parseHashKey, writeRecordHashKey } from '../../src/format/hash-key.js';
 import { MAX_HASH_KEY } from '../../src/format/limits.js';
 
 const MAX = (1n << 128n) - 1n;
@@ -147,5 +147,15 @@ describe('compareHashKeys', () => {
     const pair = Uint32Array.of(0, 0, 0, 5, 0, 0, 1, 0);
     expect(compareHashKeys(pair, 0, pair, 4)).toBeLessThan(0);
     expect(compareHashKeys(pair, 4, pair, 0)).toBeGreaterThan(0);
+  });
+});
+
+describe('writeRecordHashKey', () => {
+  it('writes the explicit hash key when a record has one, else the MD5 of its partition key', () => {
+    const out = new Uint32Array(8);
+    writeRecordHashKey({ partitionKey: 'k', explicitHashKey: '1' }, out, 0);
+    writeRecordHashKey({ partitionKey: 'k' }, out, 4);
+    expect(hashKeyToDecimal(out, 0)).toBe('1');
+    expect(hashKeyToDecimal(out, 4)).toBe(BigInt(`0x${createHash('md5').update('k').digest('hex')}`).toString());
   });
 });

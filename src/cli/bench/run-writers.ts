@@ -1,6 +1,7 @@
 import type { CliIo } from '../io.js';
 import { type BenchOptions, DEFAULT_DURATION_SECONDS, OUTSTANDING_RECORDS_PER_SHARD } from './bench-options.js';
-import { benchWriters, formatWriters } from './writers.js';
+import { benchWriters } from './writers.js';
+import { formatWriters } from './writers-report.js';
 
 /** `kpl bench --writers N`: the writers' flags from the options, the run, and its summary; returns the exit code. */
 export async function runWriters(options: BenchOptions, writers: number, io: CliIo): Promise<number> {
