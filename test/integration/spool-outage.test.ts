@@ -70,7 +70,16 @@ describe('a 30-minute outage with a spool', () => {
     expect(growth).toBeLessThan(60_000_000);
 
     await kinesis.setOutage(false);
-    await sleep(3000);
+    // The window's records ran out of recordTtl during the outage and wait retry.maxDelayMs (5 s by
+    // default) before they go again, so the drain begins up to recordTtl + maxDelayMs after the link
+    // is back, depending on where in that cycle it came back. It is measured from its first second.
+    const backAt = performance.now();
+    // recordTtl + retry.maxDelayMs + requestTimeout, and 4 s for the machine.
+    const resumeBoundMs = 2000 + 5000 + 1000 + 4000;
+    while (kinesis.stats().acceptedBytes === 0 && performance.now() - backAt < resumeBoundMs) await sleep(100);
+    const resumedAfterMs = performance.now() - backAt;
+    expect(resumedAfterMs).toBeLessThan(resumeBoundMs);
+    await sleep(1000);
     kinesis.resetStats();
     const measureMs = 10_000;
     await sleep(measureMs);
@@ -78,11 +87,11 @@ describe('a 30-minute outage with a spool', () => {
     const limit = SHARDS * BYTES_PER_SHARD_PER_SECOND;
     const rate = acceptedBytes / (measureMs / 1000);
     console.log(
-      `drain: ${megabytes(rate)}/s of the shards' ${megabytes(limit)}/s, ${acceptedRecords} Kinesis records; ${producer.spoolStats?.delivered} user records delivered`,
+      `drain: began ${(resumedAfterMs / 1000).toFixed(1)} s after the link was back; ${megabytes(rate)}/s of the shards' ${megabytes(limit)}/s, ${acceptedRecords} Kinesis records; ${producer.spoolStats?.delivered} user records delivered`,
     );
-    // Alone this drains at the full limit (2.0 MB/s); beside the suite's other files on two cores the
-    // producer and this in-process server share the CPU, and 0.73 of it was seen (BENCHMARKS.md, Spool).
-    expect(rate).toBeGreaterThan(0.7 * limit);
+    // This file runs alone (the vitest project 'throughput'), where it drains at 0.95 to 1.0 of the
+    // limit once the drain has begun (BENCHMARKS.md, Spool).
+    expect(rate).toBeGreaterThan(0.85 * limit);
     await producer.close();
   }, 400_000);
 });
