@@ -97,7 +97,7 @@ export class OutstandingRecords {
    * below their limits. After {@link close}, at once.
    */
   onRoom(bytes = 0): Promise<void> {
-    if (this.#closed || this.#hasRoom(bytes)) return Promise.resolve();
+    if (this.#closed || this.hasRoom(bytes)) return Promise.resolve();
     return new Promise((wake) => this.#roomWaiters.push({ bytes, wake }));
   }
 
@@ -116,7 +116,8 @@ export class OutstandingRecords {
     this.#wakeRoomWaiters();
   }
 
-  #hasRoom(bytes: number): boolean {
+  /** True while one more record of `bytes` fits under both limits. */
+  hasRoom(bytes: number): boolean {
     if (this.#records >= this.#maxRecords) return false;
     return bytes === 0 ? this.#bytes < this.#maxBytes : this.#bytes + bytes <= this.#maxBytes;
   }
@@ -124,7 +125,7 @@ export class OutstandingRecords {
   #wakeRoomWaiters(): void {
     const waiting: RoomWaiter[] = [];
     for (const waiter of this.#roomWaiters) {
-      if (this.#closed || this.#hasRoom(waiter.bytes)) waiter.wake();
+      if (this.#closed || this.hasRoom(waiter.bytes)) waiter.wake();
       else waiting.push(waiter);
     }
     this.#roomWaiters = waiting;

@@ -68,8 +68,7 @@ export class KinesisProducer {
               records: resolved.maxOutstandingRecords - this.#outstanding.size,
               bytes: resolved.maxOutstandingBytes - this.#outstanding.bytes,
             }),
-            submit: (record, data, settle) =>
-              this.#admission.admit(record, data, settle, resolved.maxOutstandingRecords, resolved.maxOutstandingBytes),
+            submit: (record, data, settle) => this.#admission.admit(record, data, settle),
           });
   }
 

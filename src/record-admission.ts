@@ -97,19 +97,13 @@ export class RecordAdmission {
   }
 
   /**
-   * Puts a record read back from the spool into its stream's pipeline, counted in the window
-   * (`maxRecords`, `maxBytes`); `settle` settles it. False when the window is full.
+   * Puts a record read back from the spool into its stream's pipeline, counted in the outstanding
+   * limits, which bound the spool's window in memory; `settle` settles it. False when they are reached.
    */
-  admit(
-    record: StreamUserRecord,
-    data: Uint8Array,
-    settle: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void,
-    maxRecords: number,
-    maxBytes: number,
-  ): boolean {
+  admit(record: StreamUserRecord, data: Uint8Array, settle: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void): boolean {
     const bytes = outstandingBytesOf(record.partitionKey, data);
     const outstanding = this.#outstanding;
-    if (outstanding.size >= maxRecords || outstanding.bytes + bytes > maxBytes) return false;
+    if (!outstanding.hasRoom(bytes)) return false;
     const hashKey = this.#hashKey;
     const pipeline = this.#pipelines.for(record.streamName);
     validateUserRecord(record, hashKey, 0, pipeline.maxRecordBytes, pipeline.maxRecordBytesSource);

@@ -106,7 +106,7 @@ export class ShardRateLimiter {
    * and the shard's average rate still holds.
    */
   tryTake(shard: number, records: number, bytes: number): boolean {
-    this.#refill(shard);
+    const now = this.#refill(shard);
     const ratio = this.#ratio[shard]!;
     const options = this.#options;
     if (
@@ -119,7 +119,7 @@ export class ShardRateLimiter {
     this.#holding[shard] = 0;
     this.#records[shard]! -= records;
     this.#bytes[shard]! -= bytes;
-    if (options.adaptive) this.#countTaken(shard, records, bytes);
+    if (options.adaptive) this.#countTaken(shard, records, bytes, now);
     return true;
   }
 
@@ -153,9 +153,8 @@ export class ShardRateLimiter {
   throttled(shard: number, bytes: number): void {
     const options = this.#options;
     if (!options.adaptive) return;
-    this.#refill(shard);
+    const now = this.#refill(shard);
     this.#throttledBytes[shard]! += bytes;
-    const now = this.#now();
     if (now < this.#holdUntil[shard]!) return;
     const throttled = this.#throttledBytes[shard]!;
     const reported = this.#acceptedBytes[shard]! + throttled;
@@ -193,10 +192,9 @@ export class ShardRateLimiter {
    * Counts what the shard took towards the rate it uses. Past the usage window, the count is
    * scaled back to half a window at the same average, so that older use fades without a timer.
    */
-  #countTaken(shard: number, records: number, bytes: number): void {
+  #countTaken(shard: number, records: number, bytes: number, now: number): void {
     this.#takenRecords[shard]! += records;
     this.#takenBytes[shard]! += bytes;
-    const now = this.#now();
     const span = now - this.#takenSince[shard]!;
     if (span <= USAGE_WINDOW_MS) return;
     const keep = USAGE_WINDOW_MS / 2 / span;
@@ -213,7 +211,8 @@ export class ShardRateLimiter {
     return Math.max(this.#takenRecords[shard]! / options.recordsPerMs, this.#takenBytes[shard]! / options.bytesPerMs) / span;
   }
 
-  #refill(shard: number): void {
+  /** Refills the shard's buckets (and, adaptive, climbs its rate) up to now, and returns now. */
+  #refill(shard: number): number {
     if (shard >>> 0 !== shard || shard >= this.#refilledAt.length) this.#grow(shard);
     const now = this.#now();
     const options = this.#options;
@@ -235,7 +234,7 @@ export class ShardRateLimiter {
       this.#bytes[shard] = options.byteCapacity * fill;
     } else {
       const elapsed = now - refilledAt;
-      if (elapsed <= 0) return;
+      if (elapsed <= 0) return now;
       let ratio = this.#ratio[shard]!;
       this.#records[shard] = Math.min(options.recordCapacity * ratio, this.#records[shard]! + elapsed * options.recordsPerMs * ratio);
       this.#bytes[shard] = Math.min(options.byteCapacity * ratio, this.#bytes[shard]! + elapsed * options.bytesPerMs * ratio);
@@ -251,6 +250,7 @@ export class ShardRateLimiter {
       }
     }
     this.#refilledAt[shard] = now;
+    return now;
   }
 
   #grow(shard: number): void {

@@ -6,7 +6,7 @@ import { BufferFullError, ProducerClosedError, type UserRecordResult, Validation
 import type { StreamPipelines } from '../../src/stream-pipelines.js';
 
 /** Pipelines that only record what they are given, by stream. */
-function setup(maxRecords = 10) {
+function setup(maxRecords = 10, maxBytes = 10_000) {
   const added: Array<[string, PendingRecord]> = [];
   const pipelineOf = (label: string) => ({
     label,
@@ -15,7 +15,7 @@ function setup(maxRecords = 10) {
     add: (item: PendingRecord) => added.push([label, item]),
   });
   const pipelines = { default: pipelineOf('main'), for: (streamName: string) => pipelineOf(streamName) } as unknown as StreamPipelines;
-  const outstanding = new OutstandingRecords({ maxRecords, maxBytes: 10_000 });
+  const outstanding = new OutstandingRecords({ maxRecords, maxBytes });
   const received: string[] = [];
   const metrics = { recordReceived: (stream: string) => received.push(stream) };
   const admission = new RecordAdmission(outstanding, pipelines, metrics as never);
@@ -64,12 +64,14 @@ describe('RecordAdmission', () => {
   });
 
   it('admits a spooled record only while the window has room', () => {
-    const { admission, added } = setup();
     const settle = vi.fn();
     const data = new Uint8Array(10);
-    expect(admission.admit({ partitionKey: 'pk', data }, data, settle, 1, 1_000)).toBe(true);
-    expect(admission.admit({ partitionKey: 'pk', data }, data, settle, 1, 1_000)).toBe(false);
-    expect(admission.admit({ partitionKey: 'pk', data }, data, settle, 5, 15)).toBe(false);
+    const { admission, added } = setup(1, 1_000);
+    expect(admission.admit({ partitionKey: 'pk', data }, data, settle)).toBe(true);
+    expect(admission.admit({ partitionKey: 'pk', data }, data, settle)).toBe(false);
+    const byBytes = setup(5, 15);
+    expect(byBytes.admission.admit({ partitionKey: 'pk', data }, data, settle)).toBe(true);
+    expect(byBytes.admission.admit({ partitionKey: 'pk', data }, data, settle)).toBe(false);
     expect(added).toHaveLength(1);
     expect(added[0]?.[1].resolve).toBe(settle);
   });
