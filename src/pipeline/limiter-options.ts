@@ -22,11 +22,7 @@ export interface ShardRateLimiterOptions {
 export interface AdaptiveRateOptions {
   /** Share of the ceiling a shard starts at, from 0 to 1: the service's limits, 100 / rateLimit. */
   initialRatio: number;
-  /**
-   * Factor a decrease multiplies the rate by, at most: where the shard throttled a larger share of
-   * the bytes reported since the last decrease, the rate falls by that share, by 50 % at most.
-   * @default 0.85
-   */
+  /** Factor a decrease multiplies the rate by. @default 0.8 */
   decreaseFactor?: number | undefined;
   /**
    * Share of the throttled bytes, among those reported since the last decrease, below which a
@@ -35,18 +31,19 @@ export interface AdaptiveRateOptions {
    */
   throttledShareThreshold?: number | undefined;
   /**
-   * Share of the ceiling regained per second in which the shard held records back (wanted to send
-   * more than its rate), outside decrease intervals. @default 5 % of the service's limit, 0.05 × initialRatio
+   * Share of the ceiling regained per second, at the service's limit, in which the shard held
+   * records back (wanted to send more than its rate); below the limit, this times
+   * (limit / rate)⁴, kept between `minIncreasePerSecond` and `maxIncreasePerSecond`: 5.4 % of
+   * the service's limit a second at a third of it.
+   * @default 0.067 % of the service's limit, 0.00067 × initialRatio
    */
   increasePerSecond?: number | undefined;
+  /** The least share of the ceiling a holding shard regains per second. @default 1 % of the service's limit, 0.01 × initialRatio */
+  minIncreasePerSecond?: number | undefined;
+  /** The most share of the ceiling a holding shard regains per second. @default 8 % of the service's limit, 0.08 × initialRatio */
+  maxIncreasePerSecond?: number | undefined;
   /** Lowest share of the ceiling a shard falls to. @default 2 % of the service's limit, 0.02 × initialRatio */
   minRatio?: number | undefined;
-  /**
-   * Milliseconds after a decrease in which further throttles of that shard are taken as the same
-   * episode (answers to puts made before the decrease), and the rate does not climb either.
-   * @default 500
-   */
-  decreaseIntervalMs?: number | undefined;
 }
 
 /** The limiter's options, validated, with every default filled in; rates per millisecond. */
@@ -60,16 +57,18 @@ export interface ResolvedLimiterOptions {
   readonly decreaseFactor: number;
   readonly throttledShareThreshold: number;
   readonly increasePerMs: number;
+  readonly minIncreasePerMs: number;
+  readonly maxIncreasePerMs: number;
   readonly minRatio: number;
-  readonly decreaseIntervalMs: number;
 }
 
 const DEFAULT_BURST_SECONDS = 1;
-const DEFAULT_DECREASE_FACTOR = 0.85;
+const DEFAULT_DECREASE_FACTOR = 0.8;
 const DEFAULT_THROTTLED_SHARE_THRESHOLD = 0.02;
-const DEFAULT_INCREASE_SHARE = 0.05;
+const DEFAULT_INCREASE_SHARE = 0.00067;
+const DEFAULT_MIN_INCREASE_SHARE = 0.01;
+const DEFAULT_MAX_INCREASE_SHARE = 0.08;
 const DEFAULT_MIN_SHARE = 0.02;
-const DEFAULT_DECREASE_INTERVAL_MS = 500;
 
 /** Validates `options` and fills in the defaults; throws a RangeError naming the field, the range and the value. */
 export function resolveLimiterOptions(options: ShardRateLimiterOptions): ResolvedLimiterOptions {
@@ -82,13 +81,18 @@ export function resolveLimiterOptions(options: ShardRateLimiterOptions): Resolve
   const initialRatio = adaptive === undefined ? 1 : requireRatio('adaptive.initialRatio', adaptive.initialRatio);
   const increasePerSecond = adaptive?.increasePerSecond ?? DEFAULT_INCREASE_SHARE * initialRatio;
   requirePositive('adaptive.increasePerSecond', increasePerSecond);
+  const minIncreasePerSecond = adaptive?.minIncreasePerSecond ?? DEFAULT_MIN_INCREASE_SHARE * initialRatio;
+  requirePositive('adaptive.minIncreasePerSecond', minIncreasePerSecond);
+  const maxIncreasePerSecond = adaptive?.maxIncreasePerSecond ?? DEFAULT_MAX_INCREASE_SHARE * initialRatio;
+  requirePositive('adaptive.maxIncreasePerSecond', maxIncreasePerSecond);
+  if (maxIncreasePerSecond < minIncreasePerSecond) {
+    throw new RangeError(
+      `adaptive.maxIncreasePerSecond must be at least adaptive.minIncreasePerSecond (${minIncreasePerSecond}); got ${maxIncreasePerSecond}`,
+    );
+  }
   const throttledShareThreshold = adaptive?.throttledShareThreshold ?? DEFAULT_THROTTLED_SHARE_THRESHOLD;
   if (!Number.isFinite(throttledShareThreshold) || throttledShareThreshold < 0 || throttledShareThreshold >= 1) {
     throw new RangeError(`adaptive.throttledShareThreshold must be a number from 0 up to below 1; got ${throttledShareThreshold}`);
-  }
-  const decreaseIntervalMs = adaptive?.decreaseIntervalMs ?? DEFAULT_DECREASE_INTERVAL_MS;
-  if (!Number.isFinite(decreaseIntervalMs) || decreaseIntervalMs < 0) {
-    throw new RangeError(`adaptive.decreaseIntervalMs must be a finite number from 0 up; got ${decreaseIntervalMs}`);
   }
   return {
     recordsPerMs: recordsPerSecond / 1000,
@@ -101,8 +105,9 @@ export function resolveLimiterOptions(options: ShardRateLimiterOptions): Resolve
     decreaseFactor: requireRatio('adaptive.decreaseFactor', adaptive?.decreaseFactor ?? DEFAULT_DECREASE_FACTOR),
     throttledShareThreshold,
     increasePerMs: increasePerSecond / 1000,
+    minIncreasePerMs: minIncreasePerSecond / 1000,
+    maxIncreasePerMs: maxIncreasePerSecond / 1000,
     minRatio: requireRatio('adaptive.minRatio', adaptive?.minRatio ?? DEFAULT_MIN_SHARE * initialRatio),
-    decreaseIntervalMs,
   };
 }
 

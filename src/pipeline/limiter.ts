@@ -5,27 +5,36 @@
  *
  * With `adaptive`, each shard's rate also adapts, as TCP's congestion window does (AIMD): a
  * shard starts at the service's limits; a throttled put lowers that shard's rate by a factor
- * (multiplicative decrease), at most once per decrease interval, since the throttles of one
- * episode arrive together; time in which the shard holds records back raises it again by a
- * constant step per second (additive increase), up to the configured rate (rateLimit %). The KPL's
- * own limiter is static (its throttling hook is empty) and, as its comments say, lets throttling
- * grow with the number of producers on a stream. Vector's adaptive request concurrency applies the
- * same AIMD to concurrency, with a 0.9 decrease. Under AIMD, writers that share a shard drift
- * towards equal shares (a larger rate loses more at each decrease, every rate gains alike), and
- * their sum hovers just under the shard's limit, so little is throttled and sent again.
+ * (multiplicative decrease); time in which the shard holds records back raises it again
+ * (additive increase), up to the configured rate (rateLimit %). The KPL's own limiter is static
+ * (its throttling hook is empty) and, as its comments say, lets throttling grow with the number of
+ * producers on a stream. Vector's adaptive request concurrency applies the same AIMD to
+ * concurrency, with a 0.9 decrease.
  *
- * Three refinements keep that drift honest between processes. The decrease follows what the shard
- * reported since its last one (the gate reports stored and throttled bytes): 15 %, or the throttled
- * share of the bytes where that is more, up to 50 %, and none while less than 2 % was throttled, so
- * a lone writer that meets a throttle now and then from timing jitter keeps its rate, while writers
- * that start together at the shard's limit fall to their shares in a few steps. The decrease starts
- * from the rate the shard actually used in about the last second, where that is lower than its
- * allowed rate (but from half the allowed rate at least). And the rate climbs only while the shard
- * holds records back (its last demand was refused): a writer short of CPU or of records does not
- * raise a rate it never uses, to spend it all at once later. Adaptive shards also start with empty
- * buckets, so that writers that start together do not each spend a second's burst at the same
- * moment. The constants were chosen with the simulation in test/unit/limiter.test.ts and
- * `kpl bench --writers 3` (BENCHMARKS.md); the options and their defaults are in limiter-options.ts.
+ * Writers in separate processes never hear of each other's throttles, so they do not fall
+ * together as TCP flows behind one router queue do: a throttle lowers only the writer whose
+ * request it answered. Plain AIMD then brings their shares together only as fast as each one is
+ * throttled, about once in two seconds, and one writer that escapes a few throttles keeps a larger
+ * share for the rest of a run. Three rules make the shares meet within seconds:
+ * - One decrease per episode, told by send time: the throttles of requests sent before the shard's
+ *   last decrease answer for the old rate, so they neither lower it again nor count towards the
+ *   next decrease. Writers that start together at the shard's limit therefore fall in step, by the
+ *   same factor per round trip, to their shares, and no timer holds a shard's rate after a fall.
+ * - A fixed decrease factor (20 %), once 2 % of the bytes reported since the last decrease were
+ *   throttled, from the rate the shard used lately where that is lower than its allowed rate (a
+ *   writer short of CPU or of records): a factor read from the throttled share varied with the
+ *   timing of each episode, and so did the writers' shares.
+ * - A climb that is faster the further the rate is below the service's limit: the base climb times
+ *   (limit / rate)⁴, between a floor and a cap. Below about half the limit, a writer at a smaller
+ *   share climbs faster than one at a larger share, so their rates converge between throttles as
+ *   well; near the limit, the floor (1 % of the limit a second) lets a lone writer regain a fall.
+ *   The cap (8 %) keeps many writers on one shard from climbing into each other too fast.
+ * The rate climbs only while the shard holds records back (its last demand was refused): a writer
+ * short of CPU or of records does not raise a rate it never uses, to spend it all at once later.
+ * Adaptive shards also start with empty buckets, so that writers that start together do not each
+ * spend a second's burst at the same moment. The constants were chosen with a simulation of
+ * writers on a token-bucket shard and `kpl bench --writers 3` (BENCHMARKS.md); the options and
+ * their defaults are in limiter-options.ts.
  *
  * A shard is its index in the current ShardMap. The buckets live in typed arrays that grow to the
  * highest index seen (85 bytes a shard: 4,096 shards cost 340 KiB), and refill lazily when a
@@ -41,10 +50,12 @@ export interface ShardRate {
   readonly ratio: number;
 }
 
-/** The most one decrease takes off a shard's rate, when most of what it sent was throttled. */
-const MIN_DECREASE_FACTOR = 0.5;
-/** How hard the throttled share of a shard's bytes pushes its rate down: 20 % throttled takes 20 % off. */
-const THROTTLE_WEIGHT = 1;
+/**
+ * How steeply the climb grows as the rate falls below the service's limit: the climb is the base
+ * climb times (limit / rate) to this power. A higher power pulls writers' rates together faster,
+ * and makes writers at small shares climb into each other harder (the cap bounds that).
+ */
+const CLIMB_EXPONENT = 4;
 /**
  * The span over which a shard's rate in use is measured, about: older use counts for less and less.
  * Long enough to hold several requests, short enough that a decrease starts from the present rate.
@@ -77,9 +88,9 @@ export class ShardRateLimiter {
   #refilledAt = new Float64Array(INITIAL_SHARDS).fill(Number.NaN);
   /** Each shard's rate as a share of the ceiling; 1 unless adaptive. */
   #ratio = new Float64Array(INITIAL_SHARDS);
-  /** Until when each shard's rate neither falls again nor climbs: the last decrease plus the interval. */
-  #holdUntil = new Float64Array(INITIAL_SHARDS);
-  /** Bytes each shard stored, and had throttled, since its last decrease. */
+  /** When each shard's rate last fell: requests sent before then answer for the old rate. */
+  #decreasedAt = new Float64Array(INITIAL_SHARDS);
+  /** Bytes each shard stored, and had throttled, in requests sent since its last decrease. */
   #acceptedBytes = new Float64Array(INITIAL_SHARDS);
   #throttledBytes = new Float64Array(INITIAL_SHARDS);
   /** 1 while the shard's last demand was refused: it holds records back, and only then does its rate climb. */
@@ -134,38 +145,40 @@ export class ShardRateLimiter {
     return Math.ceil(waitMs);
   }
 
-  /** Kinesis stored a record of `bytes` on this shard: with `adaptive`, it counts towards the share the shard accepts. */
-  accepted(shard: number, bytes: number): void {
+  /**
+   * Kinesis stored a record of `bytes` on this shard, in a request sent at `sentAt` (ms, on the
+   * limiter's clock): with `adaptive`, it counts towards the share the shard accepts, unless it was
+   * sent before the shard's last decrease (or in the same instant).
+   */
+  accepted(shard: number, bytes: number, sentAt: number): void {
     if (!this.#options.adaptive) return;
     this.#refill(shard);
+    if (sentAt <= this.#decreasedAt[shard]!) return;
     this.#acceptedBytes[shard]! += bytes;
   }
 
   /**
-   * Kinesis throttled a record of `bytes` on this shard: with `adaptive`, the shard's rate falls,
-   * unless it fell less than a decrease interval ago or less than the threshold share (2 %) of the
-   * bytes reported since then was throttled, and its buckets shrink to match. The decrease starts
-   * from the rate the shard actually used, where that is below its allowed rate (a writer short of
-   * CPU or of records; half the allowed rate at least), and takes off the decrease factor's 15 %,
-   * or the throttled share where that is more, up to 50 %: writers that all start at the shard's
-   * limit find their shares in a few seconds. Without `adaptive`, nothing changes.
+   * Kinesis throttled a record of `bytes` on this shard, in a request sent at `sentAt` (ms, on the
+   * limiter's clock). With `adaptive`, the shard's rate falls by the decrease factor (20 %) and its
+   * buckets shrink to match, unless the request was sent before the shard's last decrease (it
+   * answers for the old rate and does not count), or less than the threshold share (2 %) of the
+   * bytes reported since that decrease was throttled. The decrease starts from the rate the shard
+   * actually used, where that is below its allowed rate (a writer short of CPU or of records; half
+   * the allowed rate at least). Without `adaptive`, nothing changes.
    */
-  throttled(shard: number, bytes: number): void {
+  throttled(shard: number, bytes: number, sentAt: number): void {
     const options = this.#options;
     if (!options.adaptive) return;
     const now = this.#refill(shard);
+    if (sentAt <= this.#decreasedAt[shard]!) return;
     this.#throttledBytes[shard]! += bytes;
-    if (now < this.#holdUntil[shard]!) return;
     const throttled = this.#throttledBytes[shard]!;
-    const reported = this.#acceptedBytes[shard]! + throttled;
-    const throttledShare = reported > 0 ? throttled / reported : 0;
-    if (throttledShare < options.throttledShareThreshold) return;
-    const factor = Math.min(options.decreaseFactor, Math.max(MIN_DECREASE_FACTOR, 1 - THROTTLE_WEIGHT * throttledShare));
+    if (throttled < options.throttledShareThreshold * (this.#acceptedBytes[shard]! + throttled)) return;
     const allowed = this.#ratio[shard]!;
     const used = Math.max(allowed * MIN_USED_SHARE, Math.min(allowed, this.#usedRatio(shard, now)));
-    const ratio = Math.max(options.minRatio, used * factor);
+    const ratio = Math.max(options.minRatio, used * options.decreaseFactor);
     this.#ratio[shard] = ratio;
-    this.#holdUntil[shard] = now + options.decreaseIntervalMs;
+    this.#decreasedAt[shard] = now;
     this.#acceptedBytes[shard] = 0;
     this.#throttledBytes[shard] = 0;
     this.#takenRecords[shard] = 0;
@@ -220,7 +233,7 @@ export class ShardRateLimiter {
     if (Number.isNaN(refilledAt)) {
       const ratio = options.initialRatio;
       this.#ratio[shard] = ratio;
-      this.#holdUntil[shard] = -Infinity;
+      this.#decreasedAt[shard] = -Infinity;
       this.#acceptedBytes[shard] = 0;
       this.#throttledBytes[shard] = 0;
       this.#holding[shard] = 0;
@@ -235,18 +248,14 @@ export class ShardRateLimiter {
     } else {
       const elapsed = now - refilledAt;
       if (elapsed <= 0) return now;
-      let ratio = this.#ratio[shard]!;
+      const ratio = this.#ratio[shard]!;
       this.#records[shard] = Math.min(options.recordCapacity * ratio, this.#records[shard]! + elapsed * options.recordsPerMs * ratio);
       this.#bytes[shard] = Math.min(options.byteCapacity * ratio, this.#bytes[shard]! + elapsed * options.bytesPerMs * ratio);
       // Only a shard that held records back since its last refill climbs: a writer that sends
       // less than its rate allows (idle, or short of CPU) would otherwise raise a rate it never
       // tests, and spend it all at once later.
       if (options.adaptive && ratio < 1 && this.#holding[shard] === 1) {
-        const climbing = now - Math.max(refilledAt, this.#holdUntil[shard]!);
-        if (climbing > 0) {
-          ratio = Math.min(1, ratio + climbing * options.increasePerMs);
-          this.#ratio[shard] = ratio;
-        }
+        this.#ratio[shard] = Math.min(1, ratio + elapsed * climbPerMs(options, ratio));
       }
     }
     this.#refilledAt[shard] = now;
@@ -263,7 +272,7 @@ export class ShardRateLimiter {
     this.#bytes = grown(this.#bytes, new Float64Array(length));
     this.#refilledAt = grown(this.#refilledAt, new Float64Array(length).fill(Number.NaN));
     this.#ratio = grown(this.#ratio, new Float64Array(length));
-    this.#holdUntil = grown(this.#holdUntil, new Float64Array(length));
+    this.#decreasedAt = grown(this.#decreasedAt, new Float64Array(length));
     this.#acceptedBytes = grown(this.#acceptedBytes, new Float64Array(length));
     this.#throttledBytes = grown(this.#throttledBytes, new Float64Array(length));
     this.#holding = grown(this.#holding, new Uint8Array(length));
@@ -271,6 +280,15 @@ export class ShardRateLimiter {
     this.#takenBytes = grown(this.#takenBytes, new Float64Array(length));
     this.#takenSince = grown(this.#takenSince, new Float64Array(length));
   }
+}
+
+/**
+ * How fast a holding shard's rate climbs at `ratio`, in shares of the ceiling per ms: the base
+ * climb times (service limit / rate)⁴, kept between the floor and the cap.
+ */
+function climbPerMs(options: ResolvedLimiterOptions, ratio: number): number {
+  const climb = options.increasePerMs * (options.initialRatio / ratio) ** CLIMB_EXPONENT;
+  return Math.min(options.maxIncreasePerMs, Math.max(options.minIncreasePerMs, climb));
 }
 
 /** `larger` with `smaller`'s values at its start. */

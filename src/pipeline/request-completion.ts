@@ -10,10 +10,13 @@ import type { RecordOutcome, SendOutcome } from './sender.js';
 import type { RequestSettlement } from './settle.js';
 import type { ShardMap } from './shard-map.js';
 
-/** What the adaptive limiter hears of each shard's records: the limiter's accepted() and throttled(). */
+/**
+ * What the adaptive limiter hears of each shard's records: the limiter's accepted() and
+ * throttled(), with when their request was sent (ms, on the pipeline's clock).
+ */
 export interface OutcomeLimiter {
-  accepted(shard: number, bytes: number): void;
-  throttled(shard: number, bytes: number): void;
+  accepted(shard: number, bytes: number, sentAt: number): void;
+  throttled(shard: number, bytes: number, sentAt: number): void;
 }
 
 /** Options of a {@link RequestCompletion}. */
@@ -66,7 +69,7 @@ export class RequestCompletion {
     const { stale, misplaced } = sink.settle(entries, outcome, map, sentAt);
     // Shard indexes are the map's of the request: after a new map they name other shards.
     if (this.#options.adaptiveRateLimit && outcome.kind === 'sent' && map !== undefined && map === sink.currentMap()) {
-      reportOutcomes(this.#limiter, entries, outcome.records);
+      reportOutcomes(this.#limiter, entries, outcome.records, sentAt);
     }
     this.#observer?.requestCompleted({
       stream: this.#options.label,
@@ -87,14 +90,19 @@ export class RequestCompletion {
 }
 
 /**
- * Tells the adaptive limiter what each shard stored and throttled, so that a shard's rate backs
- * off when it throttles, by as much as it throttled, and no other shard's does.
+ * Tells the adaptive limiter what each shard stored and throttled in a request sent at `sentAt`,
+ * so that a shard's rate backs off when it throttles, and no other shard's does.
  */
-export function reportOutcomes(limiter: OutcomeLimiter, entries: readonly PendingAggregate[], outcomes: readonly RecordOutcome[]): void {
+export function reportOutcomes(
+  limiter: OutcomeLimiter,
+  entries: readonly PendingAggregate[],
+  outcomes: readonly RecordOutcome[],
+  sentAt: number,
+): void {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as PendingAggregate;
     const errorCode = outcomes[i]?.errorCode;
-    if (errorCode === undefined) limiter.accepted(entry.shard, entry.size);
-    else if (errorCode === THROTTLED_ERROR_CODE) limiter.throttled(entry.shard, entry.size);
+    if (errorCode === undefined) limiter.accepted(entry.shard, entry.size, sentAt);
+    else if (errorCode === THROTTLED_ERROR_CODE) limiter.throttled(entry.shard, entry.size, sentAt);
   }
 }

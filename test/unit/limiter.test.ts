@@ -129,10 +129,18 @@ const CEILING = { recordsPerSecond: 1500, bytesPerSecond: 1.5 * 1024 * 1024 };
 const ADAPTIVE = { ...CEILING, adaptive: { initialRatio: 100 / 150 } };
 
 describe('ShardRateLimiter, adaptive', () => {
-  /** A throttle of 5 % of the bytes reported since the last decrease: the plain factor's 15 % comes off. */
-  function throttleAfterSuccess(limiter: ShardRateLimiter, shard: number): void {
-    limiter.accepted(shard, 95_000);
-    limiter.throttled(shard, 5000);
+  /** A request sent at `sentAt` that stored 95 % of its bytes on the shard and had 5 % throttled. */
+  function throttleAfterSuccess(limiter: ShardRateLimiter, shard: number, sentAt: number): void {
+    limiter.accepted(shard, 95_000, sentAt);
+    limiter.throttled(shard, 5000, sentAt);
+  }
+
+  /** Lowers shard 0 by `times` decreases, each answering a request sent just after the one before. */
+  function decrease(limiter: ShardRateLimiter, clock: ReturnType<typeof manualClock>, times: number): void {
+    for (let i = 0; i < times; i++) {
+      clock.advance(10);
+      limiter.throttled(0, 5000, clock.now());
+    }
   }
 
   it("starts each shard at the service's limits, not at rateLimit %, with empty buckets", () => {
@@ -147,58 +155,48 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
   });
 
-  it("lowers a throttled shard's rate by the decrease factor, once per decrease interval, and shrinks its buckets", () => {
+  it("lowers a throttled shard's rate by 20 %, once for the requests sent before the decrease, and shrinks its buckets", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
     clock.advance(1000);
-    // The shard uses its whole rate, 1,000 records/s, and holds nothing back.
+    // The shard uses its whole rate, 1,000 records/s, in a request sent now.
     expect(limiter.tryTake(0, 1000, 0)).toBe(true);
-    throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(850);
-    // Throttles answering puts made before the decrease are the same episode.
-    clock.advance(499);
-    throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(850);
-    // Half a second at the new rate, all of it used, then a throttle: 15 % off again.
-    clock.advance(1);
-    expect(limiter.tryTake(0, 425, 0)).toBe(true);
-    throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(722.5);
+    const sentBefore = clock.now();
+    throttleAfterSuccess(limiter, 0, sentBefore);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
+    // Throttles of requests sent before the decrease answer for the old rate, however many.
+    clock.advance(400);
+    limiter.throttled(0, 500_000, sentBefore);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
+    // A request sent after it, at the new rate, throttled: that rate is still too high, 20 % off again.
+    expect(limiter.tryTake(0, 320, 0)).toBe(true);
+    throttleAfterSuccess(limiter, 0, clock.now());
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
     // The bucket holds at most one second at the new rate.
     clock.advance(5000);
-    expect(limiter.tryTake(0, 722, 0)).toBe(true);
+    expect(limiter.tryTake(0, 640, 0)).toBe(true);
     expect(limiter.waitTime(0, 2, 0)).toBeGreaterThan(0);
   });
 
-  it('keeps its rate while less than 2 % of the bytes reported since the last decrease were throttled', () => {
+  it('keeps its rate while less than 2 % of the bytes of requests sent since the last decrease were throttled', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
     clock.advance(1000);
     expect(limiter.tryTake(0, 1000, 0)).toBe(true);
-    limiter.accepted(0, 98_000);
-    limiter.throttled(0, 1000);
+    limiter.accepted(0, 98_000, clock.now());
+    limiter.throttled(0, 1000, clock.now());
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000);
     // The next throttle brings the share to 2 %.
-    limiter.throttled(0, 1000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(850);
-  });
-
-  it('falls by the share of bytes the shard throttled since its last decrease where that is more, by 50 % at most', () => {
-    const clock = manualClock();
-    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.rate(0);
-    clock.advance(1000);
-    expect(limiter.tryTake(0, 1000, 0)).toBe(true);
-    // 30 % throttled: 30 % off.
-    limiter.accepted(0, 70_000);
-    limiter.throttled(0, 30_000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(700);
-    clock.advance(1000);
-    expect(limiter.tryTake(0, 700, 0)).toBe(true);
-    limiter.throttled(0, 50_000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(350);
+    limiter.throttled(0, 1000, clock.now());
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
+    // What requests sent before the decrease stored does not dilute the next share.
+    const decreasedAt = clock.now();
+    clock.advance(100);
+    limiter.accepted(0, 1_000_000, decreasedAt - 1);
+    limiter.throttled(0, 1000, clock.now());
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
   });
 
   it('starts a decrease from the rate the shard used where that is lower, from half its allowed rate at least', () => {
@@ -208,30 +206,52 @@ describe('ShardRateLimiter, adaptive', () => {
     // A writer short of CPU: allowed 1,000 records/s, it takes 800 in a second.
     clock.advance(1000);
     expect(limiter.tryTake(0, 800, 0)).toBe(true);
-    throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(680);
-    // It then takes nothing for a second: the decrease starts from half of 680.
+    throttleAfterSuccess(limiter, 0, clock.now());
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
+    // It then takes nothing for a second: the decrease starts from half of 640.
     clock.advance(1000);
-    throttleAfterSuccess(limiter, 0);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(289);
+    throttleAfterSuccess(limiter, 0, clock.now());
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(256);
   });
 
-  it("raises the rate by 5 % of the service's limit per second in which it holds records back, up to rateLimit %", () => {
+  it("climbs 1 % of the service's limit a second near the limit while it holds records back, up to rateLimit %", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
     clock.advance(1000);
     expect(limiter.tryTake(0, 1000, 0)).toBe(true);
-    throttleAfterSuccess(limiter, 0);
-    // Holding records back: no climb during the decrease interval, then 50 records/s more each second.
+    throttleAfterSuccess(limiter, 0, clock.now());
+    // Holding records back from right after the decrease: 10 records/s more each second.
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
-    clock.advance(500);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(850);
-    clock.advance(2000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(950);
-    clock.advance(60_000);
+    clock.advance(1000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(810);
+    clock.advance(1000);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(820);
+    clock.advance(600_000);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1500);
     expect(limiter.rate(0).ratio).toBe(1);
+  });
+
+  it("climbs faster the further below the service's limit, with (limit / rate)⁴, 8 % of the limit a second at most", () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.rate(0);
+    // Five decreases: 1,000 × 0.8⁵ records/s, about a third of the limit. Then it holds records back.
+    decrease(limiter, clock, 5);
+    const third = 1000 * 0.8 ** 5;
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third);
+    expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
+    clock.advance(100);
+    // 0.067 % of the limit a second, times (1,000 / 327.68)⁴: 58 records/s more each second.
+    const climb = 0.00067 * 1000 * (1000 / third) ** 4;
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third + climb / 10);
+    // Two more: about a fifth of the limit, where the power would give 35 %, the cap 8 %.
+    decrease(limiter, clock, 2);
+    const fifth = limiter.rate(0).recordsPerSecond;
+    expect(fifth).toBeLessThan(220);
+    expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
+    clock.advance(100);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(fifth + 8);
   });
 
   it('keeps its rate while it holds nothing back, as a writer short of CPU or of records', () => {
@@ -240,26 +260,25 @@ describe('ShardRateLimiter, adaptive', () => {
     limiter.rate(0);
     clock.advance(1000);
     expect(limiter.tryTake(0, 1000, 0)).toBe(true);
-    throttleAfterSuccess(limiter, 0);
+    throttleAfterSuccess(limiter, 0, clock.now());
     clock.advance(2000);
     // Every demand passes: the writer sends less than its rate allows.
     expect(limiter.tryTake(0, 100, 0)).toBe(true);
     clock.advance(10_000);
     expect(limiter.tryTake(0, 100, 0)).toBe(true);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(850);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
     // Refused once, it climbs from the next refill on.
     expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
     clock.advance(1000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(900);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(810);
   });
 
   it("never falls below its floor, 2 % of the service's limit", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     for (let i = 0; i < 100; i++) {
-      limiter.tryTake(0, 1, 0);
-      limiter.throttled(0, 1000);
-      clock.advance(500);
+      limiter.throttled(0, 1000, clock.now());
+      clock.advance(10);
     }
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(20);
   });
@@ -267,7 +286,7 @@ describe('ShardRateLimiter, adaptive', () => {
   it('leaves the other shards alone', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.throttled(1, 1000);
+    limiter.throttled(1, 1000, clock.now());
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000);
     expect(limiter.rate(2).recordsPerSecond).toBeCloseTo(1000);
     clock.advance(1000);
@@ -277,7 +296,7 @@ describe('ShardRateLimiter, adaptive', () => {
   it('starts a shard afresh after reset', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.throttled(0, 1000);
+    limiter.throttled(0, 1000, clock.now());
     limiter.reset();
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000);
   });
@@ -285,7 +304,7 @@ describe('ShardRateLimiter, adaptive', () => {
   it('ignores throttles and stays at rateLimit % without adaptive', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(CEILING, clock.now);
-    limiter.throttled(0, 1000);
+    limiter.throttled(0, 1000, clock.now());
     expect(limiter.rate(0)).toEqual({ ...CEILING, ratio: 1 });
     expect(limiter.tryTake(0, 1500, 0)).toBe(true);
   });
@@ -320,7 +339,7 @@ describe('ShardRateLimiter, adaptive', () => {
     const shard = new ShardRateLimiter(SERVICE, clock.now);
     const stored = new Array<number>(writers).fill(0);
     let sent = 0;
-    const answers: Array<{ at: number; writer: number; throttled: boolean }> = [];
+    const answers: Array<{ at: number; sentAt: number; writer: number; throttled: boolean }> = [];
     const started = clock.now();
     for (let tick = 0; tick < seconds * 100; tick++) {
       clock.advance(10);
@@ -329,8 +348,8 @@ describe('ShardRateLimiter, adaptive', () => {
         answers.push(pending);
         return false;
       })) {
-        if (answer.throttled) limiters[answer.writer]!.throttled(0, recordBytes);
-        else limiters[answer.writer]!.accepted(0, recordBytes);
+        if (answer.throttled) limiters[answer.writer]!.throttled(0, recordBytes, answer.sentAt);
+        else limiters[answer.writer]!.accepted(0, recordBytes, answer.sentAt);
       }
       // Writers take turns first, as their requests would arrive in any order.
       for (let k = 0; k < writers; k++) {
@@ -339,7 +358,7 @@ describe('ShardRateLimiter, adaptive', () => {
           sent += recordBytes;
           const accepted = shard.tryTake(0, 1, recordBytes);
           if (accepted) stored[writer]! += recordBytes;
-          answers.push({ at: clock.now() + 20, writer, throttled: !accepted });
+          answers.push({ at: clock.now() + 20, sentAt: clock.now(), writer, throttled: !accepted });
         }
       }
     }

@@ -89,12 +89,12 @@ describe('RequestCompletion', () => {
     expect(entries.map((e) => report.shardIdOf(e))).toEqual(['shardId-0', 'shardId-1', 'unknown']);
   });
 
-  it('tells the adaptive limiter what each shard stored and throttled, only while the map is the request’s', () => {
+  it('tells the adaptive limiter what each shard stored and throttled, and when the request went out, only while the map is the request’s', () => {
     const entries = [entry(0, 100), entry(1, 200), entry(1, 300)];
     const current = setup({ adaptiveRateLimit: true });
-    current.completion.completed(entries, SENT, MAP, 0);
-    expect(current.limiter.accepted.mock.calls).toEqual([[0, 100]]);
-    expect(current.limiter.throttled.mock.calls).toEqual([[1, 200]]);
+    current.completion.completed(entries, SENT, MAP, 750);
+    expect(current.limiter.accepted.mock.calls).toEqual([[0, 100, 750]]);
+    expect(current.limiter.throttled.mock.calls).toEqual([[1, 200, 750]]);
     const other = setup({
       adaptiveRateLimit: true,
       map: ShardMap.fromShards([{ shardId: 'x', startingHashKey: '0', endingHashKey: String(MAX) }]),
@@ -122,7 +122,7 @@ describe('RequestCompletion', () => {
 describe('reportOutcomes', () => {
   it('ignores failures other than throttling', () => {
     const limiter = { accepted: vi.fn(), throttled: vi.fn() };
-    reportOutcomes(limiter, [entry(2, 10)], [{ errorCode: 'InternalFailure', errorMessage: 'x' }]);
+    reportOutcomes(limiter, [entry(2, 10)], [{ errorCode: 'InternalFailure', errorMessage: 'x' }], 0);
     expect(limiter.accepted).not.toHaveBeenCalled();
     expect(limiter.throttled).not.toHaveBeenCalled();
   });
