@@ -31,15 +31,19 @@ export interface AdaptiveRateOptions {
    */
   throttledShareThreshold?: number | undefined;
   /**
-   * Share of the ceiling regained per second, at the service's limit, in which the shard held
-   * records back (wanted to send more than its rate); below the limit, this times
-   * (limit / rate)⁴, kept between `minIncreasePerSecond` and `maxIncreasePerSecond`: 5.4 % of
-   * the service's limit a second at a third of it.
-   * @default 0.067 % of the service's limit, 0.00067 × initialRatio
+   * Share of the ceiling a holding shard (one that wanted to send more than its rate) regains per
+   * second at the service's limit, the probe term: times (rate / limit)⁴ at other rates, so that a
+   * lone writer regains a fall and probes past the limit, up to rateLimit %.
+   * @default 5 % of the service's limit, 0.05 × initialRatio
    */
   increasePerSecond?: number | undefined;
-  /** The least share of the ceiling a holding shard regains per second. @default 1 % of the service's limit, 0.01 × initialRatio */
-  minIncreasePerSecond?: number | undefined;
+  /**
+   * Share of the ceiling a holding shard regains per second at the service's limit from the
+   * catch-up term: times (limit / rate)⁴ at other rates, 5.4 % of the limit a second at a third of
+   * it, so that writers at smaller shares climb faster than those at larger ones.
+   * @default 0.067 % of the service's limit, 0.00067 × initialRatio
+   */
+  catchUpPerSecond?: number | undefined;
   /** The most share of the ceiling a holding shard regains per second. @default 8 % of the service's limit, 0.08 × initialRatio */
   maxIncreasePerSecond?: number | undefined;
   /** Lowest share of the ceiling a shard falls to. @default 2 % of the service's limit, 0.02 × initialRatio */
@@ -57,7 +61,7 @@ export interface ResolvedLimiterOptions {
   readonly decreaseFactor: number;
   readonly throttledShareThreshold: number;
   readonly increasePerMs: number;
-  readonly minIncreasePerMs: number;
+  readonly catchUpPerMs: number;
   readonly maxIncreasePerMs: number;
   readonly minRatio: number;
 }
@@ -65,8 +69,8 @@ export interface ResolvedLimiterOptions {
 const DEFAULT_BURST_SECONDS = 1;
 const DEFAULT_DECREASE_FACTOR = 0.8;
 const DEFAULT_THROTTLED_SHARE_THRESHOLD = 0.02;
-const DEFAULT_INCREASE_SHARE = 0.00067;
-const DEFAULT_MIN_INCREASE_SHARE = 0.01;
+const DEFAULT_INCREASE_SHARE = 0.05;
+const DEFAULT_CATCH_UP_SHARE = 0.00067;
 const DEFAULT_MAX_INCREASE_SHARE = 0.08;
 const DEFAULT_MIN_SHARE = 0.02;
 
@@ -81,15 +85,10 @@ export function resolveLimiterOptions(options: ShardRateLimiterOptions): Resolve
   const initialRatio = adaptive === undefined ? 1 : requireRatio('adaptive.initialRatio', adaptive.initialRatio);
   const increasePerSecond = adaptive?.increasePerSecond ?? DEFAULT_INCREASE_SHARE * initialRatio;
   requirePositive('adaptive.increasePerSecond', increasePerSecond);
-  const minIncreasePerSecond = adaptive?.minIncreasePerSecond ?? DEFAULT_MIN_INCREASE_SHARE * initialRatio;
-  requirePositive('adaptive.minIncreasePerSecond', minIncreasePerSecond);
+  const catchUpPerSecond = adaptive?.catchUpPerSecond ?? DEFAULT_CATCH_UP_SHARE * initialRatio;
+  requirePositive('adaptive.catchUpPerSecond', catchUpPerSecond);
   const maxIncreasePerSecond = adaptive?.maxIncreasePerSecond ?? DEFAULT_MAX_INCREASE_SHARE * initialRatio;
   requirePositive('adaptive.maxIncreasePerSecond', maxIncreasePerSecond);
-  if (maxIncreasePerSecond < minIncreasePerSecond) {
-    throw new RangeError(
-      `adaptive.maxIncreasePerSecond must be at least adaptive.minIncreasePerSecond (${minIncreasePerSecond}); got ${maxIncreasePerSecond}`,
-    );
-  }
   const throttledShareThreshold = adaptive?.throttledShareThreshold ?? DEFAULT_THROTTLED_SHARE_THRESHOLD;
   if (!Number.isFinite(throttledShareThreshold) || throttledShareThreshold < 0 || throttledShareThreshold >= 1) {
     throw new RangeError(`adaptive.throttledShareThreshold must be a number from 0 up to below 1; got ${throttledShareThreshold}`);
@@ -105,7 +104,7 @@ export function resolveLimiterOptions(options: ShardRateLimiterOptions): Resolve
     decreaseFactor: requireRatio('adaptive.decreaseFactor', adaptive?.decreaseFactor ?? DEFAULT_DECREASE_FACTOR),
     throttledShareThreshold,
     increasePerMs: increasePerSecond / 1000,
-    minIncreasePerMs: minIncreasePerSecond / 1000,
+    catchUpPerMs: catchUpPerSecond / 1000,
     maxIncreasePerMs: maxIncreasePerSecond / 1000,
     minRatio: requireRatio('adaptive.minRatio', adaptive?.minRatio ?? DEFAULT_MIN_SHARE * initialRatio),
   };

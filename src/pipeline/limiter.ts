@@ -24,11 +24,14 @@
  *   throttled, from the rate the shard used lately where that is lower than its allowed rate (a
  *   writer short of CPU or of records): a factor read from the throttled share varied with the
  *   timing of each episode, and so did the writers' shares.
- * - A climb that is faster the further the rate is below the service's limit: the base climb times
- *   (limit / rate)⁴, between a floor and a cap. Below about half the limit, a writer at a smaller
- *   share climbs faster than one at a larger share, so their rates converge between throttles as
- *   well; near the limit, the floor (1 % of the limit a second) lets a lone writer regain a fall.
- *   The cap (8 %) keeps many writers on one shard from climbing into each other too fast.
+ * - A climb that is faster the further the rate is from about half the service's limit, either way:
+ *   a catch-up term that grows with (limit / rate)⁴ and a probe term that grows with (rate / limit)⁴,
+ *   8 % of the limit a second at most. Below half the limit, a writer at a smaller share climbs
+ *   faster than one at a larger share, so their rates converge between throttles as well; near and
+ *   above the limit, a lone writer regains a fall and probes up to rateLimit % as fast as plain
+ *   AIMD did (5 % of the limit a second at the limit), since the service takes somewhat more than
+ *   its limit from one writer, which is why the KPL's rateLimit is 150 %. The cap keeps many
+ *   writers on one shard from climbing into each other too fast.
  * The rate climbs only while the shard holds records back (its last demand was refused): a writer
  * short of CPU or of records does not raise a rate it never uses, to spend it all at once later.
  * Adaptive shards also start with empty buckets, so that writers that start together do not each
@@ -51,9 +54,9 @@ export interface ShardRate {
 }
 
 /**
- * How steeply the climb grows as the rate falls below the service's limit: the climb is the base
- * climb times (limit / rate) to this power. A higher power pulls writers' rates together faster,
- * and makes writers at small shares climb into each other harder (the cap bounds that).
+ * How steeply each term of the climb grows away from the service's limit: (limit / rate) and
+ * (rate / limit) to this power. A higher power pulls writers' rates together faster, and makes
+ * writers at small shares climb into each other harder (the cap bounds that).
  */
 const CLIMB_EXPONENT = 4;
 /**
@@ -283,12 +286,14 @@ export class ShardRateLimiter {
 }
 
 /**
- * How fast a holding shard's rate climbs at `ratio`, in shares of the ceiling per ms: the base
- * climb times (service limit / rate)⁴, kept between the floor and the cap.
+ * How fast a holding shard's rate climbs at `ratio`, in shares of the ceiling per ms: the catch-up
+ * term times (service limit / rate)⁴ plus the probe term times (rate / service limit)⁴, at most
+ * the cap.
  */
 function climbPerMs(options: ResolvedLimiterOptions, ratio: number): number {
-  const climb = options.increasePerMs * (options.initialRatio / ratio) ** CLIMB_EXPONENT;
-  return Math.min(options.maxIncreasePerMs, Math.max(options.minIncreasePerMs, climb));
+  const relative = ratio / options.initialRatio;
+  const climb = options.catchUpPerMs / relative ** CLIMB_EXPONENT + options.increasePerMs * relative ** CLIMB_EXPONENT;
+  return Math.min(options.maxIncreasePerMs, climb);
 }
 
 /** `larger` with `smaller`'s values at its start. */

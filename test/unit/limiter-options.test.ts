@@ -15,10 +15,10 @@ describe('resolveLimiterOptions', () => {
       decreaseFactor: 0.8,
       throttledShareThreshold: 0.02,
     });
-    // Shares of the service's limit, which is two thirds of the ceiling: the climb's base (0.067 %),
-    // floor (1 %) and cap (8 %) a second, and the lowest rate (2 %).
-    expect(resolved.increasePerMs * 1000).toBeCloseTo(0.00067 * (100 / 150));
-    expect(resolved.minIncreasePerMs * 1000).toBeCloseTo(0.01 * (100 / 150));
+    // Shares of the service's limit, which is two thirds of the ceiling: the climb's probe (5 %),
+    // catch-up (0.067 %) and cap (8 %) a second at the limit, and the lowest rate (2 %).
+    expect(resolved.increasePerMs * 1000).toBeCloseTo(0.05 * (100 / 150));
+    expect(resolved.catchUpPerMs * 1000).toBeCloseTo(0.00067 * (100 / 150));
     expect(resolved.maxIncreasePerMs * 1000).toBeCloseTo(0.08 * (100 / 150));
     expect(resolved.minRatio).toBeCloseTo(0.02 * (100 / 150));
   });
@@ -44,12 +44,8 @@ describe('resolveLimiterOptions', () => {
     [{ initialRatio: 1, decreaseFactor: 1.5 }, 'adaptive.decreaseFactor must be a number above 0 and at most 1; got 1.5'],
     [{ initialRatio: 1, increasePerSecond: 0 }, 'adaptive.increasePerSecond must be a finite number above 0; got 0'],
     [{ initialRatio: 1, minRatio: 2 }, 'adaptive.minRatio must be a number above 0 and at most 1; got 2'],
-    [{ initialRatio: 1, minIncreasePerSecond: -1 }, 'adaptive.minIncreasePerSecond must be a finite number above 0; got -1'],
+    [{ initialRatio: 1, catchUpPerSecond: -1 }, 'adaptive.catchUpPerSecond must be a finite number above 0; got -1'],
     [{ initialRatio: 1, maxIncreasePerSecond: Infinity }, 'adaptive.maxIncreasePerSecond must be a finite number above 0; got Infinity'],
-    [
-      { initialRatio: 1, minIncreasePerSecond: 0.1, maxIncreasePerSecond: 0.05 },
-      'adaptive.maxIncreasePerSecond must be at least adaptive.minIncreasePerSecond (0.1); got 0.05',
-    ],
     [{ initialRatio: 1, throttledShareThreshold: 1 }, 'adaptive.throttledShareThreshold must be a number from 0 up to below 1; got 1'],
   ])('rejects adaptive options %j', (adaptive, message) => {
     expect(() => resolveLimiterOptions({ ...CEILING, adaptive })).toThrow(message);

@@ -128,6 +128,14 @@ const SERVICE = { recordsPerSecond: 1000, bytesPerSecond: 1024 * 1024 };
 const CEILING = { recordsPerSecond: 1500, bytesPerSecond: 1.5 * 1024 * 1024 };
 const ADAPTIVE = { ...CEILING, adaptive: { initialRatio: 100 / 150 } };
 
+/**
+ * The default climb at `rate` records/s (the service's limit is 1,000), in records/s per second:
+ * 0.067 % of the limit times (limit / rate)⁴ plus 5 % of it times (rate / limit)⁴, 8 % at most.
+ */
+function defaultClimb(rate: number): number {
+  return Math.min(80, 1000 * (0.00067 * (1000 / rate) ** 4 + 0.05 * (rate / 1000) ** 4));
+}
+
 describe('ShardRateLimiter, adaptive', () => {
   /** A request sent at `sentAt` that stored 95 % of its bytes on the shard and had 5 % throttled. */
   function throttleAfterSuccess(limiter: ShardRateLimiter, shard: number, sentAt: number): void {
@@ -214,25 +222,30 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(256);
   });
 
-  it("climbs 1 % of the service's limit a second near the limit while it holds records back, up to rateLimit %", () => {
+  it("climbs 5 % of the service's limit a second at the limit while it holds records back, less below it, up to rateLimit %", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
-    clock.advance(1000);
-    expect(limiter.tryTake(0, 1000, 0)).toBe(true);
-    throttleAfterSuccess(limiter, 0, clock.now());
-    // Holding records back from right after the decrease: 10 records/s more each second.
-    expect(limiter.tryTake(0, 1, 0)).toBe(false);
-    clock.advance(1000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(810);
-    clock.advance(1000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(820);
+    // At the limit and holding records back: 50.7 records/s more a second.
+    expect(limiter.tryTake(0, 1000, 0)).toBe(false);
+    clock.advance(100);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1000 + defaultClimb(1000) / 10);
+    // A new shard, 20 % down at once, then holding records back.
+    const fallenLimiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    fallenLimiter.rate(0);
+    decrease(fallenLimiter, clock, 1);
+    const fallen = fallenLimiter.rate(0).recordsPerSecond;
+    expect(fallen).toBeCloseTo(800);
+    // At 80 % of the limit, 22 records/s more a second.
+    expect(fallenLimiter.tryTake(0, 1000, 0)).toBe(false);
+    clock.advance(100);
+    expect(fallenLimiter.rate(0).recordsPerSecond).toBeCloseTo(fallen + defaultClimb(fallen) / 10);
     clock.advance(600_000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(1500);
-    expect(limiter.rate(0).ratio).toBe(1);
+    expect(fallenLimiter.rate(0).recordsPerSecond).toBeCloseTo(1500);
+    expect(fallenLimiter.rate(0).ratio).toBe(1);
   });
 
-  it("climbs faster the further below the service's limit, with (limit / rate)⁴, 8 % of the limit a second at most", () => {
+  it("climbs faster the further below half the service's limit, with (limit / rate)⁴, 8 % of the limit a second at most", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
@@ -242,9 +255,9 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third);
     expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
     clock.advance(100);
-    // 0.067 % of the limit a second, times (1,000 / 327.68)⁴: 58 records/s more each second.
-    const climb = 0.00067 * 1000 * (1000 / third) ** 4;
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third + climb / 10);
+    // 0.067 % of the limit a second times (1,000 / 327.68)⁴: 59 records/s more a second.
+    expect(defaultClimb(third)).toBeCloseTo(58.7, 1);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third + defaultClimb(third) / 10);
     // Two more: about a fifth of the limit, where the power would give 35 %, the cap 8 %.
     decrease(limiter, clock, 2);
     const fifth = limiter.rate(0).recordsPerSecond;
@@ -269,8 +282,8 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
     // Refused once, it climbs from the next refill on.
     expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
-    clock.advance(1000);
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(810);
+    clock.advance(100);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800 + defaultClimb(800) / 10);
   });
 
   it("never falls below its floor, 2 % of the service's limit", () => {
