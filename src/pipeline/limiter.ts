@@ -11,33 +11,26 @@
  * producers on a stream. Vector's adaptive request concurrency applies the same AIMD to
  * concurrency, with a 0.9 decrease.
  *
- * Writers in separate processes never hear of each other's throttles, so they do not fall
- * together as TCP flows behind one router queue do: a throttle lowers only the writer whose
- * request it answered. Plain AIMD then brings their shares together only as fast as each one is
- * throttled, about once in two seconds, and one writer that escapes a few throttles keeps a larger
- * share for the rest of a run. Three rules make the shares meet within seconds:
- * - One decrease per episode, told by send time: the throttles of requests sent before the shard's
+ * Writers in separate processes never hear of each other's throttles: a throttle lowers only the
+ * writer whose request it answered, about once in two seconds each, so plain AIMD brings their
+ * shares together only that fast. Three rules make the shares meet within seconds:
+ * - One decrease per episode, told by send time: throttles of requests sent before the shard's
  *   last decrease answer for the old rate, so they neither lower it again nor count towards the
- *   next decrease. Writers that start together at the shard's limit therefore fall in step, by the
- *   same factor per round trip, to their shares, and no timer holds a shard's rate after a fall.
- * - A fixed decrease factor (20 %), once 2 % of the bytes reported since the last decrease were
- *   throttled, from the rate the shard used lately where that is lower than its allowed rate (a
- *   writer short of CPU or of records): a factor read from the throttled share varied with the
- *   timing of each episode, and so did the writers' shares.
- * - A climb that is faster the further the rate is from about half the service's limit, either way:
- *   a catch-up term that grows with (limit / rate)⁴ and a probe term that grows with (rate / limit)⁴,
- *   8 % of the limit a second at most. Below half the limit, a writer at a smaller share climbs
- *   faster than one at a larger share, so their rates converge between throttles as well; near and
- *   above the limit, a lone writer regains a fall and probes up to rateLimit % as fast as plain
- *   AIMD did (5 % of the limit a second at the limit), since the service takes somewhat more than
- *   its limit from one writer, which is why the KPL's rateLimit is 150 %. The cap keeps many
- *   writers on one shard from climbing into each other too fast.
- * The rate climbs only while the shard holds records back (its last demand was refused): a writer
- * short of CPU or of records does not raise a rate it never uses, to spend it all at once later.
- * Adaptive shards also start with empty buckets, so that writers that start together do not each
- * spend a second's burst at the same moment. The constants were chosen with a simulation of
- * writers on a token-bucket shard and `kpl bench --writers 3` (BENCHMARKS.md); the options and
- * their defaults are in limiter-options.ts.
+ *   next one. Writers that start together at the limit fall in step, a step per round trip.
+ * - A fixed 20 % decrease, once 2 % of the bytes reported since the last one were throttled, from
+ *   the rate the shard used where that is lower (a writer short of CPU or of records): a decrease
+ *   read from the throttled share varied with each episode's timing, and so did the shares.
+ * - A climb that grows away from about half the service's limit, either way: a catch-up term with
+ *   (limit / rate)⁴, so that below half the limit a smaller share climbs faster and the rates also
+ *   converge between throttles; and a probe term with (rate / limit)⁴, so that a lone writer
+ *   regains a fall and probes past the limit (the service takes somewhat more than its limit from
+ *   one writer: the KPL's 150 %) at 5 % of the limit a second, as before. At most 8 % a second,
+ *   so that many writers on one shard do not climb into each other too fast.
+ * The rate climbs only while the shard holds records back (its last demand was refused), and
+ * adaptive shards start with empty buckets, so that writers that start together do not each spend
+ * a second's burst at once. The constants come from a simulation of writers on a token-bucket
+ * shard and `kpl bench --writers 3` (BENCHMARKS.md); the options and defaults are in
+ * limiter-options.ts.
  *
  * A shard is its index in the current ShardMap. The buckets live in typed arrays that grow to the
  * highest index seen (85 bytes a shard: 4,096 shards cost 340 KiB), and refill lazily when a
