@@ -17,10 +17,9 @@
  * - One decrease per episode, told by send time: throttles of requests sent before the shard's
  *   last decrease answer for the old rate, so they neither lower it again nor count towards the
  *   next one. Writers that start together at the limit fall in step, a step per round trip.
- * - A decrease of 20 % × √(rate / limit) (20 % at the limit, 11.5 % at a third of it), once 2 % of
- *   the bytes reported since the last one were throttled, from the rate the shard used where that is
- *   lower (a writer short of CPU or of records). Throttles land most often on the writer whose rate
- *   climbs fastest, the one furthest below its share: a smaller cut keeps that from holding it down.
+ * - A fixed 20 % decrease, once 2 % of the bytes reported since the last one were throttled, from
+ *   the rate the shard used where that is lower (a writer short of CPU or of records): a decrease
+ *   read from the throttled share varied with each episode's timing, and so did the shares.
  * - A climb that grows away from about half the service's limit, either way: a catch-up term with
  *   (limit / rate)⁴, so that below half the limit a smaller share climbs faster and the rates also
  *   converge between throttles; and a probe term with (rate / limit)⁴, so that a lone writer
@@ -156,13 +155,12 @@ export class ShardRateLimiter {
 
   /**
    * Kinesis throttled a record of `bytes` on this shard, in a request sent at `sentAt` (ms, on the
-   * limiter's clock). With `adaptive`, the shard's rate falls and its buckets shrink to match,
-   * unless the request was sent before the shard's last decrease (it answers for the old rate and
-   * does not count), or less than the threshold share (2 %) of the bytes reported since that
-   * decrease was throttled. The rate falls by 1 − decreaseFactor (20 %) at the service's limit,
-   * times √(rate / limit) below it, from the rate the shard actually used where that is below its
-   * allowed rate (a writer short of CPU or of records; half the allowed rate at least). Without
-   * `adaptive`, nothing changes.
+   * limiter's clock). With `adaptive`, the shard's rate falls by the decrease factor (20 %) and its
+   * buckets shrink to match, unless the request was sent before the shard's last decrease (it
+   * answers for the old rate and does not count), or less than the threshold share (2 %) of the
+   * bytes reported since that decrease was throttled. The decrease starts from the rate the shard
+   * actually used, where that is below its allowed rate (a writer short of CPU or of records; half
+   * the allowed rate at least). Without `adaptive`, nothing changes.
    */
   throttled(shard: number, bytes: number, sentAt: number): void {
     const options = this.#options;
@@ -174,8 +172,7 @@ export class ShardRateLimiter {
     if (throttled < options.throttledShareThreshold * (this.#acceptedBytes[shard]! + throttled)) return;
     const allowed = this.#ratio[shard]!;
     const used = Math.max(allowed * MIN_USED_SHARE, Math.min(allowed, this.#usedRatio(shard, now)));
-    const cut = (1 - options.decreaseFactor) * Math.sqrt(Math.min(1, allowed / options.initialRatio));
-    const ratio = Math.max(options.minRatio, used * (1 - cut));
+    const ratio = Math.max(options.minRatio, used * options.decreaseFactor);
     this.#ratio[shard] = ratio;
     this.#decreasedAt[shard] = now;
     this.#acceptedBytes[shard] = 0;

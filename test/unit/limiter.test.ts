@@ -136,11 +136,6 @@ function defaultClimb(rate: number): number {
   return Math.min(80, 1000 * (0.00067 * (1000 / rate) ** 4 + 0.05 * (rate / 1000) ** 4));
 }
 
-/** The rate, in records/s, after the default decrease from `rate` (the service's limit is 1,000): 20 % × √(rate / limit) off. */
-function decreasedFrom(rate: number): number {
-  return rate * (1 - 0.2 * Math.sqrt(Math.min(1, rate / 1000)));
-}
-
 describe('ShardRateLimiter, adaptive', () => {
   /** A request sent at `sentAt` that stored 95 % of its bytes on the shard and had 5 % throttled. */
   function throttleAfterSuccess(limiter: ShardRateLimiter, shard: number, sentAt: number): void {
@@ -168,7 +163,7 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
   });
 
-  it("lowers a throttled shard's rate by 20 % at the limit, less below, once for the requests sent before the decrease, and shrinks its buckets", () => {
+  it("lowers a throttled shard's rate by 20 %, once for the requests sent before the decrease, and shrinks its buckets", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
@@ -182,15 +177,13 @@ describe('ShardRateLimiter, adaptive', () => {
     clock.advance(400);
     limiter.throttled(0, 500_000, sentBefore);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
-    // A request sent after it, at the new rate, throttled: that rate is still too high. At 80 % of
-    // the limit, 20 % × √0.8 (17.9 %) comes off.
+    // A request sent after it, at the new rate, throttled: that rate is still too high, 20 % off again.
     expect(limiter.tryTake(0, 320, 0)).toBe(true);
     throttleAfterSuccess(limiter, 0, clock.now());
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(decreasedFrom(800));
-    expect(decreasedFrom(800)).toBeCloseTo(656.9, 1);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
     // The bucket holds at most one second at the new rate.
     clock.advance(5000);
-    expect(limiter.tryTake(0, 656, 0)).toBe(true);
+    expect(limiter.tryTake(0, 640, 0)).toBe(true);
     expect(limiter.waitTime(0, 2, 0)).toBeGreaterThan(0);
   });
 
@@ -211,7 +204,7 @@ describe('ShardRateLimiter, adaptive', () => {
     clock.advance(100);
     limiter.accepted(0, 1_000_000, decreasedAt - 1);
     limiter.throttled(0, 1000, clock.now());
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(decreasedFrom(800));
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
   });
 
   it('starts a decrease from the rate the shard used where that is lower, from half its allowed rate at least', () => {
@@ -223,11 +216,10 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.tryTake(0, 800, 0)).toBe(true);
     throttleAfterSuccess(limiter, 0, clock.now());
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
-    // It then takes nothing for a second: the decrease starts from half of 640, and takes off what a
-    // shard allowed 640 loses, 20 % × √0.64 (16 %).
+    // It then takes nothing for a second: the decrease starts from half of 640.
     clock.advance(1000);
     throttleAfterSuccess(limiter, 0, clock.now());
-    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(320 * 0.84);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(256);
   });
 
   it("climbs 5 % of the service's limit a second at the limit while it holds records back, less below it, up to rateLimit %", () => {
@@ -257,18 +249,17 @@ describe('ShardRateLimiter, adaptive', () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
-    // Seven decreases: about a third of the limit (311 records/s). Then it holds records back.
-    decrease(limiter, clock, 7);
-    let third = 1000;
-    for (let i = 0; i < 7; i++) third = decreasedFrom(third);
+    // Five decreases: 1,000 × 0.8⁵ records/s, about a third of the limit. Then it holds records back.
+    decrease(limiter, clock, 5);
+    const third = 1000 * 0.8 ** 5;
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third);
     expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
     clock.advance(100);
-    // 0.067 % of the limit a second times (1,000 / 311)⁴, plus 5 % times (311 / 1,000)⁴: 72 records/s more a second.
-    expect(defaultClimb(third)).toBeCloseTo(72, 0);
+    // 0.067 % of the limit a second times (1,000 / 327.68)⁴: 59 records/s more a second.
+    expect(defaultClimb(third)).toBeCloseTo(58.7, 1);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third + defaultClimb(third) / 10);
-    // Four more: about a fifth of the limit (202 records/s), where the power would give 40 %, the cap 8 %.
-    decrease(limiter, clock, 4);
+    // Two more: about a fifth of the limit, where the power would give 35 %, the cap 8 %.
+    decrease(limiter, clock, 2);
     const fifth = limiter.rate(0).recordsPerSecond;
     expect(fifth).toBeLessThan(220);
     expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
