@@ -42,7 +42,7 @@ describe('kpl bench --writers', () => {
       expect(allowed, `${shard.shardId} final rates ${shard.finalRatePercent.join(', ')}`).toBeGreaterThanOrEqual(80);
     }
     // Issue 11 asks for shares within 25 % of each other (a spread of 1.25). The bench meets it in
-    // most runs, not all: the spread moves from run to run (1.01 to 1.26, median 1.06, over 15 runs
+    // most runs, not all: the spread moves from run to run (1.02 to 1.34, median 1.13, over 26 runs
     // of the bench; BENCHMARKS.md), more so on a loaded machine. A single run here can only show
     // that no writer is starved: each stores at least a fifth of the bytes (a fair share is a third).
     for (const share of summary.writerSharesPercent)
