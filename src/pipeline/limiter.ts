@@ -13,7 +13,7 @@
  *
  * Writers in separate processes never hear of each other's throttles: a throttle lowers only the
  * writer whose request it answered, about once in two seconds each, so plain AIMD brings their
- * shares together only that fast. Three rules make the shares meet within seconds:
+ * shares together only that fast. Three rules bring them together faster:
  * - One decrease per episode, told by send time: throttles of requests sent before the shard's
  *   last decrease answer for the old rate, so they neither lower it again nor count towards the
  *   next one. Writers that start together at the limit fall in step, a step per round trip.
@@ -284,9 +284,8 @@ export class ShardRateLimiter {
  * the cap.
  */
 function climbPerMs(options: ResolvedLimiterOptions, ratio: number): number {
-  const relative = ratio / options.initialRatio;
-  const climb = options.catchUpPerMs / relative ** CLIMB_EXPONENT + options.increasePerMs * relative ** CLIMB_EXPONENT;
-  return Math.min(options.maxIncreasePerMs, climb);
+  const power = (ratio / options.initialRatio) ** CLIMB_EXPONENT;
+  return Math.min(options.maxIncreasePerMs, options.catchUpPerMs / power + options.increasePerMs * power);
 }
 
 /** `larger` with `smaller`'s values at its start. */
