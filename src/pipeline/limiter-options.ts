@@ -22,7 +22,11 @@ export interface ShardRateLimiterOptions {
 export interface AdaptiveRateOptions {
   /** Share of the ceiling a shard starts at, from 0 to 1: the service's limits, 100 / rateLimit. */
   initialRatio: number;
-  /** Factor a decrease multiplies the rate by. @default 0.8 */
+  /**
+   * Factor a decrease multiplies the rate by. Once the shard has settled, the cut (1 − factor)
+   * shrinks with √(rate / limit) below the service's limit, so that a smaller share loses less.
+   * @default 0.8
+   */
   decreaseFactor?: number | undefined;
   /**
    * Share of the throttled bytes, among those reported since the last decrease, below which a

@@ -17,9 +17,13 @@
  * - One decrease per episode, told by send time: throttles of requests sent before the shard's
  *   last decrease answer for the old rate, so they neither lower it again nor count towards the
  *   next one. Writers that start together at the limit fall in step, a step per round trip.
- * - A fixed 20 % decrease, once 2 % of the bytes reported since the last one were throttled, from
- *   the rate the shard used where that is lower (a writer short of CPU or of records): a decrease
- *   read from the throttled share varied with each episode's timing, and so did the shares.
+ * - A decrease of 20 %, once 2 % of the bytes reported since the last one were throttled, from the
+ *   rate the shard used where that is lower (a writer short of CPU or of records). Once the shard
+ *   has settled (it stored a quarter second of its allowed bytes without a throttle since a
+ *   decrease), the cut is 20 % × √(rate / limit): 11.5 % at a third of the limit. Throttles land
+ *   most often on the writer whose rate climbs fastest, the one furthest below its share, and a
+ *   smaller cut keeps that from holding it down; before it settles, the full cut takes writers that
+ *   start together at the limit down from it in few throttled round trips.
  * - A climb that grows away from about half the service's limit, either way: a catch-up term with
  *   (limit / rate)⁴, so that below half the limit a smaller share climbs faster and the rates also
  *   converge between throttles; and a probe term with (rate / limit)⁴, so that a lone writer
@@ -64,6 +68,13 @@ const USAGE_WINDOW_MS = 1000;
 const MIN_USED_SHARE = 0.5;
 /** A shorter measurement of the rate in use than this is too noisy to start a decrease from. */
 const MIN_USAGE_SPAN_MS = 200;
+/**
+ * A shard has settled once it stored this long of its allowed bytes, without a throttle, since its
+ * last decrease. Until then its decreases take the full cut, so that writers that start together
+ * at the limit fall from it as fast as they can. A shard never decreased has not settled: the
+ * service's burst allowance stores everything for the first second, whatever the writers' shares.
+ */
+const SETTLED_MS = 250;
 
 const INITIAL_SHARDS = 16;
 /**
@@ -91,6 +102,8 @@ export class ShardRateLimiter {
   #throttledBytes = new Float64Array(INITIAL_SHARDS);
   /** 1 while the shard's last demand was refused: it holds records back, and only then does its rate climb. */
   #holding = new Uint8Array(INITIAL_SHARDS);
+  /** 1 once the shard has settled below the limit (SETTLED_MS); only then are its cuts smaller at a smaller rate. */
+  #settled = new Uint8Array(INITIAL_SHARDS);
   /** Records and bytes each shard took since `#takenSince`: the rate it actually uses. */
   #takenRecords = new Float64Array(INITIAL_SHARDS);
   #takenBytes = new Float64Array(INITIAL_SHARDS);
@@ -151,16 +164,21 @@ export class ShardRateLimiter {
     this.#refill(shard);
     if (sentAt <= this.#decreasedAt[shard]!) return;
     this.#acceptedBytes[shard]! += bytes;
+    if (this.#throttledBytes[shard] === 0 && this.#decreasedAt[shard] !== -Infinity) {
+      const settledBytes = SETTLED_MS * this.#options.bytesPerMs * this.#ratio[shard]!;
+      if (this.#acceptedBytes[shard]! >= settledBytes) this.#settled[shard] = 1;
+    }
   }
 
   /**
    * Kinesis throttled a record of `bytes` on this shard, in a request sent at `sentAt` (ms, on the
-   * limiter's clock). With `adaptive`, the shard's rate falls by the decrease factor (20 %) and its
-   * buckets shrink to match, unless the request was sent before the shard's last decrease (it
-   * answers for the old rate and does not count), or less than the threshold share (2 %) of the
-   * bytes reported since that decrease was throttled. The decrease starts from the rate the shard
-   * actually used, where that is below its allowed rate (a writer short of CPU or of records; half
-   * the allowed rate at least). Without `adaptive`, nothing changes.
+   * limiter's clock). With `adaptive`, the shard's rate falls and its buckets shrink to match,
+   * unless the request was sent before the shard's last decrease (it answers for the old rate and
+   * does not count), or less than the threshold share (2 %) of the bytes reported since that
+   * decrease was throttled. The rate falls by 1 − decreaseFactor (20 %); once the shard has settled
+   * (SETTLED_MS), by that times √(rate / limit) below the service's limit. It falls from the rate
+   * the shard actually used where that is below its allowed rate (a writer short of CPU or of
+   * records; half the allowed rate at least). Without `adaptive`, nothing changes.
    */
   throttled(shard: number, bytes: number, sentAt: number): void {
     const options = this.#options;
@@ -172,7 +190,9 @@ export class ShardRateLimiter {
     if (throttled < options.throttledShareThreshold * (this.#acceptedBytes[shard]! + throttled)) return;
     const allowed = this.#ratio[shard]!;
     const used = Math.max(allowed * MIN_USED_SHARE, Math.min(allowed, this.#usedRatio(shard, now)));
-    const ratio = Math.max(options.minRatio, used * options.decreaseFactor);
+    const scale = this.#settled[shard] === 1 ? Math.sqrt(Math.min(1, allowed / options.initialRatio)) : 1;
+    const cut = (1 - options.decreaseFactor) * scale;
+    const ratio = Math.max(options.minRatio, used * (1 - cut));
     this.#ratio[shard] = ratio;
     this.#decreasedAt[shard] = now;
     this.#acceptedBytes[shard] = 0;
@@ -233,6 +253,7 @@ export class ShardRateLimiter {
       this.#acceptedBytes[shard] = 0;
       this.#throttledBytes[shard] = 0;
       this.#holding[shard] = 0;
+      this.#settled[shard] = 0;
       this.#takenRecords[shard] = 0;
       this.#takenBytes[shard] = 0;
       this.#takenSince[shard] = now;
@@ -272,6 +293,7 @@ export class ShardRateLimiter {
     this.#acceptedBytes = grown(this.#acceptedBytes, new Float64Array(length));
     this.#throttledBytes = grown(this.#throttledBytes, new Float64Array(length));
     this.#holding = grown(this.#holding, new Uint8Array(length));
+    this.#settled = grown(this.#settled, new Uint8Array(length));
     this.#takenRecords = grown(this.#takenRecords, new Float64Array(length));
     this.#takenBytes = grown(this.#takenBytes, new Float64Array(length));
     this.#takenSince = grown(this.#takenSince, new Float64Array(length));

@@ -143,11 +143,11 @@ describe('ShardRateLimiter, adaptive', () => {
     limiter.throttled(shard, 5000, sentAt);
   }
 
-  /** Lowers shard 0 by `times` decreases, each answering a request sent just after the one before. */
+  /** Lowers shard 0 by `times` decreases, each answering a request sent just after the one before, throttled whole. */
   function decrease(limiter: ShardRateLimiter, clock: ReturnType<typeof manualClock>, times: number): void {
     for (let i = 0; i < times; i++) {
       clock.advance(10);
-      limiter.throttled(0, 5000, clock.now());
+      limiter.throttled(0, 100_000, clock.now());
     }
   }
 
@@ -284,6 +284,80 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
     clock.advance(100);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800 + defaultClimb(800) / 10);
+  });
+
+  /** Shard 0 stores a quarter second of its allowed bytes, without a throttle, in a request sent now. */
+  function storeQuarterSecond(limiter: ShardRateLimiter, clock: ReturnType<typeof manualClock>): void {
+    clock.advance(10);
+    limiter.accepted(0, limiter.rate(0).bytesPerSecond / 4, clock.now());
+  }
+
+  it('cuts 20 % × √(rate / limit) once the shard has settled: a quarter second of its allowed bytes stored since a decrease, without a throttle', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.rate(0);
+    // Before it settles, every decrease takes the full 20 %: five of them, 1,000 × 0.8⁵ records/s.
+    decrease(limiter, clock, 5);
+    const third = 1000 * 0.8 ** 5;
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(third);
+    storeQuarterSecond(limiter, clock);
+    // At 327.68 records/s, a third of the limit: 20 % × √0.32768 (11.4 %) comes off.
+    decrease(limiter, clock, 1);
+    const settled = third * (1 - 0.2 * Math.sqrt(third / 1000));
+    expect(settled).toBeCloseTo(290.2, 1);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(settled);
+    // It stays settled through the next decreases.
+    decrease(limiter, clock, 1);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(settled * (1 - 0.2 * Math.sqrt(settled / 1000)));
+    // Above the service's limit, the cut is the full 20 %.
+    const climbed = new ShardRateLimiter(ADAPTIVE, clock.now);
+    climbed.rate(0);
+    decrease(climbed, clock, 1);
+    storeQuarterSecond(climbed, clock);
+    expect(climbed.tryTake(0, 10_000, 0)).toBe(false);
+    clock.advance(20_000);
+    const above = climbed.rate(0).recordsPerSecond;
+    expect(above).toBeGreaterThan(1200);
+    // It took nothing in the last second, so the decrease starts from half its rate.
+    climbed.throttled(0, 100_000, clock.now());
+    expect(climbed.rate(0).recordsPerSecond).toBeCloseTo(above * 0.5 * 0.8);
+  });
+
+  it('does not settle before its first decrease, while the burst allowance stores everything', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.rate(0);
+    storeQuarterSecond(limiter, clock);
+    storeQuarterSecond(limiter, clock);
+    decrease(limiter, clock, 2);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
+  });
+
+  it('does not settle while any byte of a request sent since the last decrease was throttled', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.rate(0);
+    decrease(limiter, clock, 1);
+    // 1 % throttled: under the 2 % that lowers the rate, but the shard is not at ease.
+    clock.advance(10);
+    limiter.accepted(0, 198_000, clock.now());
+    limiter.throttled(0, 2000, clock.now());
+    storeQuarterSecond(limiter, clock);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800);
+    decrease(limiter, clock, 1);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
+  });
+
+  it('forgets that a shard settled on reset', () => {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.rate(0);
+    decrease(limiter, clock, 1);
+    storeQuarterSecond(limiter, clock);
+    limiter.reset();
+    limiter.rate(0);
+    decrease(limiter, clock, 2);
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(640);
   });
 
   it("never falls below its floor, 2 % of the service's limit", () => {
