@@ -163,7 +163,7 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.tryTake(0, 1, 0)).toBe(false);
   });
 
-  it("lowers a throttled shard's rate by 20 %, once for the requests sent before the decrease, and shrinks its buckets", () => {
+  it("lowers a throttled shard's rate by 20 % before it has settled, once for the requests sent before the decrease, and shrinks its buckets", () => {
     const clock = manualClock();
     const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
     limiter.rate(0);
