@@ -286,6 +286,14 @@ describe('ShardRateLimiter, adaptive', () => {
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(800 + defaultClimb(800) / 10);
   });
 
+  /** A clock and an adaptive limiter whose shard 0 has started, at the service's limits. */
+  function adaptiveShard(): { clock: ReturnType<typeof manualClock>; limiter: ShardRateLimiter } {
+    const clock = manualClock();
+    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
+    limiter.rate(0);
+    return { clock, limiter };
+  }
+
   /** Shard 0 stores a quarter second of its allowed bytes, without a throttle, in a request sent now. */
   function storeQuarterSecond(limiter: ShardRateLimiter, clock: ReturnType<typeof manualClock>): void {
     clock.advance(10);
@@ -293,9 +301,7 @@ describe('ShardRateLimiter, adaptive', () => {
   }
 
   it('cuts 20 % × √(rate / limit) once the shard has settled: a quarter second of its allowed bytes stored since a decrease, without a throttle', () => {
-    const clock = manualClock();
-    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.rate(0);
+    const { clock, limiter } = adaptiveShard();
     // Before it settles, every decrease takes the full 20 %: five of them, 1,000 × 0.8⁵ records/s.
     decrease(limiter, clock, 5);
     const third = 1000 * 0.8 ** 5;
@@ -324,9 +330,7 @@ describe('ShardRateLimiter, adaptive', () => {
   });
 
   it('does not settle before its first decrease, while the burst allowance stores everything', () => {
-    const clock = manualClock();
-    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.rate(0);
+    const { clock, limiter } = adaptiveShard();
     storeQuarterSecond(limiter, clock);
     storeQuarterSecond(limiter, clock);
     decrease(limiter, clock, 2);
@@ -334,9 +338,7 @@ describe('ShardRateLimiter, adaptive', () => {
   });
 
   it('does not settle while any byte of a request sent since the last decrease was throttled', () => {
-    const clock = manualClock();
-    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.rate(0);
+    const { clock, limiter } = adaptiveShard();
     decrease(limiter, clock, 1);
     // 1 % throttled: under the 2 % that lowers the rate, but the shard is not at ease.
     clock.advance(10);
@@ -349,9 +351,7 @@ describe('ShardRateLimiter, adaptive', () => {
   });
 
   it('forgets that a shard settled on reset', () => {
-    const clock = manualClock();
-    const limiter = new ShardRateLimiter(ADAPTIVE, clock.now);
-    limiter.rate(0);
+    const { clock, limiter } = adaptiveShard();
     decrease(limiter, clock, 1);
     storeQuarterSecond(limiter, clock);
     limiter.reset();
