@@ -37,7 +37,7 @@
  * limiter-options.ts.
  *
  * A shard is its index in the current ShardMap. The buckets live in typed arrays that grow to the
- * highest index seen (85 bytes a shard: 4,096 shards cost 340 KiB), and refill lazily when a
+ * highest index seen (86 bytes a shard: 4,096 shards cost 344 KiB), and refill lazily when a
  * shard is asked, so idle shards cost nothing per tick.
  */
 import { resolveLimiterOptions, type ResolvedLimiterOptions, type ShardRateLimiterOptions } from './limiter-options.js';
@@ -102,7 +102,7 @@ export class ShardRateLimiter {
   #throttledBytes = new Float64Array(INITIAL_SHARDS);
   /** 1 while the shard's last demand was refused: it holds records back, and only then does its rate climb. */
   #holding = new Uint8Array(INITIAL_SHARDS);
-  /** 1 once the shard has settled below the limit (SETTLED_MS); only then are its cuts smaller at a smaller rate. */
+  /** 1 once the shard has settled (SETTLED_MS): from then on a decrease below the limit cuts less at a smaller rate. */
   #settled = new Uint8Array(INITIAL_SHARDS);
   /** Records and bytes each shard took since `#takenSince`: the rate it actually uses. */
   #takenRecords = new Float64Array(INITIAL_SHARDS);
@@ -156,8 +156,9 @@ export class ShardRateLimiter {
 
   /**
    * Kinesis stored a record of `bytes` on this shard, in a request sent at `sentAt` (ms, on the
-   * limiter's clock): with `adaptive`, it counts towards the share the shard accepts, unless it was
-   * sent before the shard's last decrease (or in the same instant).
+   * limiter's clock): with `adaptive`, it counts towards the share the shard accepts, and towards
+   * the quarter second the shard must store to settle, unless it was sent before the shard's last
+   * decrease (or in the same instant).
    */
   accepted(shard: number, bytes: number, sentAt: number): void {
     if (!this.#options.adaptive) return;
