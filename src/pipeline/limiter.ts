@@ -165,7 +165,7 @@ export class ShardRateLimiter {
     this.#refill(shard);
     if (sentAt <= this.#decreasedAt[shard]!) return;
     this.#acceptedBytes[shard]! += bytes;
-    if (this.#throttledBytes[shard] === 0 && this.#decreasedAt[shard] !== -Infinity) {
+    if (this.#settled[shard] === 0 && this.#throttledBytes[shard] === 0 && this.#decreasedAt[shard] !== -Infinity) {
       const settledBytes = SETTLED_MS * this.#options.bytesPerMs * this.#ratio[shard]!;
       if (this.#acceptedBytes[shard]! >= settledBytes) this.#settled[shard] = 1;
     }

@@ -315,18 +315,19 @@ describe('ShardRateLimiter, adaptive', () => {
     // It stays settled through the next decreases.
     decrease(limiter, clock, 1);
     expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(settled * (1 - 0.2 * Math.sqrt(settled / 1000)));
-    // Above the service's limit, the cut is the full 20 %.
-    const climbed = new ShardRateLimiter(ADAPTIVE, clock.now);
-    climbed.rate(0);
-    decrease(climbed, clock, 1);
-    storeQuarterSecond(climbed, clock);
-    expect(climbed.tryTake(0, 10_000, 0)).toBe(false);
+  });
+
+  it("cuts the full 20 % above the service's limit, settled or not", () => {
+    const { clock, limiter } = adaptiveShard();
+    decrease(limiter, clock, 1);
+    storeQuarterSecond(limiter, clock);
+    expect(limiter.tryTake(0, 10_000, 0)).toBe(false);
     clock.advance(20_000);
-    const above = climbed.rate(0).recordsPerSecond;
+    const above = limiter.rate(0).recordsPerSecond;
     expect(above).toBeGreaterThan(1200);
     // It took nothing in the last second, so the decrease starts from half its rate.
-    climbed.throttled(0, 100_000, clock.now());
-    expect(climbed.rate(0).recordsPerSecond).toBeCloseTo(above * 0.5 * 0.8);
+    limiter.throttled(0, 100_000, clock.now());
+    expect(limiter.rate(0).recordsPerSecond).toBeCloseTo(above * 0.5 * 0.8);
   });
 
   it('does not settle before its first decrease, while the burst allowance stores everything', () => {
